@@ -1,0 +1,1 @@
+"""experiments: configs and runners that produce tables and plots, and the benchmark scripts."""

@@ -1,0 +1,92 @@
+"""Map scenario entities to accounts: new accounts, hijacked background accounts, cash desks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from graph_schema.dsl import Scenario
+from graph_schema.enums import EntityKind, Profile
+from graph_schema.errors import ScenarioError
+
+
+@dataclass
+class Resolved:
+    """Account of each entity. New accounts get negative local ids (-1, -2, ...)."""
+
+    account: dict[str, int]
+    bank: dict[str, int]
+    currency: dict[str, int]  # code into CURRENCIES
+    new: list[tuple[int, str, int]]  # (local id, entity id, bank) of accounts to open
+
+
+def resolve_entities(s: Scenario, world, rng: np.random.Generator) -> Resolved:
+    """Pick a bank and an account for every entity, deterministically for ``rng``.
+
+    Raises:
+        ScenarioError: no bank in the jurisdiction, a bank of another jurisdiction, or a
+            hijack profile the World does not have (or has too few accounts of).
+    """
+    out = Resolved({}, {}, {}, [])
+    taken: set[int] = set()
+    n_banks = world.banks.num_rows
+    for i, e in enumerate(s.entities):
+        p = f"entities[{i}]"
+        banks = world.banks_in(e.jurisdiction)
+        if e.bank is not None:
+            if e.bank >= n_banks:
+                raise ScenarioError(f"{p}.bank", f"bank {e.bank} does not exist; this World has "
+                                    f"banks 0-{n_banks - 1}")
+            if world.bank_jurisdiction[e.bank] != e.jurisdiction:
+                raise ScenarioError(f"{p}.bank", f"bank {e.bank} is in {world.bank_jurisdiction[e.bank]}"
+                                    f", not in the entity's jurisdiction {e.jurisdiction}")
+            banks = [e.bank]
+        if not banks:
+            have = ", ".join(sorted(set(world.bank_jurisdiction)))
+            raise ScenarioError(f"{p}.jurisdiction", f"this World has no bank in '{e.jurisdiction}' "
+                                f"(it has banks in: {have})")
+        if e.kind is EntityKind.CASH:
+            bank = banks[int(rng.integers(len(banks)))]
+            acc = world.cash_desks.get(bank)
+            if acc is None:
+                raise ScenarioError(f"{p}.kind", f"bank {bank} has no cash desk in this World")
+        elif e.recruit.mode == "hijack":
+            acc = _hijack(world, e.recruit.profile, banks, taken, s.uid, e.id, rng, p)
+            bank = int(world.account_bank[acc])
+        else:
+            bank = banks[int(rng.integers(len(banks)))]
+            acc = -(len(out.new) + 1)
+            out.new.append((acc, e.id, bank))
+        out.account[e.id] = int(acc)
+        out.bank[e.id] = int(bank)
+        out.currency[e.id] = int(world.bank_currency[bank])
+        if acc >= 0:
+            taken.add(int(acc))
+    return out
+
+
+def _hijack(world, profile: Profile, banks: list[int], taken: set[int], uid: str, eid: str,
+            rng: np.random.Generator, p: str) -> int:
+    pool = world.accounts_of(profile)
+    if len(pool) == 0:
+        have = ", ".join(world.profiles_present())
+        raise ScenarioError(f"{p}.recruit.profile", f"this World has no background account of "
+                            f"profile '{profile.value}' to hijack (profiles present: {have})")
+    local = pool[np.isin(world.account_bank[pool], banks)]
+    if len(local):
+        pool = local
+    pool = pool[~np.isin(pool, list(taken))] if taken else pool
+    if len(pool) == 0:
+        raise ScenarioError(f"{p}.recruit.profile", f"not enough background accounts of profile "
+                            f"'{profile.value}' for every hijacked entity")
+    # Deterministic per (scenario, entity, seed): a hash picks the start, rng the offset.
+    h = int(hashlib.sha256(f"{uid}/{eid}".encode()).hexdigest()[:12], 16)
+    return int(pool[(h + int(rng.integers(len(pool)))) % len(pool)])
+
+
+def new_account_numbers(uid: str, seed: int, eids: list[str]) -> list[str]:
+    """AMLworld-style hex numbers for new accounts; the 'A' prefix keeps them apart from
+    background accounts (which start with '8')."""
+    return [f"A{hashlib.sha256(f'{uid}/{seed}/{e}'.encode()).hexdigest()[:8].upper()}" for e in eids]

@@ -1,0 +1,249 @@
+"""The scenario DSL: declarative, typed, and never executed.
+
+Every field carries a description because that text is what an LLM planner reads in the
+JSON schema (`Scenario.model_json_schema()`); the schema is never written by hand.
+Semantic rules that need the whole document or a World (unknown entity, timing cycles,
+money forwarded before it arrives, horizon) are checked by `graph_schema.compiler`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph_schema.enums import (
+    Channel,
+    Currency,
+    DelayDist,
+    EntityKind,
+    Profile,
+    Purpose,
+    Role,
+    Typology,
+)
+
+Ident = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+        description="Identifier: lower-case letters, digits and underscores, starting with a letter.",
+    ),
+]
+
+NARRATIVE_MAX_CHARS = 400
+MAX_ENTITIES = 200
+MAX_TRANSFERS = 400
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# ---------------------------------------------------------------- entities
+
+
+class NewAccount(_Model):
+    """A fresh account opened for the operation; it has no history in the World."""
+
+    mode: Literal["new"] = Field("new", description="Open a new account for this entity.")
+
+
+class HijackedAccount(_Model):
+    """An existing background account taken over (a mule or a compromised account)."""
+
+    mode: Literal["hijack"] = Field(
+        "hijack", description="Reuse a real background account of the given profile."
+    )
+    profile: Profile = Field(
+        description="Behavioural profile of the background account to take over; the "
+        "compiler picks one such account deterministically, so the operation's flows mix "
+        "with that account's normal history."
+    )
+
+
+Recruit = Annotated[NewAccount | HijackedAccount, Field(discriminator="mode")]
+
+
+class Entity(_Model):
+    """A party of the operation, mapped to exactly one account."""
+
+    id: Ident = Field(description="Unique id of the entity within the scenario.")
+    kind: EntityKind = Field(description="What kind of party this is.")
+    role: Role = Field(Role.LAYER, description="Part this entity plays in the operation.")
+    jurisdiction: str = Field(
+        "US",
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 alpha-2 country of the account's bank; the World must have a bank there.",
+    )
+    bank: int | None = Field(
+        None,
+        ge=0,
+        description="Index of the World bank holding the account; empty lets the compiler "
+        "pick a bank of the jurisdiction.",
+    )
+    recruit: Recruit = Field(
+        default_factory=NewAccount,
+        description="How the account is obtained: a new account, or a hijacked background account.",
+    )
+    initial_funds: bool = Field(
+        False,
+        description="True if this entity holds the illicit proceeds at the start (a share "
+        "of `funds_placed`); other entities can only forward money they have received.",
+    )
+
+
+# ---------------------------------------------------------------- amounts
+
+
+class FixedAmount(_Model):
+    """Exactly this amount, in the scenario's currency."""
+
+    kind: Literal["fixed"] = Field("fixed", description="A fixed amount.")
+    value: float = Field(gt=0, description="Amount in the scenario's base currency.")
+
+
+class RangeAmount(_Model):
+    """An amount drawn log-uniformly between two bounds."""
+
+    kind: Literal["range"] = Field("range", description="A random amount in a range.")
+    low: float = Field(gt=0, description="Smallest amount, in the scenario's base currency.")
+    high: float = Field(gt=0, description="Largest amount, in the scenario's base currency.")
+
+
+class FractionAmount(_Model):
+    """A fraction of everything the source has received so far in this operation."""
+
+    kind: Literal["fraction"] = Field("fraction", description="A share of what the source received.")
+    fraction: float = Field(
+        gt=0,
+        le=1,
+        description="Share (0-1] of the total the source has received (or was placed) by the "
+        "time of this transfer.",
+    )
+
+
+class SplitAmount(_Model):
+    """A total split into N transfers, each kept under a threshold (structuring)."""
+
+    kind: Literal["split"] = Field("split", description="Split a total into parts under a threshold.")
+    total: Annotated[FixedAmount | RangeAmount | FractionAmount, Field(discriminator="kind")] = Field(
+        description="The total to split, as a fixed, range or fraction amount."
+    )
+    parts: int = Field(ge=2, le=100, description="Number of transfers the total is split into.")
+    under: float = Field(
+        gt=0, description="Every part stays strictly below this amount (e.g. a reporting threshold)."
+    )
+
+
+AmountSpec = Annotated[
+    FixedAmount | RangeAmount | FractionAmount | SplitAmount, Field(discriminator="kind")
+]
+
+
+# ---------------------------------------------------------------- timing
+
+
+class Delay(_Model):
+    """A random delay in hours."""
+
+    dist: DelayDist = Field(DelayDist.UNIFORM, description="Distribution family of the delay.")
+    low: float = Field(
+        0.0, ge=0, description="fixed: the delay; uniform: lower bound; others: minimum added."
+    )
+    high: float = Field(
+        24.0, ge=0, description="uniform: upper bound; exponential and lognormal: the mean delay."
+    )
+
+
+class Timing(_Model):
+    """When a transfer happens, relative to other transfers of the scenario."""
+
+    after: list[Ident] = Field(
+        default_factory=list,
+        description="Ids of transfers that must all have completed first (their last repeat); "
+        "empty means relative to the start of the operation.",
+    )
+    delay: Delay = Field(default_factory=Delay, description="Wait after `after` (or after the start).")
+    repeats: int = Field(1, ge=1, le=100, description="How many times the transfer is made.")
+    every: Delay | None = Field(
+        None,
+        description="Gap between repeats and between the parts of a split amount; empty means 1-12 hours.",
+    )
+
+
+# ---------------------------------------------------------------- transfers and scenario
+
+
+class Transfer(_Model):
+    """One money movement (possibly repeated or split) between two entities."""
+
+    id: Ident = Field(description="Unique id of the transfer within the scenario.")
+    src: Ident = Field(description="Id of the paying entity.")
+    dst: Ident = Field(description="Id of the receiving entity (may equal src for Reinvestment).")
+    amount: AmountSpec = Field(description="How much is paid, in the scenario's base currency.")
+    channel: Channel = Field(Channel.WIRE, description="Payment format (AMLworld's set).")
+    currency: Currency | None = Field(
+        None, description="Payment currency; empty means the paying account's home currency."
+    )
+    timing: Timing = Field(default_factory=Timing, description="When the transfer happens.")
+    purpose: Purpose = Field(
+        Purpose.TRANSFER,
+        description="What the transfer pretends to be; `camouflage` transfers mimic normal "
+        "behaviour and are paid from the account's own legitimate funds.",
+    )
+
+
+class Lineage(_Model):
+    """Where a scenario comes from in the evolutionary search."""
+
+    parents: list[str] = Field(default_factory=list, description="Ids of parent scenarios.")
+    operator: str | None = Field(
+        None, description="Name of the template or mutation operator that produced it."
+    )
+    generation: int = Field(0, ge=0, description="0 for seeds, parent generation + 1 for children.")
+
+
+class Scenario(_Model):
+    """A laundering operation as declarative data: entities, transfers, and metadata."""
+
+    name: str = Field(max_length=80, description="Short synthetic title of the scenario.")
+    typology: list[Typology] = Field(
+        min_length=1, max_length=4, description="Typology tags; the first is the primary one."
+    )
+    narrative: str = Field(
+        "",
+        max_length=NARRATIVE_MAX_CHARS,
+        description="Typology-level description in at most a few sentences, as in a public "
+        "typology report; never operational instructions.",
+    )
+    currency: Currency = Field(Currency.USD, description="Base currency of every amount spec.")
+    funds_placed: float = Field(
+        gt=0, description="Illicit proceeds to launder, shared equally by entities with initial funds."
+    )
+    horizon_days: float = Field(
+        gt=0, le=365, description="All transfers happen within this many days of the start."
+    )
+    entities: list[Entity] = Field(
+        min_length=1, max_length=MAX_ENTITIES, description="Parties of the operation."
+    )
+    transfers: list[Transfer] = Field(
+        min_length=1, max_length=MAX_TRANSFERS, description="Money movements of the operation."
+    )
+    lineage: Lineage = Field(default_factory=Lineage, description="Provenance in the search.")
+
+    @property
+    def uid(self) -> str:
+        """Content hash of the scenario (lineage excluded): equal content, equal id."""
+        body = self.model_dump_json(exclude={"lineage"})
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+    @property
+    def primary_typology(self) -> Typology:
+        return self.typology[0]
+
+
+def scenario_json_schema() -> dict:
+    """The JSON schema of the DSL, generated from the models (for prompts and docs)."""
+    return Scenario.model_json_schema()

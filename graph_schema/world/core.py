@@ -1,0 +1,138 @@
+"""The World: a background economy (banks, accounts, ledger) plus what was injected into it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+
+from graph_schema.enums import Profile
+from graph_schema.reference import BITCOIN, convert, round_money
+from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES, dictionary_codes, ledger_table
+from graph_schema.world import behaviours
+from graph_schema.world.behaviours import Ctx, concat
+from graph_schema.world.calendar import Calendar
+from graph_schema.world.config import WorldConfig
+from graph_schema.world.population import accounts_table, build_population
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class World:
+    """Banks, accounts and a time-sorted ledger; ``scenarios`` lists what was injected.
+
+    Account ids are dense row indices of ``accounts``. ``ledger`` rows are sorted by time
+    and ``tx_id`` equals the row index.
+    """
+
+    config: WorldConfig
+    banks: pa.Table
+    accounts: pa.Table
+    ledger: pa.Table
+    scenarios: list = field(default_factory=list)  # InjectedScenario records
+
+    @property
+    def start_epoch(self) -> int:
+        return self.config.start_epoch
+
+    @property
+    def end_epoch(self) -> int:
+        return self.config.end_epoch
+
+    @property
+    def n_accounts(self) -> int:
+        return self.accounts.num_rows
+
+    @cached_property
+    def profile_codes(self) -> np.ndarray:
+        return dictionary_codes(self.accounts.column("profile"), PROFILES)
+
+    @cached_property
+    def account_bank(self) -> np.ndarray:
+        return self.accounts.column("bank_id").to_numpy()
+
+    @cached_property
+    def account_currency(self) -> np.ndarray:
+        return dictionary_codes(self.accounts.column("currency"), CURRENCIES)
+
+    @cached_property
+    def bank_jurisdiction(self) -> list[str]:
+        return self.banks.column("jurisdiction").to_pylist()
+
+    @cached_property
+    def bank_currency(self) -> np.ndarray:
+        return np.array([CURRENCIES.index(c) for c in self.banks.column("currency").to_pylist()])
+
+    @cached_property
+    def cash_desks(self) -> dict[int, int]:
+        """Bank id -> account id of its cash desk."""
+        desks = np.flatnonzero(self.profile_codes == PROFILES.index(Profile.CASH_DESK.value))
+        return {int(self.account_bank[a]): int(a) for a in desks}
+
+    def accounts_of(self, profile: Profile) -> np.ndarray:
+        """Ids of background accounts with this profile (empty if the World has none)."""
+        return np.flatnonzero(self.profile_codes == PROFILES.index(profile.value))
+
+    def profiles_present(self) -> list[str]:
+        return [PROFILES[c] for c in np.unique(self.profile_codes)]
+
+    def banks_in(self, jurisdiction: str) -> list[int]:
+        return [b for b, j in enumerate(self.bank_jurisdiction) if j == jurisdiction]
+
+
+def generate_world(cfg: WorldConfig, progress: Progress | None = None) -> World:
+    """Generate a background World, deterministic per ``cfg.seed``.
+
+    Every behaviour draws from its own child seed, so adding one never shifts another.
+    """
+    step = progress or (lambda _msg: None)
+    seeds = np.random.SeedSequence(cfg.seed).spawn(2 + len(behaviours.PERIODIC) + len(behaviours.POISSON))
+    step("population")
+    pop = build_population(cfg, np.random.default_rng(seeds[0]))
+    cal = Calendar(cfg.start, cfg.days)
+    parts = []
+    for i, (name, fn) in enumerate(behaviours.PERIODIC.items()):
+        step(name)
+        parts.append(fn(Ctx(np.random.default_rng(seeds[2 + i]), pop, cal)))
+    target = cfg.accounts * cfg.days * cfg.tx_per_account_day
+    periodic = sum(len(p.src) for p in parts)
+    scale = max(0.05, (target - periodic) / max(behaviours.expected_poisson(pop, cfg.days), 1.0))
+    base = 2 + len(behaviours.PERIODIC)
+    for i, (name, fn) in enumerate(behaviours.POISSON.items()):
+        step(name)
+        parts.append(fn(Ctx(np.random.default_rng(seeds[base + i]), pop, cal, scale)))
+    step("ledger")
+    ledger = _assemble(pop.currency, pop.bank, concat(parts), cfg.start_epoch)
+    step("accounts")
+    return World(cfg, pop.banks, accounts_table(pop), ledger)
+
+
+def _assemble(currency: np.ndarray, bank: np.ndarray, f, start_epoch: int) -> pa.Table:
+    order = np.argsort(f.t, kind="stable")
+    src, dst, ch = f.src[order], f.dst[order], f.channel[order]
+    btc = ch == CHANNELS.index("Bitcoin")
+    pc = np.where(btc, BITCOIN, currency[src])
+    rc = np.where(btc, BITCOIN, currency[dst])
+    floor = np.where(pc == BITCOIN, 1e-6, 0.01)
+    paid = np.maximum(round_money(f.amount[order], pc), floor)
+    received = np.maximum(round_money(convert(paid, pc, rc), rc), np.where(rc == BITCOIN, 1e-6, 0.01))
+    return ledger_table(
+        {
+            "tx_id": np.arange(len(src), dtype=np.int64),
+            "timestamp": start_epoch + f.t[order],
+            "src_account": src,
+            "src_bank": bank[src],
+            "dst_account": dst,
+            "dst_bank": bank[dst],
+            "amount_paid": paid,
+            "payment_currency": pc,
+            "amount_received": received,
+            "receiving_currency": rc,
+            "channel": ch,
+            "is_laundering": np.zeros(len(src), dtype=bool),
+        }
+    )

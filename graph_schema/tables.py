@@ -81,7 +81,7 @@ def dictionary_codes(col: pa.ChunkedArray | pa.Array, values: list[str]) -> np.n
     if pa.types.is_dictionary(col.type):
         dict_values = col.dictionary.to_pylist()
         lookup = np.array([_index(values, v) for v in dict_values] + [-1], dtype=np.int32)
-        idx = col.indices.to_numpy(zero_copy_only=False)
+        idx = col.indices.fill_null(0).to_numpy(zero_copy_only=False)
         idx = np.where(col.is_null().to_numpy(zero_copy_only=False), len(dict_values), idx)
         return lookup[idx.astype(np.int64)]
     enc = col.dictionary_encode()
@@ -141,3 +141,41 @@ def unify(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
     tables = [t for t in tables if t.num_rows] or [schema.empty_table()]
     out = pa.concat_tables(tables, promote_options="none").unify_dictionaries()
     return out.combine_chunks()
+
+
+def _codes_and_values(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if isinstance(arr, pa.ChunkedArray):  # zero chunks
+        arr = pa.array([], type=col.type)
+    values = arr.dictionary.to_pylist()
+    codes = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32)
+    if arr.null_count:
+        codes = np.where(arr.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    return codes, values
+
+
+def concat_take(tables: list[pa.Table], schema: pa.Schema, order: np.ndarray | None) -> pa.Table:
+    """Concatenate tables of ``schema`` and reorder rows by ``order``, in numpy.
+
+    Much faster than Arrow's ``take`` on dictionary columns: dictionaries are unified by
+    remapping integer codes, never by touching strings row by row.
+    """
+    arrays = []
+    for f in schema:
+        cols = [t.column(f.name) for t in tables]
+        if pa.types.is_dictionary(f.type):
+            values: list = []
+            index: dict = {}
+            parts = []
+            for c in cols:
+                codes, vals = _codes_and_values(c)
+                remap = np.array([index.setdefault(v, len(index)) for v in vals] + [-1], dtype=np.int32)
+                parts.append(remap[np.where(codes < 0, len(vals), codes)])
+            values = list(index)
+            codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+            arrays.append(codes_to_dictionary(codes if order is None else codes[order], values))
+        else:
+            np_cols = [c.to_numpy() for c in cols]
+            data = np.concatenate(np_cols) if np_cols else np.zeros(0)
+            arrays.append(pa.array(data if order is None else data[order], type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)

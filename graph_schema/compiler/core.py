@@ -46,6 +46,8 @@ class CompiledScenario:
         new_accounts: account-schema rows of accounts opened for the operation.
         entity_accounts: entity id -> account id (negative for new accounts).
         transfer_index: for each row, the index of the transfer in the scenario it comes from.
+        base_amounts: for each row, the amount in the scenario's base currency (what the
+            money-flow rules were checked on).
     """
 
     scenario: Scenario
@@ -55,6 +57,7 @@ class CompiledScenario:
     new_accounts: pa.Table
     entity_accounts: dict[str, int]
     transfer_index: np.ndarray
+    base_amounts: np.ndarray
 
 
 def parse_scenario(doc: Scenario | dict | str | bytes) -> Scenario:
@@ -94,7 +97,8 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0) -> C
     for t, i, _, _ in events:
         if t > limit:
             day = (t - start) / 86_400
-            where = "the World's period" if t > world.end_epoch - 60 else f"the horizon of {s.horizon_days:g} days"
+            where = (f"the horizon of {s.horizon_days:g} days" if t > start + horizon
+                     else "the World's period")
             raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day {day:.1f} "
                                 f"of the operation, outside {where}; shorten delays or repeats")
     amounts = _run_money(s, events, rng)
@@ -242,7 +246,7 @@ def _rows(s: Scenario, uid: str, seed: int, res, events, amounts) -> CompiledSce
         role_values=ROLES,
     )
     return CompiledScenario(s, uid, seed, rows, _new_accounts(s, uid, seed, res),
-                            dict(res.account), ti)
+                            dict(res.account), ti, base)
 
 
 def _new_accounts(s: Scenario, uid: str, seed: int, res) -> pa.Table:

@@ -74,16 +74,19 @@ def _hijack(world, profile: Profile, banks: list[int], taken: set[int], uid: str
         have = ", ".join(world.profiles_present())
         raise ScenarioError(f"{p}.recruit.profile", f"this World has no background account of "
                             f"profile '{profile.value}' to hijack (profiles present: {have})")
-    local = pool[np.isin(world.account_bank[pool], banks)]
+    local = world.accounts_of(profile, banks)
     if len(local):
         pool = local
-    pool = pool[~np.isin(pool, list(taken))] if taken else pool
-    if len(pool) == 0:
+    if len(pool) <= len(taken) and not len(np.setdiff1d(pool, list(taken))):
         raise ScenarioError(f"{p}.recruit.profile", f"not enough background accounts of profile "
                             f"'{profile.value}' for every hijacked entity")
-    # Deterministic per (scenario, entity, seed): a hash picks the start, rng the offset.
+    # Deterministic per (scenario, entity, seed): a hash picks the start, rng the offset;
+    # accounts already taken by another entity of the scenario are stepped over.
     h = int(hashlib.sha256(f"{uid}/{eid}".encode()).hexdigest()[:12], 16)
-    return int(pool[(h + int(rng.integers(len(pool)))) % len(pool)])
+    i = (h + int(rng.integers(len(pool)))) % len(pool)
+    while int(pool[i]) in taken:
+        i = (i + 1) % len(pool)
+    return int(pool[i])
 
 
 def new_account_numbers(uid: str, seed: int, eids: list[str]) -> list[str]:

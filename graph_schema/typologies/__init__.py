@@ -35,6 +35,12 @@ _ENV.globals["draws"] = _draws
 _ENV.filters["floor4"] = lambda x: float(np.floor(x * 1e4) / 1e4)
 
 
+@cache
+def _compiled(body: str):
+    """Parsing a Jinja template costs far more than rendering it: parse each body once."""
+    return _ENV.from_string(body)
+
+
 @dataclass(frozen=True)
 class Template:
     """One parameterised typology template."""
@@ -71,7 +77,7 @@ class Template:
         if missing:
             raise ScenarioError(f"{self.path}: params", f"missing parameters {sorted(missing)}")
         try:
-            text = _ENV.from_string(self.body).render(**params)
+            text = _compiled(self.body).render(**params)
             doc = tomllib.loads(text)
         except (TemplateError, tomllib.TOMLDecodeError) as err:
             raise ScenarioError(f"{self.path}: body", f"template does not render: {err}") from None

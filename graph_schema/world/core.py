@@ -34,6 +34,7 @@ class World:
     accounts: pa.Table
     ledger: pa.Table
     scenarios: list = field(default_factory=list)  # InjectedScenario records
+    _pool_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def start_epoch(self) -> int:
@@ -73,9 +74,21 @@ class World:
         desks = np.flatnonzero(self.profile_codes == PROFILES.index(Profile.CASH_DESK.value))
         return {int(self.account_bank[a]): int(a) for a in desks}
 
-    def accounts_of(self, profile: Profile) -> np.ndarray:
-        """Ids of background accounts with this profile (empty if the World has none)."""
-        return np.flatnonzero(self.profile_codes == PROFILES.index(profile.value))
+    @cached_property
+    def _by_profile(self) -> dict[int, np.ndarray]:
+        order = np.argsort(self.profile_codes, kind="stable")
+        bounds = np.searchsorted(self.profile_codes[order], np.arange(len(PROFILES) + 1))
+        return {p: order[bounds[p]:bounds[p + 1]] for p in range(len(PROFILES))}
+
+    def accounts_of(self, profile: Profile, banks: list[int] | None = None) -> np.ndarray:
+        """Ids of background accounts with this profile, optionally only at these banks."""
+        pool = self._by_profile[PROFILES.index(profile.value)]
+        if banks is None:
+            return pool
+        key = (profile, tuple(sorted(banks)))
+        if key not in self._pool_cache:
+            self._pool_cache[key] = pool[np.isin(self.account_bank[pool], banks)]
+        return self._pool_cache[key]
 
     def profiles_present(self) -> list[str]:
         return [PROFILES[c] for c in np.unique(self.profile_codes)]

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph_schema.dsl import Scenario
-from graph_schema.tables import ACCOUNT_SCHEMA, LEDGER_SCHEMA, unify
+from graph_schema.tables import ACCOUNT_SCHEMA, LEDGER_SCHEMA, concat_take
 from graph_schema.world.core import World
 
 
@@ -51,11 +51,10 @@ def inject(world: World, compiled: list) -> World:
         rows.append(r)
         accounts.append(c.new_accounts.set_column(0, ACCOUNT_SCHEMA.field(0), pa.array(new_ids)))
         records.append(InjectedScenario(c.scenario_id, c.seed, c.scenario, r.num_rows))
-    acc = unify(accounts, ACCOUNT_SCHEMA)
+    acc = concat_take(accounts, ACCOUNT_SCHEMA, None)
     _check_numbers(acc, world.n_accounts)
-    ledger = unify(rows, LEDGER_SCHEMA)
-    order = np.argsort(ledger.column("timestamp").to_numpy().view(np.int64), kind="stable")
-    ledger = ledger.take(pa.array(order))
+    ts = np.concatenate([r.column("timestamp").to_numpy().view(np.int64) for r in rows])
+    ledger = concat_take(rows, LEDGER_SCHEMA, np.argsort(ts, kind="stable"))
     ledger = ledger.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(ledger.num_rows, dtype=np.int64)))
     return World(world.config, world.banks, acc, ledger, world.scenarios + records)
 

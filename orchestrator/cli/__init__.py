@@ -1,4 +1,25 @@
-"""The `redledger` command line."""
+"""The `redledger` command line (typer + rich).
 
-def main() -> None:  # replaced below once the app exists
-    raise SystemExit(0)
+Bad input is reported in one line naming the file, field and rule, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from orchestrator.cli.common import run_guarded
+from orchestrator.cli.scenario import check, typologies
+from orchestrator.cli.world import world
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="redledger: red-team AML detection with evolving laundering scenarios.")
+app.command()(world)
+app.command()(check)
+app.command()(typologies)
+
+
+def main() -> None:
+    run_guarded(app)
+
+
+__all__ = ["app", "main"]

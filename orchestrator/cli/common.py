@@ -1,0 +1,75 @@
+"""Shared CLI plumbing: one-line errors with exit code 2, TOML config loading, the console."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+console = Console(stderr=True)
+M = TypeVar("M", bound=BaseModel)
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+def fail(message: str) -> None:
+    raise UsageError(message)
+
+
+def load_toml_model(path: Path, model: type[M], overrides: dict) -> M:
+    """Validate a TOML file (plus CLI overrides) against ``model``.
+
+    Raises:
+        UsageError: the file is unreadable, not TOML, or breaks a field rule; the message
+            names the file, the field and the rule.
+    """
+    data: dict = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as err:
+            fail(f"{path}: cannot read ({err.strerror})")
+        except tomllib.TOMLDecodeError as err:
+            fail(f"{path}: not valid TOML: {err}")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        e = err.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"]) or "$"
+        where = f"{path}: " if path is not None else "command line: "
+        fail(f"{where}{loc}: {e['msg']}")
+    raise AssertionError("unreachable")
+
+
+def check_out_dir(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        fail(f"{out}: --out must be a directory")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        fail(f"{out}: directory is not empty; pass --force to overwrite its files")
+
+
+def run_guarded(app: typer.Typer) -> None:
+    """Run the app; bad input becomes one red line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except UsageError as err:
+        console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except typer.Exit as err:
+        raise SystemExit(err.exit_code) from None
+    except typer.Abort:
+        console.print("aborted")
+        raise SystemExit(130) from None
+    except Exception as err:
+        # Typer vendors click: its usage errors (unknown option, bad value) carry `show`.
+        if hasattr(err, "show") and getattr(err, "exit_code", None) == 2:
+            err.show()
+            raise SystemExit(2) from None
+        raise

@@ -91,16 +91,22 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0) -> C
     res = resolve_entities(s, world, rng)
     span = world.end_epoch - world.start_epoch
     horizon = int(s.horizon_days * 86_400)
-    start = world.start_epoch + 60 * int(rng.integers(0, max(1, (span - horizon) // 60 + 1)))
-    events = _lay_out(s, order, start, rng)
-    limit = min(start + horizon, world.end_epoch - 60)
+    events = _lay_out(s, order, 0, rng)  # relative to the start of the operation
     for t, i, _, _ in events:
-        if t > limit:
-            day = (t - start) / 86_400
-            where = (f"the horizon of {s.horizon_days:g} days" if t > start + horizon
-                     else "the World's period")
-            raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day {day:.1f} "
-                                f"of the operation, outside {where}; shorten delays or repeats")
+        if t > horizon:
+            raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day "
+                                f"{t / 86_400:.1f} of the operation, outside the horizon of "
+                                f"{s.horizon_days:g} days; shorten delays or repeats")
+    length = events[-1][0] if events else 0
+    if length > span - 60:
+        i = events[-1][1]
+        raise ScenarioError(f"transfers[{i}].timing", f"the operation lasts {length / 86_400:.1f} "
+                            f"days, longer than the World's period of {span / 86_400:g} days; "
+                            "shorten delays or repeats")
+    # Place the operation uniformly in the period, by its actual length (not its horizon),
+    # so that laundering is spread over the whole period, as in AMLworld.
+    start = world.start_epoch + 60 * int(rng.integers(0, (span - 60 - length) // 60 + 1))
+    events = [(t + start, i, r, k) for t, i, r, k in events]
     amounts = _run_money(s, events, rng)
     return _rows(s, uid, int(seed), res, events, amounts)
 

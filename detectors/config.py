@@ -47,8 +47,9 @@ class GNNConfig(BaseModel):
         return self
 
 
+# Sampled epochs cost several full-graph epochs, so the Multi-GNN presets train fewer.
 MULTI = {"reverse_mp": True, "ports": True, "ego_ids": True, "edge_updates": True,
-         "sampled": True}
+         "sampled": True, "epochs": 40, "patience": 10, "batch_size": 8192, "fanouts": [10, 5]}
 
 PRESETS: dict[str, dict] = {
     "gcn": {"arch": "gcn"},

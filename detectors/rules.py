@@ -43,13 +43,19 @@ class RuleDetector(Detector):
         _, out_next = window_sums(src, t, amt, dst, t, 1, 48 * HOUR)
         rapid = (amt >= p["min_amount"]) & (out_next >= p["pass_through"] * amt)
         big = amt >= p["min_amount"]
-        fan_out, _ = window_sums(src[big], t[big], amt[big], src, t, -w, w)
-        fan_in, _ = window_sums(dst[big], t[big], amt[big], dst, t, -w, w)
+        b = 24 * HOUR
+        fan_out, _ = window_sums(src[big], t[big], amt[big], src, t, -b, b)
+        fan_in, _ = window_sums(dst[big], t[big], amt[big], dst, t, -b, b)
+        # a burst is many large payments in the window *and* far above the account's own pace
+        period = max(float(t.max() - t.min()), float(2 * b))
+        n = data.n_nodes
+        pace_out = np.bincount(src[big], minlength=n)[src] * (2 * b) / period
+        pace_in = np.bincount(dst[big], minlength=n)[dst] * (2 * b) / period
         return {
             "structuring": structuring.astype(float),
             "pass_through": rapid.astype(float),
-            "fan_out_burst": (big & (fan_out >= p["burst"])).astype(float),
-            "fan_in_burst": (big & (fan_in >= p["burst"])).astype(float),
+            "fan_out_burst": (big & (fan_out >= p["burst"]) & (fan_out >= 3 * pace_out)).astype(float),
+            "fan_in_burst": (big & (fan_in >= p["burst"]) & (fan_in >= 3 * pace_in)).astype(float),
         }
 
     def fit(self, data: TxData, split: TemporalSplit, progress=None) -> RuleDetector:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.common import run_guarded
 from orchestrator.cli.scenario import check, typologies
 from orchestrator.cli.world import world
@@ -16,6 +17,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 app.command()(world)
 app.command()(check)
 app.command()(typologies)
+app.command()(benchmark)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from graph_schema.tables import (
     CHANNELS,
     CURRENCIES,
     KINDS,
+    LEDGER_SCHEMA,
     PROFILES,
     codes_to_dictionary,
     dictionary_codes,
@@ -176,7 +177,40 @@ def read_amlworld(trans_csv: str | Path, name: str | None = None) -> World:
             raise FormatError(f"{path}: column '{col}': '{v}' is not one of AMLworld's values")
     if not pc.all(pc.is_in(t.column("is_laundering"), pa.array([0, 1], pa.int8()))).as_py():
         raise FormatError(f"{path}: column 'Is Laundering': values must be 0 or 1")
-    return _to_world(t, path, name)
+    world = _to_world(t, path, name)
+    patterns = path.with_name(path.name.replace("_Trans.csv", "_Patterns.txt"))
+    if patterns.is_file() and patterns != path:
+        world = _label_typologies(world, path, patterns)
+    return world
+
+
+def _label_typologies(world: World, trans: Path, patterns: Path) -> World:
+    """Typology of each laundering row from the pattern blocks (matched by the row's text)."""
+    kinds: dict[str, str] = {}
+    current = None
+    for line in patterns.read_text(encoding="utf-8").splitlines():
+        if line.startswith("BEGIN LAUNDERING ATTEMPT - "):
+            current = line[len("BEGIN LAUNDERING ATTEMPT - "):].split(":")[0].strip()
+            current = current.lower().replace("-", "_")
+        elif line.startswith("END LAUNDERING ATTEMPT"):
+            current = None
+        elif current and line.strip():
+            kinds[line.strip()] = current
+    raw = pcsv.read_csv(trans, pcsv.ReadOptions(column_names=_COLS, skip_rows=1),
+                        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(_COLS, pa.string())))
+    lines = pc.binary_join_element_wise(*[raw.column(c) for c in _COLS], ",")
+    ts = pc.strptime(raw.column("timestamp"), format=TIME_FORMAT, unit="s")
+    order = np.argsort(ts.to_numpy().view(np.int64), kind="stable")
+    lines = lines.take(pa.array(order)).to_pylist()
+    lab = world.ledger.column("is_laundering").to_numpy()
+    names = sorted(set(kinds.values()))
+    codes = np.full(len(lines), -1, dtype=np.int32)
+    for i in np.flatnonzero(lab):
+        k = kinds.get(lines[i])
+        codes[i] = names.index(k) if k else -1
+    led = world.ledger.set_column(world.ledger.schema.get_field_index("typology"),
+                                  LEDGER_SCHEMA.field("typology"), codes_to_dictionary(codes, names))
+    return World(world.config, world.banks, world.accounts, led)
 
 
 def _to_world(t: pa.Table, path: Path, name: str | None) -> World:

@@ -133,3 +133,10 @@ def test_writes_are_atomic(default_world, tmp_path, monkeypatch):
         write_world(default_world, tmp_path)
     assert (tmp_path / "ledger.parquet").read_bytes() == before
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_amlworld_read_back_recovers_typologies_from_the_patterns(default_world, exported):
+    back = read_amlworld(exported / "World_Trans.csv")
+    a = pc.cast(default_world.ledger.column("typology"), "string")
+    b = pc.cast(back.ledger.column("typology"), "string")
+    assert a.equals(b)

@@ -86,6 +86,9 @@ def injected_latency(world, data, arch: str, n_scenarios: int) -> tuple[float, f
 
 
 def main() -> None:
+    from detectors._memory import keep_freed_memory
+
+    keep_freed_memory()  # as training does (see detectors/_memory.py)
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,500000", help="Account counts (10 days each).")
     ap.add_argument("--scenarios", type=int, default=40)

@@ -31,12 +31,15 @@ def _world(accounts: int):
 
 
 def epoch_and_inference(data, arch: str, repeats: int = 3) -> tuple[float, float]:
+    from detectors.config import PRESETS, GNNConfig
     from detectors.graph import build_graph, fit_normalizers
     from detectors.models import BUILDERS
 
+    cfg = GNNConfig(**PRESETS[arch])  # the detector's own width (GINe: 32)
     norms = fit_normalizers(data, False)
     gd = build_graph(data, False, *norms)
-    model = BUILDERS[arch](gd.node_x.shape[1], gd.edge_x.shape[1])
+    model = BUILDERS[arch](gd.node_x.shape[1], gd.edge_x.shape[1], hidden=cfg.hidden,
+                           layers=cfg.layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     times = []
@@ -103,6 +106,7 @@ def main() -> None:
             for arch in ("sage", "gine"):
                 inj.append((data.n_edges, arch, *injected_latency(world, data, arch, args.scenarios)))
         del world, data
+    print("full-graph epoch (forward + backward + Adam step), untrained weights, 2 cores")
     print("edges       model  train_epoch_s  inference_tx_per_s")
     for e, arch, epoch, tps in rows:
         print(f"{e:>10,}  {arch:<5}  {epoch:>13.2f}  {tps:>18,.0f}")

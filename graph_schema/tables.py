@@ -136,13 +136,6 @@ def empty_ledger() -> pa.Table:
     return LEDGER_SCHEMA.empty_table()
 
 
-def unify(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    """Concatenate tables of one schema, unifying dictionaries (a single chunk out)."""
-    tables = [t for t in tables if t.num_rows] or [schema.empty_table()]
-    out = pa.concat_tables(tables, promote_options="none").unify_dictionaries()
-    return out.combine_chunks()
-
-
 def _codes_and_values(col: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if isinstance(arr, pa.ChunkedArray):  # zero chunks

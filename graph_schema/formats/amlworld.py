@@ -158,15 +158,23 @@ def read_amlworld(trans_csv: str | Path, name: str | None = None) -> World:
         raise FormatError(f"{path}: cannot read ({err.strerror})") from None
     if header != TRANS_HEADER:
         raise FormatError(f"{path}: header: expected AMLworld's header '{TRANS_HEADER}'")
-    types = {c: pa.string() for c in _COLS}
-    types.update(amount_received=pa.float64(), amount_paid=pa.float64(), is_laundering=pa.int8(),
-                 timestamp=pa.timestamp("s"))
-    try:
-        t = pcsv.read_csv(path, pcsv.ReadOptions(column_names=_COLS, skip_rows=1),
-                          convert_options=pcsv.ConvertOptions(column_types=types,
-                                                              timestamp_parsers=[TIME_FORMAT]))
+    try:  # read once, as text: the pattern blocks are matched on the rows' exact text
+        raw = pcsv.read_csv(path, pcsv.ReadOptions(column_names=_COLS, skip_rows=1),
+                            convert_options=pcsv.ConvertOptions(
+                                column_types=dict.fromkeys(_COLS, pa.string())))
     except pa.ArrowInvalid as err:
         raise FormatError(f"{path}: {str(err).splitlines()[0]}") from None
+    t = raw
+    for col, convert in (("timestamp", lambda c: pc.strptime(c, format=TIME_FORMAT, unit="s")),
+                         ("amount_received", lambda c: pc.cast(c, pa.float64())),
+                         ("amount_paid", lambda c: pc.cast(c, pa.float64())),
+                         ("is_laundering", lambda c: pc.cast(c, pa.int8()))):
+        try:
+            t = t.set_column(t.schema.get_field_index(col), col, convert(t.column(col)))
+        except pa.ArrowInvalid as err:
+            raise FormatError(f"{path}: column '{col}': {str(err).splitlines()[0]}") from None
+    order = pa.array(np.argsort(t.column("timestamp").to_numpy().view(np.int64), kind="stable"))
+    t, raw = t.take(order), raw.take(order)
     if t.num_rows == 0:
         raise FormatError(f"{path}: no transactions")
     for col, allowed in (("payment_currency", CURRENCIES), ("receiving_currency", CURRENCIES),
@@ -180,12 +188,13 @@ def read_amlworld(trans_csv: str | Path, name: str | None = None) -> World:
     world = _to_world(t, path, name)
     patterns = path.with_name(path.name.replace("_Trans.csv", "_Patterns.txt"))
     if patterns.is_file() and patterns != path:
-        world = _label_typologies(world, path, patterns)
+        world = _label_typologies(world, raw, patterns)
     return world
 
 
-def _label_typologies(world: World, trans: Path, patterns: Path) -> World:
-    """Typology of each laundering row from the pattern blocks (matched by the row's text)."""
+def _label_typologies(world: World, raw: pa.Table, patterns: Path) -> World:
+    """Typology of each laundering row from the pattern blocks, matched by the row's text
+    (``raw``: the CSV's text columns, in ledger order)."""
     kinds: dict[str, str] = {}
     current = None
     for line in patterns.read_text(encoding="utf-8").splitlines():
@@ -196,17 +205,13 @@ def _label_typologies(world: World, trans: Path, patterns: Path) -> World:
             current = None
         elif current and line.strip():
             kinds[line.strip()] = current
-    raw = pcsv.read_csv(trans, pcsv.ReadOptions(column_names=_COLS, skip_rows=1),
-                        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(_COLS, pa.string())))
-    lines = pc.binary_join_element_wise(*[raw.column(c) for c in _COLS], ",")
-    ts = pc.strptime(raw.column("timestamp"), format=TIME_FORMAT, unit="s")
-    order = np.argsort(ts.to_numpy().view(np.int64), kind="stable")
-    lines = lines.take(pa.array(order)).to_pylist()
-    lab = world.ledger.column("is_laundering").to_numpy()
+    lab = np.flatnonzero(world.ledger.column("is_laundering").to_numpy())
+    rows = raw.take(pa.array(lab))
+    lines = pc.binary_join_element_wise(*[rows.column(c) for c in _COLS], ",").to_pylist()
     names = sorted(set(kinds.values()))
-    codes = np.full(len(lines), -1, dtype=np.int32)
-    for i in np.flatnonzero(lab):
-        k = kinds.get(lines[i])
+    codes = np.full(world.ledger.num_rows, -1, dtype=np.int32)
+    for i, line in zip(lab, lines, strict=True):
+        k = kinds.get(line)
         codes[i] = names.index(k) if k else -1
     led = world.ledger.set_column(world.ledger.schema.get_field_index("typology"),
                                   LEDGER_SCHEMA.field("typology"), codes_to_dictionary(codes, names))
@@ -214,8 +219,7 @@ def _label_typologies(world: World, trans: Path, patterns: Path) -> World:
 
 
 def _to_world(t: pa.Table, path: Path, name: str | None) -> World:
-    order = np.argsort(t.column("timestamp").to_numpy().view(np.int64), kind="stable")
-    t = t.take(pa.array(order))
+    """A World from the typed, time-sorted transaction table."""
     n = t.num_rows
     bank_str = pc.cast(pc.cast(pa.concat_arrays([t.column("from_bank").combine_chunks(),
                                                  t.column("to_bank").combine_chunks()]),

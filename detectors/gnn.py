@@ -10,12 +10,13 @@ import numpy as np
 import pyarrow as pa
 import torch
 
+from detectors._memory import keep_freed_memory
 from detectors.base import Detector, register
 from detectors.config import PRESETS, GNNConfig
 from detectors.data import TxData
 from detectors.errors import NotFittedError
 from detectors.features import Normalizer
-from detectors.graph import build_graph, fit_normalizers
+from detectors.graph import build_graph
 from detectors.incremental import WorldGraph, as_scenario_data, injected_scores
 from detectors.models import BUILDERS
 from detectors.split import TemporalSplit
@@ -35,6 +36,7 @@ class GNNDetector(Detector):
         self.history: dict = {}
 
     def _build(self, node_in: int, edge_in: int):
+        keep_freed_memory()  # before the first large tensors (see detectors/_memory.py)
         seed_everything(self.cfg.seed)
         kw = dict(hidden=self.cfg.hidden, layers=self.cfg.layers, dropout=self.cfg.dropout,
                   reverse_mp=self.cfg.reverse_mp, edge_updates=self.cfg.edge_updates)
@@ -47,8 +49,8 @@ class GNNDetector(Detector):
         seen = split.visible("val")
         val = data.subset(seen)
         val_eids = torch.as_tensor(np.flatnonzero(split.val[seen]))
-        self.norms = fit_normalizers(train, self.cfg.ports)
-        train_gd = build_graph(train, self.cfg.ports, *self.norms)
+        train_gd = build_graph(train, self.cfg.ports)  # fits the normalisers on training data
+        self.norms = train_gd.norms
         val_gd = build_graph(val, self.cfg.ports, *self.norms)
         deg = train_gd.g.in_degrees().float()
         self.delta = float(torch.log1p(deg[deg > 0]).mean()) if (deg > 0).any() else 1.0
@@ -100,7 +102,7 @@ class GNNDetector(Detector):
     @classmethod
     def load(cls, path: str | Path) -> GNNDetector:
         meta = json.loads((Path(path) / "detector.json").read_text())
-        det = cls(meta["name"], **{k: v for k, v in meta["config"].items()})
+        det = cls(meta["name"], **meta["config"])
         det.threshold, det.delta, det.history = meta["threshold"], meta["delta"], meta["history"]
         det.norms = (Normalizer.from_state(meta["edge_norm"]), Normalizer.from_state(meta["node_norm"]))
         det.model = det._build(len(det.norms[1].mean), len(det.norms[0].mean))

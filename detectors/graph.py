@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from detectors._dgl import dgl
 from detectors.data import TxData
-from detectors.features import NodeSums, Normalizer, edge_features
+from detectors.features import NodeSums, Normalizer, continuous_columns, edge_features
 
 
 @dataclass
@@ -26,6 +25,7 @@ class GraphData:
         edge_raw: raw edge features [E, F]; node sums: `NodeSums`.
         edge_x, node_x: normalised inputs (node_x without the ego column).
         y: float labels [E].
+        norms: the (edge, node) normalisers used, fitted on the training graph.
     """
 
     g: object
@@ -34,37 +34,33 @@ class GraphData:
     edge_x: torch.Tensor
     node_x: torch.Tensor
     y: torch.Tensor
+    norms: tuple[Normalizer, Normalizer]
 
 
-def build_graph(data: TxData, ports: bool, edge_norm: Normalizer, node_norm: Normalizer) -> GraphData:
-    """The graph of every edge in ``data`` with normalised inputs."""
+def build_graph(data: TxData, ports: bool, edge_norm: Normalizer | None = None,
+                node_norm: Normalizer | None = None) -> GraphData:
+    """The graph of every edge in ``data`` with normalised inputs.
+
+    Without normalisers, they are fitted on this graph: pass the training graph.
+    """
     raw = torch.from_numpy(edge_features(data, ports))
-    return assemble(data.src, data.dst, raw, data.n_nodes, data.y, edge_norm, node_norm)
-
-
-def assemble(src, dst, raw: torch.Tensor, n_nodes: int, y, edge_norm: Normalizer,
-             node_norm: Normalizer) -> GraphData:
-    src_t = torch.as_tensor(np.asarray(src), dtype=torch.int64)
-    dst_t = torch.as_tensor(np.asarray(dst), dtype=torch.int64)
-    g = dgl.graph((src_t, dst_t), num_nodes=n_nodes)
-    sums = NodeSums.build(src_t, dst_t, raw, n_nodes)
+    src = torch.as_tensor(data.src, dtype=torch.int64)
+    dst = torch.as_tensor(data.dst, dtype=torch.int64)
+    g = dgl.graph((src, dst), num_nodes=data.n_nodes)
+    sums = NodeSums.build(src, dst, raw, data.n_nodes)
     g.ndata["deg_in"] = sums.in_deg.float()
     g.ndata["deg_out"] = sums.out_deg.float()
+    if edge_norm is None or node_norm is None:
+        edge_norm, node_norm = _fit_normalizers(raw, sums, ports)
     return GraphData(g, raw, sums, edge_norm(raw), node_norm(sums.inputs()),
-                     torch.as_tensor(np.asarray(y), dtype=torch.float32))
+                     torch.as_tensor(data.y, dtype=torch.float32), (edge_norm, node_norm))
 
 
-def fit_normalizers(data: TxData, ports: bool) -> tuple[Normalizer, Normalizer]:
-    """Normalisers fitted on the training graph only (edges and the nodes it touches)."""
-    from detectors.features import continuous_columns
-
-    raw = torch.from_numpy(edge_features(data, ports))
+def _fit_normalizers(raw: torch.Tensor, sums: NodeSums, ports: bool) -> tuple[Normalizer, Normalizer]:
+    """Edge normaliser on the continuous columns; node normaliser on the nodes with edges."""
     edge_norm = Normalizer.fit(raw, continuous_columns(ports))
-    sums = NodeSums.build(torch.as_tensor(data.src), torch.as_tensor(data.dst), raw, data.n_nodes)
     active = (sums.in_deg + sums.out_deg) > 0
-    x = sums.inputs()[active]
-    node_norm = Normalizer.fit(x)
-    return edge_norm, node_norm
+    return edge_norm, Normalizer.fit(sums.inputs()[active])
 
 
 def ball(g, nodes: torch.Tensor, hops: int) -> torch.Tensor:

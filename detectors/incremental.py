@@ -18,7 +18,7 @@ import torch
 
 from detectors._dgl import dgl
 from detectors.data import TxData, from_ledger
-from detectors.features import N_BASE, NodeSums, edge_features, port_numbers
+from detectors.features import NodeSums, edge_features, port_numbers
 from detectors.graph import GraphData, ball
 
 
@@ -106,4 +106,4 @@ def injected_scores(model, cfg, norms, world: WorldGraph, sc: TxData) -> np.ndar
     return torch.sigmoid(logits[len(parent):]).numpy()
 
 
-__all__ = ["N_BASE", "WorldGraph", "as_scenario_data", "injected_scores"]
+__all__ = ["WorldGraph", "as_scenario_data", "injected_scores"]

@@ -16,7 +16,6 @@ import torch
 from torch import nn
 
 from detectors._dgl import dgl
-from detectors._memory import keep_freed_memory
 from detectors.config import GNNConfig
 from detectors.graph import GraphData, ball
 from detectors.metrics import best_threshold
@@ -25,7 +24,6 @@ Progress = Callable[[int, int, float], None]  # (epoch, epochs, best validation 
 
 
 def seed_everything(seed: int) -> None:
-    keep_freed_memory()
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     dgl.seed(seed)

@@ -32,12 +32,11 @@ def _world(accounts: int):
 
 def epoch_and_inference(data, arch: str, repeats: int = 3) -> tuple[float, float]:
     from detectors.config import PRESETS, GNNConfig
-    from detectors.graph import build_graph, fit_normalizers
+    from detectors.graph import build_graph
     from detectors.models import BUILDERS
 
     cfg = GNNConfig(**PRESETS[arch])  # the detector's own width (GINe: 32)
-    norms = fit_normalizers(data, False)
-    gd = build_graph(data, False, *norms)
+    gd = build_graph(data, False)
     model = BUILDERS[arch](gd.node_x.shape[1], gd.edge_x.shape[1], hidden=cfg.hidden,
                            layers=cfg.layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)

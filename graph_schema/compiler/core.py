@@ -91,7 +91,7 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0) -> C
     res = resolve_entities(s, world, rng)
     span = world.end_epoch - world.start_epoch
     horizon = int(s.horizon_days * 86_400)
-    events = _lay_out(s, order, 0, rng)  # relative to the start of the operation
+    events = _lay_out(s, order, rng)
     for t, i, _, _ in events:
         if t > horizon:
             raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day "
@@ -125,15 +125,16 @@ def _sample_delay(d: Delay, rng: np.random.Generator) -> float:
     return h * 3_600.0
 
 
-def _lay_out(s: Scenario, order: list[int], start: int, rng) -> list[tuple[int, int, int, int]]:
-    """Every occurrence as (time, transfer index, repeat, part), sorted by time."""
+def _lay_out(s: Scenario, order: list[int], rng) -> list[tuple[int, int, int, int]]:
+    """Every occurrence as (seconds after the operation starts, transfer index, repeat,
+    part), sorted by time."""
     last: dict[int, int] = {}
     index = {t.id: i for i, t in enumerate(s.transfers)}
     events = []
     for rank, i in enumerate(order):
         t = s.transfers[i]
         after = [last[index[a]] for a in t.timing.after]
-        base = max(after) + 60 if after else start
+        base = max(after) + 60 if after else 0
         clock = base + _sample_delay(t.timing.delay, rng)
         parts = t.amount.parts if t.amount.kind == "split" else 1
         gap = t.timing.every or _DEFAULT_GAP

@@ -1,5 +1,58 @@
-"""agents: the planner, realism critic, detector adversary, evolver and judge roles.
+"""agents: the roles of the red-team debate, each in two implementations.
 
-Filled by the agents issue; each role is one async class behind a small interface, in an
-LLM and a procedural implementation.
+- planner: Brief -> Scenario
+- critic: Scenario -> Review (realism)
+- adversary: Scenario -> EvasionReport (numbers from trained detectors)
+- evolver: parents with reviews and reports -> children
+- judge: (A, B) -> Verdict
+
+`agents.procedural` needs no LLM (typology templates, realism checks, detector scores,
+steered mutation operators, principles-weighted judging); `agents.llm` puts a chat model
+behind the same interfaces (prompts in `agents/prompts/`, principles in
+`agents/principles.toml`). `build_roles` picks per role from config.
 """
+
+from agents.base import Adversary, Critic, Evolver, Judge, Planner
+from agents.briefs import document_briefs, library_briefs
+from agents.errors import ConfigError, LLMCallError, RoleError
+from agents.factory import AgentsConfig, RoleConfig, Roles, build_roles
+from agents.models import (
+    Brief,
+    Candidate,
+    CheckResult,
+    Critique,
+    EvasionReport,
+    Offspring,
+    Review,
+    Verdict,
+    Winner,
+)
+from agents.principles import Principles, load_principles
+
+__all__ = [
+    "Adversary",
+    "AgentsConfig",
+    "Brief",
+    "Candidate",
+    "CheckResult",
+    "ConfigError",
+    "Critic",
+    "Critique",
+    "EvasionReport",
+    "Evolver",
+    "Judge",
+    "LLMCallError",
+    "Offspring",
+    "Planner",
+    "Principles",
+    "Review",
+    "RoleConfig",
+    "RoleError",
+    "Roles",
+    "Verdict",
+    "Winner",
+    "build_roles",
+    "document_briefs",
+    "library_briefs",
+    "load_principles",
+]

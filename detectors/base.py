@@ -6,8 +6,10 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from detectors.data import TxData
+from detectors.incremental import WorldGraph, as_scenario_data
 from detectors.split import TemporalSplit
 
 
@@ -27,12 +29,19 @@ class Detector(ABC):
     @abstractmethod
     def score(self, data: TxData) -> np.ndarray: ...
 
-    def score_injected(self, world_graph, scenario: TxData) -> np.ndarray:
+    def prepare(self, data: TxData) -> WorldGraph:
+        """What `score_injected` reuses for every scenario; GNNs also build the graph once."""
+        return WorldGraph(data, None)
+
+    def score_injected(self, world_graph: WorldGraph, scenario: pa.Table | TxData) -> np.ndarray:
         """Scores of the scenario's own transactions once injected into ``world_graph``.
 
-        The default rescoring of everything is exact; GNNs override it with a k-hop update.
+        ``scenario`` is compiled rows (new accounts with negative ids) or TxData on the
+        World's node ids. The default rescoring of everything is exact; GNNs override it
+        with a k-hop update.
         """
-        full = world_graph.data.append(scenario)
+        sc = as_scenario_data(scenario, world_graph)
+        full = world_graph.data.append(sc)
         return self.score(full)[world_graph.data.n_edges:]
 
     def save(self, path: str | Path) -> None:

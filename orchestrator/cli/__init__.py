@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from orchestrator.cli.benchmark import benchmark
+from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
 from orchestrator.cli.scenario import check, typologies
 from orchestrator.cli.world import world
@@ -18,6 +19,8 @@ app.command()(world)
 app.command()(check)
 app.command()(typologies)
 app.command()(benchmark)
+app.command()(briefs)
+app.command()(principles)
 
 
 def main() -> None:

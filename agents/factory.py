@@ -1,0 +1,141 @@
+"""Build the five roles from config; the orchestrator gets `Roles` and never learns
+which of them a chat model stands behind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agents.base import Adversary, Critic, Evolver, Judge, Planner
+from agents.llm import LLMAdversary, LLMCritic, LLMEvolver, LLMJudge, LLMPlanner
+from agents.llm.accounting import TokenLedger
+from agents.llm.backend import Backend
+from agents.llm.cache import CallCache
+from agents.llm.config import BackendConfig
+from agents.principles import load_principles
+from agents.procedural import (
+    ChecksCritic,
+    DetectorAdversary,
+    OperatorEvolver,
+    PrinciplesJudge,
+    TemplatePlanner,
+    world_stats,
+)
+
+ROLE_NAMES = ("planner", "critic", "adversary", "evolver", "judge")
+
+
+class RoleConfig(BaseModel):
+    """How one role is played."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["procedural", "llm"] = Field(
+        "procedural", description="'procedural' (no LLM, the pattern-based baseline) or 'llm'."
+    )
+    backend: str = Field("default", description="Name of the backend in `backends` (llm mode only).")
+
+
+class AgentsConfig(BaseModel):
+    """The roles, their backends, and the standards they apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    planner: RoleConfig = Field(default_factory=RoleConfig, description="Brief -> Scenario.")
+    critic: RoleConfig = Field(default_factory=RoleConfig, description="Scenario -> Review (realism).")
+    adversary: RoleConfig = Field(default_factory=RoleConfig, description="Scenario -> EvasionReport.")
+    evolver: RoleConfig = Field(default_factory=RoleConfig, description="Parents -> children.")
+    judge: RoleConfig = Field(default_factory=RoleConfig, description="(A, B) -> Verdict.")
+    backends: dict[str, BackendConfig] = Field(
+        default_factory=dict, description="Chat-model endpoints by name, for roles in llm mode."
+    )
+    principles: Path | None = Field(
+        None, description="Principles file of the critic and judge; empty uses agents/principles.toml."
+    )
+    checks: list[str] | None = Field(None, description="Realism checks to run; empty runs every principle's check.")
+    operators: list[str] | None = Field(None, description="Mutation operators to use; empty uses all.")
+    crossover_rate: float = Field(0.2, ge=0, le=1, description="Share of children made by crossover.")
+    steering: bool = Field(True, description="Let flagged transfers and critiques steer the operators.")
+    alert_budget: float = Field(
+        0.005, gt=0, lt=1, description="Share of the World's transactions a detector alerts (0.5%)."
+    )
+    compile_seed: int = Field(0, ge=0, description="Seed with which critic and adversary compile scenarios.")
+    judge_swap_check: bool = Field(True, description="LLM judge: ask in both orders; disagreement is a tie.")
+    seed: int = Field(0, ge=0, description="Seed of the procedural roles' random choices.")
+
+    @model_validator(mode="after")
+    def _backends_exist(self) -> AgentsConfig:
+        for name in ROLE_NAMES:
+            rc: RoleConfig = getattr(self, name)
+            if rc.mode == "llm" and rc.backend not in self.backends:
+                known = ", ".join(self.backends) or "none"
+                raise ValueError(f"{name}.backend: no backend named '{rc.backend}' (defined: {known})")
+        return self
+
+    def llm_roles(self) -> list[str]:
+        return [n for n in ROLE_NAMES if getattr(self, n).mode == "llm"]
+
+
+@dataclass
+class Roles:
+    """The five roles, ready to call, and the backends they hold open."""
+
+    planner: Planner
+    critic: Critic
+    adversary: Adversary
+    evolver: Evolver
+    judge: Judge
+    ledger: TokenLedger
+    backends: dict[str, Backend] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for b in self.backends.values():
+            b.close()
+
+
+def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, str] | None = None,
+                cache_path: str | Path | None = None, only: tuple[str, ...] = ROLE_NAMES) -> Roles:
+    """Instantiate the roles named in ``only`` (others are None) for ``world``.
+
+    ``detectors`` are fitted detectors by name (needed if the adversary is in ``only``).
+
+    Raises:
+        ConfigError: a backend cannot start (missing key variable, missing local model).
+    """
+    principles = load_principles(cfg.principles)
+    ledger = TokenLedger()
+    cache = CallCache(cache_path) if cache_path is not None and cfg.llm_roles() else None
+    backends: dict[str, Backend] = {}
+
+    def client(role: str):
+        name = getattr(cfg, role).backend
+        if name not in backends:
+            backends[name] = Backend(cfg.backends[name], cache=cache, ledger=ledger).start()
+        return backends[name].client(role)
+
+    def llm(role: str) -> bool:
+        return getattr(cfg, role).mode == "llm"
+
+    stats = world_stats(world) if "critic" in only else None
+    out: dict = {}
+    if "planner" in only:
+        out["planner"] = LLMPlanner(client("planner"), world) if llm("planner") else TemplatePlanner(world, cfg.seed)
+    if "critic" in only:
+        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats)
+        out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks
+    if "adversary" in only:
+        evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed)
+        out["adversary"] = LLMAdversary(client("adversary"), evidence) if llm("adversary") else evidence
+    if "evolver" in only:
+        out["evolver"] = (LLMEvolver(client("evolver"), world) if llm("evolver") else
+                          OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed))
+    if "judge" in only:
+        out["judge"] = (LLMJudge(client("judge"), principles, cfg.judge_swap_check) if llm("judge")
+                        else PrinciplesJudge(principles))
+    return Roles(**{n: out.get(n) for n in ROLE_NAMES}, ledger=ledger, backends=backends)
+
+
+__all__ = ["ROLE_NAMES", "AgentsConfig", "RoleConfig", "Roles", "build_roles"]

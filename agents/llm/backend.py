@@ -1,0 +1,301 @@
+"""A chat-model endpoint and the discipline of every call made to it.
+
+`Backend` owns one endpoint: the chat model (openai, local llama.cpp, or scripted), the
+SQLite call cache, the token ledger, the concurrency limit, and the structured-output
+method that works there. `LLMClient` is a role's handle on it: `structured()` returns a
+pydantic model through `with_structured_output`, with timeouts, retries with exponential
+backoff on 429/5xx/timeouts, and a bounded repair loop that feeds every validation or
+compile error back to the model verbatim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import weakref
+from collections.abc import Callable
+
+import httpx
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from agents.errors import ConfigError, LLMCallError
+from agents.llm.accounting import CallRecord, TokenLedger
+from agents.llm.cache import CallCache, was_cached
+from agents.llm.config import METHOD_ORDER, BackendConfig
+from agents.llm.errors import METHOD_REFUSALS, classify, one_line, redact
+from agents.llm.local_server import LocalServer
+from agents.llm.prompts import render
+from agents.llm.scripted import SCRIPTED_URL, scripted_model
+
+log = logging.getLogger("redledger.llm")
+
+
+class Backend:
+    """One endpoint shared by the roles that name it.
+
+    Args:
+        cfg: the backend's configuration.
+        cache: call cache (a run keeps one per run directory); None disables caching.
+        ledger: token accounting shared across backends of a run.
+        chat_model: an already built chat model (tests); otherwise built from ``cfg``.
+    """
+
+    def __init__(self, cfg: BackendConfig, cache: CallCache | None = None,
+                 ledger: TokenLedger | None = None, chat_model=None):
+        self.cfg, self.cache = cfg, cache
+        self.ledger = ledger if ledger is not None else TokenLedger()
+        self.server: LocalServer | None = None
+        self._secret: str | None = None
+        self._model = chat_model
+        self._build = None  # builds the chat model; async HTTP clients belong to one event loop
+        self._pinned: str | None = None if cfg.structured_method == "auto" else cfg.structured_method
+        self._untried = list(METHOD_ORDER)
+        self._loop_state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.endpoint = {"scripted": SCRIPTED_URL}.get(cfg.kind, cfg.base_url or "https://api.openai.com/v1")
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> Backend:
+        """Build the chat model (starting the local server first for 'local').
+
+        Raises:
+            ConfigError: the API key variable is unset for OpenAI's API, or the local model is missing.
+        """
+        if self._model is not None:
+            return self
+        cfg = self.cfg
+        if cfg.kind == "scripted":
+            self._model = scripted_model(cfg.script, cache=self.cache if self.cache is not None else False)
+            return self
+        if cfg.kind == "local":
+            self.server = LocalServer(cfg.local, alias=cfg.model)
+            self.endpoint = self.server.start()
+            key = "sk-local"
+        else:
+            key = os.environ.get(cfg.api_key_env)
+            if not key and cfg.base_url is None:
+                raise ConfigError(f"backend.api_key_env: environment variable {cfg.api_key_env} is not set")
+            key = key or "sk-none"  # self-hosted endpoints usually ignore the key
+        self._secret = key
+        from langchain_openai import ChatOpenAI
+
+        def build():  # a fresh HTTP client each time: langchain shares one per URL across event loops
+            return ChatOpenAI(http_async_client=httpx.AsyncClient(timeout=cfg.timeout_s),
+                model=cfg.model, base_url=self.endpoint, api_key=key, temperature=cfg.temperature,
+                timeout=cfg.timeout_s, max_retries=0, cache=self.cache if self.cache is not None else False,
+                max_tokens=None if cfg.tokens_in_body else cfg.max_tokens)
+
+        self._build, self._model = build, build()
+        if self._pinned is None and self.cache is not None:
+            self._pinned = self.cache.method_for(self._method_key)
+        return self
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def __enter__(self) -> Backend:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def _method_key(self) -> str:
+        return f"{self.endpoint}|{self.cfg.model}"
+
+    @property
+    def model_name(self) -> str:
+        return self.cfg.model if self.cfg.kind != "scripted" else "scripted"
+
+    def client(self, role: str) -> LLMClient:
+        return LLMClient(self, role)
+
+    # ---------------------------------------------------------------- structured-output method
+
+    @property
+    def method(self) -> str:
+        return self._pinned or self._untried[0]
+
+    def pin(self, method: str) -> None:
+        if self._pinned is None:
+            self._pinned = method
+            if self.cache is not None:
+                self.cache.remember_method(self._method_key, method)
+            log.info("endpoint %s: structured output by %s", self.endpoint, method)
+
+    def refuse(self, method: str) -> bool:
+        """The endpoint refused ``method``; move to the next. False if none is left."""
+        if self._pinned is not None:
+            return False
+        if method in self._untried:
+            self._untried.remove(method)
+        return bool(self._untried)
+
+    def _state(self) -> tuple[asyncio.Semaphore, asyncio.Lock, object]:
+        """Semaphore, probe lock and chat model of the running event loop."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._loop_state:
+            model = self._build() if self._build is not None else self._model
+            self._loop_state[loop] = (asyncio.Semaphore(self.cfg.concurrency), asyncio.Lock(), model)
+        return self._loop_state[loop]
+
+    def variant(self, model, method: str, schema: type[BaseModel], sample: int):
+        """The chat model for one call: the sample index rides in the request seed, and
+        llama.cpp gets max_tokens and (in json_mode) the schema through extra_body."""
+        body: dict = {}
+        if self.cfg.tokens_in_body:
+            body["max_tokens"] = self.cfg.max_tokens
+        if method == "json_mode" and self.cfg.schema_in_json_mode:
+            body["response_format"] = {"type": "json_object", "schema": all_required(schema.model_json_schema())}
+        m = model.model_copy(update={"seed": int(sample), "extra_body": body or None})
+        # langchain memoises the serialised parameters (the cache key); a copy must not inherit them
+        m.__dict__.pop("_serialized", None)
+        return m.with_structured_output(schema, method=method, include_raw=True)
+
+    def prepare_messages(self, messages: list[BaseMessage], schema: type[BaseModel], method: str) -> list:
+        out = list(messages)
+        if method == "json_mode" and not self.cfg.schema_in_json_mode:
+            out.insert(1, SystemMessage(render("json_mode", schema=json.dumps(schema.model_json_schema()))))
+        if self.cfg.kind == "local" and self.cfg.local.model == "gemma3" and not self.cfg.local.model_path:
+            # Gemma's chat format drops system messages: fold them into the first user turn
+            system = "\n\n".join(m.content for m in out if isinstance(m, SystemMessage))
+            rest = [m for m in out if not isinstance(m, SystemMessage)]
+            if rest and system:
+                rest[0] = HumanMessage(f"{system}\n\n{rest[0].content}")
+            out = rest
+        return out
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._secret)
+
+
+class LLMClient:
+    """A role's handle on a backend."""
+
+    def __init__(self, backend: Backend, role: str):
+        self.backend, self.role = backend, role
+
+    @property
+    def model_name(self) -> str:
+        return self.backend.model_name
+
+    def _fail(self, message: str) -> LLMCallError:
+        return LLMCallError(self.role, self.backend.endpoint, self.backend.redact(message))
+
+    async def structured(self, schema: type[BaseModel], messages: list[BaseMessage], sample: int = 0,
+                         validate: Callable[[BaseModel], BaseModel | None] | None = None) -> BaseModel:
+        """A ``schema`` instance from the model, repaired up to ``repair_attempts`` times.
+
+        ``validate`` may raise ValueError (ScenarioError included) to send its message back
+        to the model, or return a replacement value.
+
+        Raises:
+            LLMCallError: the endpoint failed for good, or no valid answer within the bound.
+        """
+        if self.backend._model is None:
+            self.backend.start()
+        msgs, last = list(messages), ""
+        n = self.backend.cfg.repair_attempts
+        for attempt in range(n):
+            out = await self._call(schema, msgs, sample, attempt)
+            parsed, err = out.get("parsed"), out.get("parsing_error")
+            if err is None and parsed is None:
+                err = ValueError("the answer is empty")
+            if err is None and validate is not None:
+                try:
+                    parsed = validate(parsed) or parsed
+                except ValueError as e:
+                    err = e
+            if err is None:
+                return parsed
+            last = one_line(err)
+            log.info("role %s: invalid %s (attempt %d/%d): %s", self.role, schema.__name__, attempt + 1,
+                     n, self.backend.redact(last[:300]))
+            msgs = msgs + [AIMessage(content=_answer_text(out.get("raw"))),
+                           HumanMessage(render("repair", schema=schema.__name__, error=last))]
+        raise self._fail(f"no valid {schema.__name__} after {n} attempts; last error: {last[:300]}")
+
+    async def _call(self, schema, msgs, sample: int, attempt: int) -> dict:
+        sem, probe, model = self.backend._state()
+        if self.backend._pinned is None:
+            async with probe:  # one call finds the method; the others then use it
+                return await self._retrying(schema, msgs, sample, attempt, sem, model)
+        return await self._retrying(schema, msgs, sample, attempt, sem, model)
+
+    async def _retrying(self, schema, msgs, sample: int, attempt: int, sem, model) -> dict:
+        b, cfg = self.backend, self.backend.cfg
+        wait, tries = cfg.backoff_s, 0
+        while True:
+            method = b.method
+            t0 = time.monotonic()
+            try:
+                async with sem:
+                    out = await asyncio.wait_for(
+                        b.variant(model, method, schema, sample).ainvoke(b.prepare_messages(msgs, schema, method)),
+                        cfg.timeout_s)
+            except openai.LengthFinishReasonError as err:  # an answer, cut short: repair it
+                self._record(method, sample, attempt, t0, None, "answer cut at the token limit")
+                b.pin(method)
+                return {"raw": None, "parsed": None, "parsing_error": ValueError(
+                    f"the answer was cut at the limit of {cfg.max_tokens} tokens ({err.completion.usage}); "
+                    "write a shorter, complete answer")}
+            except Exception as err:  # noqa: BLE001 - every failure is classified and recorded
+                retry, why = classify(err, cfg.timeout_s, cfg.api_key_env, cfg.model)
+                self._record(method, sample, attempt, t0, None, why)
+                if isinstance(err, METHOD_REFUSALS) and b.refuse(method):
+                    log.info("endpoint %s refuses %s (%s); trying %s", b.endpoint, method, why, b.method)
+                    continue
+                if retry and tries < cfg.max_retries:
+                    tries += 1
+                    log.warning("role %s at %s: %s; retry %d/%d in %.1f s", self.role, b.endpoint,
+                                b.redact(why), tries, cfg.max_retries, wait)
+                    await asyncio.sleep(wait)
+                    wait *= 2
+                    continue
+                raise self._fail(why + (f" (after {tries} retries)" if tries else "")) from None
+            b.pin(method)
+            self._record(method, sample, attempt, t0, out.get("raw"), None)
+            return out
+
+    def _record(self, method: str, sample: int, attempt: int, t0: float, raw, error: str | None) -> None:
+        usage = getattr(raw, "usage_metadata", None) or {}
+        self.backend.ledger.record(CallRecord(
+            role=self.role, model=self.model_name, endpoint=self.backend.endpoint, method=method,
+            sample=sample, attempt=attempt, prompt_tokens=int(usage.get("input_tokens", 0)),
+            completion_tokens=int(usage.get("output_tokens", 0)), latency_s=round(time.monotonic() - t0, 4),
+            cache_hit=raw is not None and was_cached([raw]), ok=error is None,
+            error=None if error is None else self.backend.redact(error)))
+
+
+def all_required(node):
+    """The JSON schema with every property required, as OpenAI's strict mode asks: a
+    grammar-constrained decoder then always writes the discriminators (``kind``, ``mode``)
+    and complete objects instead of stopping at the first optional field."""
+    if isinstance(node, dict):
+        out = {k: all_required(v) for k, v in node.items()}
+        if isinstance(out.get("properties"), dict):
+            out["required"] = list(out["properties"])
+        return out
+    if isinstance(node, list):
+        return [all_required(v) for v in node]
+    return node
+
+
+def _answer_text(raw) -> str:
+    """What the model said, as text (tool-call arguments included) to quote back to it."""
+    if raw is None:
+        return ""
+    calls = getattr(raw, "tool_calls", None) or []
+    if calls:
+        return json.dumps(calls[0].get("args", {}))
+    return raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
+
+
+__all__ = ["Backend", "LLMClient"]

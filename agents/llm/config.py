@@ -75,6 +75,12 @@ class BackendConfig(BaseModel):
         description="Send the JSON schema inside json_mode's response_format (llama.cpp then "
         "constrains decoding to it); empty means yes for 'local' only.",
     )
+    grammar_max_items: int | None = Field(
+        8,
+        ge=1,
+        description="When the schema goes to the server as a decoding grammar: cap every array "
+        "at this many items so that small models finish; empty leaves arrays as the model allows.",
+    )
     max_tokens_in_body: bool | None = Field(
         None,
         description="Send max_tokens through extra_body (llama.cpp ignores max_completion_tokens); "

@@ -28,11 +28,15 @@ class LLMPlanner(Planner):
     Args:
         client: the backend handle for role 'planner'.
         world: if given, a draft must compile in it; its compile error goes back to the model.
-        example: show one valid scenario of another typology (helps small models with the format).
+        example: show one valid scenario of another typology for the format; by default only
+            when the endpoint does not constrain decoding to the schema (a grammar already
+            fixes the format, and small models copy an example instead of following the brief).
     """
 
-    def __init__(self, client: LLMClient, world=None, example: bool = True):
+    def __init__(self, client: LLMClient, world=None, example: bool | None = None):
         self.client, self.world = client, world
+        if example is None:
+            example = not client.backend.cfg.schema_in_json_mode
         self.example = scenario_json(sample_scenario(np.random.default_rng(0), "stack")) if example else None
 
     async def plan(self, brief: Brief, sample: int = 0) -> Scenario:

@@ -44,7 +44,7 @@ def briefs(
     found = []
     if use_library:
         found += library_briefs(per_template, seed)
-    backend = None
+    backend, barren = None, []
     if llm is not None:
         try:
             backend = Backend(load_toml_model(llm, BackendConfig, {})).start()
@@ -56,7 +56,7 @@ def briefs(
             got = (asyncio.run(LLMBriefEncoder(backend.client("encoder")).encode(path.name, text))
                    if backend else document_briefs(path.name, text))
             if not got:
-                console.print(f"[yellow]warning:[/yellow] {path}: no passage names a known typology")
+                barren.append(str(path))
             found += got
     except LLMCallError as err:
         fail(str(err))
@@ -64,7 +64,10 @@ def briefs(
         if backend is not None:
             backend.close()
     if not found:
-        fail("--from: no briefs: the documents name no typology the lexicon (agents/data/lexicon.toml) knows")
+        fail(f"{', '.join(barren)}: no briefs: no passage names a typology the lexicon "
+             "(agents/data/lexicon.toml) knows")
+    for path in barren:
+        console.print(f"[yellow]warning:[/yellow] {path}: no passage names a known typology", soft_wrap=True)
     write_text_atomic(out, "".join(b.model_dump_json() + "\n" for b in found))
     by = {}
     for b in found:

@@ -23,6 +23,7 @@ from agents.procedural import (
 )
 from agents.procedural.operators import OpContext, crossover
 from agents.procedural.steering import steer
+from experiments.bench.evolution import evolve_population
 from graph_schema import ScenarioError, compile_scenario, parse_scenario
 from graph_schema.enums import Channel, Typology
 from graph_schema.typologies import sample_scenario
@@ -244,31 +245,6 @@ def test_judge_gates_on_realism_then_prefers_evasion(world, stats, adversary):
 
 
 # ---------------------------------------------------------------- the search works
-
-
-def evolve_population(world, stats, adversary, generations: int, seed: int = 0):
-    """Procedural evolution with (mu + lambda) survival by the judge's utility."""
-    from agents.procedural.judge import utility
-
-    planner = TemplatePlanner(world, seed=seed)
-    critic = ChecksCritic(world, stats=stats)
-    evolver = OperatorEvolver(world, seed=seed)
-    principles = load_principles()
-
-    def evaluate(s):
-        return Candidate(scenario=s, review=critic.review_now(s), report=adversary.evaluate_now(s))
-
-    pop = [evaluate(run(planner.plan(Brief(typology=t, complexity=2), 0)))
-           for t in [Typology.FAN_OUT, Typology.FAN_IN, Typology.STACK, Typology.MULE_NETWORK,
-                     Typology.SCATTER_GATHER, Typology.SHELL_LAYERING, Typology.CYCLE, Typology.BIPARTITE]]
-    history = [float(np.mean([c.report.evasion for c in pop]))]
-    for g in range(generations):
-        kids = [evaluate(k.scenario) for k in evolver.evolve_now(pop, len(pop), sample=g)]
-        ranked = sorted(pop + kids, key=lambda c: -utility(c, principles) if c.review.realism >=
-                        principles.judge.realism_floor else 1.0)
-        pop = ranked[:len(pop)]
-        history.append(float(np.mean([c.report.evasion for c in pop])))
-    return pop, history
 
 
 def test_five_generations_raise_mean_evasion(world, stats, adversary):

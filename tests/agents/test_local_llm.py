@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
 
 import pytest
@@ -54,3 +59,37 @@ def test_local_server_round_trip(tmp_path):
         url = b.endpoint
     with pytest.raises(OSError):  # the server is gone
         urllib.request.urlopen(f"{url}/models", timeout=2)
+
+
+_SERVE = """
+import sys, time
+from agents.llm import LocalServerConfig
+from agents.llm.local_server import LocalServer
+with LocalServer(LocalServerConfig()) as s:
+    print(s.base_url, s.proc.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie has exited
+        return f.read().split()[2] != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_server_stops_on_ctrl_c_and_when_its_owner_dies(how):
+    p = subprocess.Popen([sys.executable, "-c", _SERVE], stdout=subprocess.PIPE, text=True)
+    url, pid = p.stdout.readline().split()
+    pid = int(pid)
+    with urllib.request.urlopen(f"{url}/models", timeout=5) as r:
+        assert r.status == 200
+    p.send_signal(how)
+    p.wait(30)
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)

@@ -1,0 +1,130 @@
+"""The quality-diversity archive (MAP-Elites, as in Rainbow Teaming).
+
+A cell is a tuple of descriptor values (default: typology family x complexity bin x
+evasion bin). Each cell holds one elite; a candidate takes a cell only by winning the
+judge's match against its incumbent (an empty cell is taken outright). A novelty filter
+turns away near-duplicates of existing elites.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from agents.models import EvasionReport, Review
+from graph_schema.dsl import Scenario
+from graph_schema.enums import Channel, Typology
+from orchestrator.config import ArchiveConfig
+
+FAMILY = {
+    "fan": [Typology.FAN_IN, Typology.FAN_OUT, Typology.FUNNEL],
+    "chain": [Typology.STACK, Typology.RANDOM, Typology.CYCLE, Typology.ROUND_TRIPPING],
+    "network": [Typology.BIPARTITE, Typology.SCATTER_GATHER, Typology.GATHER_SCATTER, Typology.MULE_NETWORK],
+    "cash": [Typology.STRUCTURING, Typology.COMMINGLING, Typology.LONE_ILLICIT],
+    "cross_border": [Typology.SHELL_LAYERING, Typology.TRADE_BASED, Typology.NESTED_MSB, Typology.CRYPTO_RAMP],
+}
+FAMILY_OF = {t: f for f, ts in FAMILY.items() for t in ts}
+CHANNELS = [c.value for c in Channel]
+
+
+class AddStatus(StrEnum):
+    """What happened to a candidate offered to the archive."""
+
+    NEW_CELL = "new_cell"
+    REPLACED = "replaced"
+    KEPT_INCUMBENT = "kept_incumbent"
+    NEAR_DUPLICATE = "near_duplicate"
+    REJECTED = "rejected"  # not accepted by the critic
+
+
+@dataclass(frozen=True)
+class Elite:
+    scenario_id: str
+    quality: float
+    evasion: float
+    realism: float
+    signature: tuple[float, ...]
+
+
+def signature(s: Scenario) -> tuple[float, ...]:
+    """A structural fingerprint in [0, 1]^d for the novelty filter."""
+    real = [t for t in s.transfers if t.purpose.value != "camouflage"]
+    outs, ins = Counter(t.src for t in real), Counter(t.dst for t in real)
+    ch = Counter(t.channel.value for t in s.transfers)
+    n_t = max(len(s.transfers), 1)
+    return tuple([
+        min(len(s.entities) / 40, 1), min(len(s.transfers) / 40, 1),
+        sum(e.recruit.mode == "hijack" for e in s.entities) / max(len(s.entities), 1),
+        min(max(outs.values(), default=0) / 20, 1), min(max(ins.values(), default=0) / 20, 1),
+        sum(t.amount.kind == "split" for t in s.transfers) / n_t,
+        sum(t.purpose.value == "camouflage" for t in s.transfers) / n_t,
+        min(float(np.log1p(np.mean([t.timing.delay.high for t in s.transfers]))) / 6, 1),
+        len({e.jurisdiction for e in s.entities}) / max(len(s.entities), 1),
+        *[ch[c] / n_t for c in CHANNELS],
+        *[1.0 if t in s.typology else 0.0 for t in (Typology.FAN_IN, Typology.FAN_OUT, Typology.CYCLE,
+                                                   Typology.STRUCTURING, Typology.SHELL_LAYERING)],
+    ])
+
+
+def distance(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    return float(np.mean(np.abs(np.array(a) - np.array(b))))
+
+
+def _bin(x: float, edges: list[float]) -> int:
+    return int(np.searchsorted(np.asarray(edges), x, side="left"))
+
+
+@dataclass
+class Archive:
+    """Cells -> elites. ``quality`` is the judge utility of the elite."""
+
+    cfg: ArchiveConfig
+    cells: dict[str, Elite] = field(default_factory=dict)
+
+    def cell_of(self, s: Scenario, report: EvasionReport) -> str:
+        parts = []
+        for d in self.cfg.descriptors:
+            if d == "family":
+                parts.append(FAMILY_OF[s.primary_typology])
+            elif d == "typology":
+                parts.append(s.primary_typology.value)
+            elif d == "complexity":
+                parts.append(f"c{_bin(len(s.transfers), self.cfg.complexity_bins)}")
+            elif d == "evasion":
+                parts.append(f"e{_bin(report.evasion, self.cfg.evasion_bins)}")
+            else:
+                parts.append(Counter(t.channel.value for t in s.transfers).most_common(1)[0][0])
+        return "|".join(parts)
+
+    @property
+    def n_cells(self) -> int:
+        sizes = {"family": len(FAMILY), "typology": len(Typology), "channel": len(CHANNELS),
+                 "complexity": len(self.cfg.complexity_bins) + 1, "evasion": len(self.cfg.evasion_bins) + 1}
+        return int(np.prod([sizes[d] for d in self.cfg.descriptors]))
+
+    @property
+    def coverage(self) -> float:
+        return len(self.cells) / self.n_cells
+
+    @property
+    def qd_score(self) -> float:
+        return float(sum(e.quality for e in self.cells.values()))
+
+    def near_duplicate(self, sig: tuple[float, ...], exclude: str | None = None) -> str | None:
+        """Id of an elite closer than the novelty threshold, if any."""
+        for e in self.cells.values():
+            if e.scenario_id != exclude and distance(sig, e.signature) < self.cfg.novelty_threshold:
+                return e.scenario_id
+        return None
+
+    def place(self, cell: str, s: Scenario, review: Review, report: EvasionReport, quality: float) -> None:
+        self.cells[cell] = Elite(s.uid, quality, report.evasion, review.realism, signature(s))
+
+    def elites(self) -> list[str]:
+        return [self.cells[c].scenario_id for c in sorted(self.cells)]
+
+
+__all__ = ["FAMILY", "FAMILY_OF", "AddStatus", "Archive", "Elite", "distance", "signature"]

@@ -1,0 +1,137 @@
+"""The run configuration (TOML + pydantic; every field is described).
+
+A run directory keeps a copy of its config; its hash ties the run store to it, so that a
+directory is never resumed with another configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agents import AgentsConfig
+from graph_schema.world import WorldConfig
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorldSource(_Model):
+    """Where the background economy comes from."""
+
+    path: Path | None = Field(
+        None, description="A World directory written by `redledger world`; empty generates one from `generate`."
+    )
+    generate: WorldConfig = Field(
+        default_factory=lambda: WorldConfig(accounts=5000, days=10, laundering_share=0.002),
+        description="World to generate when `path` is empty (the same fields as `redledger world`).",
+    )
+
+
+class DetectorsConfig(_Model):
+    """The defenders the adversary consults, trained at the start of the run."""
+
+    names: list[str] = Field(["gine"], min_length=1, description="Detector names (registry of `detectors`).")
+    overrides: dict[str, dict] = Field(
+        default_factory=dict, description="Per-detector config overrides, e.g. {gine = {epochs = 40}}."
+    )
+    training_share: float = Field(
+        0.002, gt=0, lt=0.2,
+        description="Share of baseline laundering injected into the World to train the detectors on.",
+    )
+
+
+class ActorsConfig(_Model):
+    """Ray actors per role (each pool is a list of async actors)."""
+
+    planner: int = Field(1, ge=1, le=64, description="Planner actors.")
+    critic: int = Field(1, ge=1, le=64, description="Critic actors.")
+    adversary: int = Field(1, ge=1, le=64, description="Adversary actors (each holds the World graph and detectors).")
+    evolver: int = Field(1, ge=1, le=64, description="Evolver actors.")
+    judge: int = Field(1, ge=1, le=64, description="Judge actors.")
+    threads: int = Field(1, ge=1, le=64, description="Torch/OMP threads per actor (1 is fastest under load here).")
+
+
+class ArchiveConfig(_Model):
+    """The MAP-Elites grid (Rainbow Teaming's archive)."""
+
+    descriptors: list[str] = Field(
+        ["family", "complexity", "evasion"], min_length=1,
+        description="Cell axes, from: family (typology family), typology (primary typology), "
+        "complexity (bins of transfer count), evasion (bins of evasion score), channel (main payment format).",
+    )
+    complexity_bins: list[int] = Field(
+        [6, 12, 24], min_length=1, description="Upper edges of the complexity bins (number of transfers)."
+    )
+    evasion_bins: list[float] = Field(
+        [0.25, 0.5, 0.75], min_length=1, description="Upper edges of the evasion bins (the last bin is open)."
+    )
+    novelty_threshold: float = Field(
+        0.05, ge=0, le=1, description="A candidate closer than this (structural distance) to an elite is a near-duplicate."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ArchiveConfig:
+        known = {"family", "typology", "complexity", "evasion", "channel"}
+        bad = [d for d in self.descriptors if d not in known]
+        if bad:
+            raise ValueError(f"unknown descriptor(s) {bad}; known: {sorted(known)}")
+        return self
+
+
+class TournamentConfig(_Model):
+    """Elo tournament."""
+
+    initial_elo: float = Field(1200.0, description="Elo of a new candidate.")
+    k: float = Field(32.0, gt=0, description="Elo K-factor.")
+    random_opponents: int = Field(1, ge=0, le=10, description="Random archive opponents per new candidate, besides the incumbent.")
+    top_k: int = Field(5, ge=1, description="Size of the top of the Elo table watched for stability.")
+    stable_rounds: int = Field(
+        0, ge=0, description="Stop when the top-k Elo ranking is unchanged for this many rounds (0 = never)."
+    )
+
+
+class BudgetConfig(_Model):
+    """When a run stops (whichever comes first)."""
+
+    rounds: int = Field(10, ge=1, description="Rounds to run.")
+    wall_clock_s: float | None = Field(None, gt=0, description="Stop after this many seconds of running.")
+    llm_tokens: int | None = Field(None, gt=0, description="Stop once LLM calls have spent this many tokens.")
+
+
+class RunConfig(_Model):
+    """Everything a run needs; equal configs and seeds give equal archives."""
+
+    name: str = Field("run", pattern=r"^[A-Za-z0-9_-]{1,40}$", description="Name of the run.")
+    seed: int = Field(0, ge=0, description="Seed of every random choice of the run.")
+    world: WorldSource = Field(default_factory=WorldSource, description="The background economy.")
+    detectors: DetectorsConfig = Field(default_factory=DetectorsConfig, description="The defenders.")
+    agents: AgentsConfig = Field(default_factory=AgentsConfig, description="Roles, backends, principles.")
+    actors: ActorsConfig = Field(default_factory=ActorsConfig, description="Ray actors per role.")
+    population: int = Field(8, ge=1, le=10_000, description="New candidates debated per round.")
+    evolve_share: float = Field(
+        0.5, ge=0, le=1, description="Share of a round's candidates bred from archive elites (after round 0)."
+    )
+    debate_turns: int = Field(3, ge=1, le=20, description="Most propose/answer/revise turns of one debate.")
+    evasion_target: float = Field(
+        0.6, ge=0, le=1, description="A debate ends early once the critic accepts and evasion reaches this."
+    )
+    concurrency: int = Field(4, ge=1, le=1024, description="Debates in flight at once.")
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig, description="The quality-diversity archive.")
+    tournament: TournamentConfig = Field(default_factory=TournamentConfig, description="The Elo tournament.")
+    coevolution_period: int = Field(
+        0, ge=0, description="Every this many rounds retrain the detectors on World + elites (0 = never)."
+    )
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig, description="Stop conditions.")
+
+    def digest(self) -> str:
+        """Hash of the configuration (what a run directory is tied to)."""
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+
+
+__all__ = ["ActorsConfig", "ArchiveConfig", "BudgetConfig", "DetectorsConfig", "RunConfig",
+           "TournamentConfig", "WorldSource"]

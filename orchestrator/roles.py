@@ -1,0 +1,132 @@
+"""Calling the roles: hosts that hold a role object, and the dispatcher the debate uses.
+
+`RoleHost` is a plain class (unit-tested as it is); the Ray actor in
+`orchestrator.actors` wraps one. `RoleCalls` sends each call to the least busy host of
+the role's pool, bounds it with a timeout, and turns every failure into a `RoleFailure`
+with its cause, so a debate records it instead of crashing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.errors import RoleError
+from agents.llm import collect_calls
+from graph_schema.errors import ScenarioError
+
+
+class FaultConfig(BaseModel):
+    """Injected faults, to test that runs survive failing roles (0 = none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: float = Field(0.0, ge=0, le=1, description="Share of role calls that fail (deterministic per call).")
+    timeout_share: float = Field(
+        0.5, ge=0, le=1, description="Of the injected faults, the share that hang until the call timeout."
+    )
+
+
+class InjectedFault(RuntimeError):
+    """A failure injected by `FaultConfig`."""
+
+
+def _digest(args) -> str:
+    parts = []
+    for a in args:
+        if isinstance(a, BaseModel):
+            parts.append(a.model_dump_json())
+        elif isinstance(a, list):
+            parts.append(_digest(a))
+        else:
+            parts.append(repr(a))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+class RoleHost:
+    """Holds one role object and answers calls to it, with its call records."""
+
+    def __init__(self, role: str, obj, faults: FaultConfig | None = None, hang_s: float = 3600.0):
+        self.role, self.obj, self.faults, self.hang_s = role, obj, faults or FaultConfig(), hang_s
+
+    async def call(self, method: str, args: tuple) -> tuple[object, list[dict], float]:
+        t0 = time.monotonic()
+        if self.faults.rate:
+            u = int(_digest((self.role, method, *args))[:8], 16) / 0xFFFFFFFF
+            if u < self.faults.rate:
+                if u < self.faults.rate * self.faults.timeout_share:
+                    await asyncio.sleep(self.hang_s)
+                raise InjectedFault(f"injected fault in {self.role}.{method}")
+        with collect_calls() as calls:
+            value = await getattr(self.obj, method)(*args)
+        return value, [c.as_dict() for c in calls], time.monotonic() - t0
+
+    def swap(self, obj) -> None:
+        """Replace the role object (the adversary after the detectors retrain)."""
+        self.obj = obj
+
+
+@dataclass
+class RoleOutput:
+    value: object
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_s: float
+    calls: list[dict]
+
+
+class RoleFailure(Exception):
+    """A role call that failed: error, invalid output, or timeout; ``cause`` is one line."""
+
+    def __init__(self, role: str, cause: str, model: str = "procedural", latency_s: float = 0.0,
+                 calls: list[dict] | None = None):
+        super().__init__(f"{role}: {cause}")
+        self.role, self.cause, self.model, self.latency_s, self.calls = role, cause, model, latency_s, calls or []
+
+
+def _model(calls: list[dict]) -> str:
+    return calls[0]["model"] if calls else "procedural"
+
+
+@dataclass
+class RoleCalls:
+    """The debate's context: a pool of hosts (plain or Ray actor handles) per role."""
+
+    pools: dict[str, list]
+    timeout_s: float = 600.0
+    _busy: dict = field(default_factory=dict)
+
+    def _pick(self, role: str):
+        pool = self.pools[role]
+        i = min(range(len(pool)), key=lambda k: (self._busy.get((role, k), 0), k))
+        return i, pool[i]
+
+    async def call(self, role: str, method: str, *args) -> RoleOutput:
+        """Raises: RoleFailure."""
+        i, host = self._pick(role)
+        self._busy[(role, i)] = self._busy.get((role, i), 0) + 1
+        t0 = time.monotonic()
+        try:
+            pending = host.call.remote(method, args) if hasattr(host.call, "remote") else host.call(method, args)
+            value, calls, latency = await asyncio.wait_for(pending, self.timeout_s)
+        except TimeoutError:
+            raise RoleFailure(role, f"timed out after {self.timeout_s:g} s",
+                              latency_s=time.monotonic() - t0) from None
+        except (RoleError, ScenarioError, InjectedFault) as err:
+            raise RoleFailure(role, " ".join(str(err).split())[:500], latency_s=time.monotonic() - t0) from None
+        except Exception as err:  # noqa: BLE001 - Ray wraps actor errors; record, don't crash
+            cause = getattr(err, "cause", None) or err
+            raise RoleFailure(role, f"{type(cause).__name__}: {' '.join(str(cause).split())[:400]}",
+                              latency_s=time.monotonic() - t0) from None
+        finally:
+            self._busy[(role, i)] -= 1
+        return RoleOutput(value, _model(calls), sum(c["prompt_tokens"] for c in calls if not c["cache_hit"]),
+                          sum(c["completion_tokens"] for c in calls if not c["cache_hit"]), latency, calls)
+
+
+__all__ = ["FaultConfig", "InjectedFault", "RoleCalls", "RoleFailure", "RoleHost", "RoleOutput"]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents import AgentsConfig
 from graph_schema.world import WorldConfig
+from orchestrator.roles import FaultConfig
 
 
 class _Model(BaseModel):
@@ -127,6 +128,12 @@ class RunConfig(_Model):
         0, ge=0, description="Every this many rounds retrain the detectors on World + elites (0 = never)."
     )
     budgets: BudgetConfig = Field(default_factory=BudgetConfig, description="Stop conditions.")
+    call_timeout_s: float = Field(
+        600.0, gt=0, description="Longest wait for one role call; a call that takes longer is a recorded failure."
+    )
+    faults: FaultConfig = Field(
+        default_factory=FaultConfig, description="Injected role failures, for testing that runs survive them."
+    )
 
     def digest(self) -> str:
         """Hash of the configuration (what a run directory is tied to)."""

@@ -1,0 +1,170 @@
+"""Starting, resuming and stopping a run: the run directory, Ray, signals, the STOP file.
+
+A run directory holds `run.sqlite` (the store, tied to the config by its digest), the
+World (if generated), detector versions under `detectors/`, and the LLM call cache.
+Ctrl-C, SIGTERM and `redledger stop` (which writes `STOP`) all stop gracefully: debates in
+flight finish and are stored, no new one starts, and `redledger resume` continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from orchestrator.config import RunConfig
+from orchestrator.roles import RoleCalls
+from orchestrator.setup import prepare_world, train_detectors
+from orchestrator.store import RunStore
+from orchestrator.supervisor import Progress, Supervisor
+
+STORE, STOP = "run.sqlite", "STOP"
+
+
+class RunDirError(ValueError):
+    """The run directory does not fit the request (one line, naming the field)."""
+
+
+def first_difference(a: dict, b: dict, prefix: str = "") -> str | None:
+    for k in sorted(set(a) | set(b)):
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, dict) and isinstance(y, dict):
+            d = first_difference(x, y, f"{prefix}{k}.")
+            if d:
+                return d
+        elif x != y:
+            return f"{prefix}{k} ({json.dumps(y)} here, {json.dumps(x)} in the run)"
+    return None
+
+
+def open_run(run_dir: Path, cfg: RunConfig | None) -> tuple[RunStore, RunConfig]:
+    """Open (or create) the store of ``run_dir``; ``cfg`` None means resume its own config.
+
+    Raises:
+        RunDirError: no run there to resume, or the run belongs to another config.
+    """
+    path = run_dir / STORE
+    if cfg is None:
+        if not path.exists():
+            raise RunDirError(f"{run_dir}: no run to resume here ({STORE} is missing)")
+        store = RunStore(path)
+        return store, RunConfig.model_validate_json(store.get_meta("config"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store = RunStore(path)
+    stored = store.get_meta("config")
+    if stored is None:
+        store.set_meta("config", cfg.model_dump_json())
+        store.set_meta("digest", cfg.digest())
+        store.set_meta("created", str(time.time()))
+        store.set_meta("status", "created")
+    elif store.get_meta("digest") != cfg.digest():
+        diff = first_difference(json.loads(stored), cfg.model_dump(mode="json"))
+        store.close()
+        raise RunDirError(f"{run_dir}: this run directory belongs to a different config; first difference: {diff}")
+    return store, cfg
+
+
+def _pools_inline(cfg: RunConfig, run_dir: Path, version: int) -> dict:
+    from orchestrator.actors import ROLES, make_host
+
+    return {r: [make_host(r, cfg, run_dir, version) for _ in range(getattr(cfg.actors, r))] for r in ROLES}
+
+
+async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: str | None = None,
+                  inline: bool = False, on_progress: Callable[[Progress], None] | None = None) -> str:
+    """Run ``cfg`` in ``run_dir`` until its budgets end or a stop; returns the final status.
+
+    ``inline`` runs the roles in this process instead of Ray actors (tests, debugging).
+    """
+    (run_dir / STOP).unlink(missing_ok=True)
+    prepare_world(run_dir, cfg)
+    row = store.db.execute("SELECT MAX(version) FROM detector_versions").fetchone()
+    version = int(row[0]) if row[0] is not None else 0
+    if version == 0 and store.db.execute("SELECT 1 FROM detector_versions WHERE version = 0").fetchone() is None:
+        path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, 0)
+        with store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO detector_versions VALUES (0, -1, ?, ?)", (str(path), json.dumps(metrics)))
+    started_ray = False
+    if inline:
+        pools = _pools_inline(cfg, run_dir, version)
+    else:
+        import ray
+
+        from orchestrator.actors import start_pools
+
+        if not ray.is_initialized():
+            if ray_address:
+                ray.init(address=ray_address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False)
+            started_ray = True
+        pools = start_pools(cfg, run_dir, version)
+    calls = RoleCalls(pools, timeout_s=cfg.call_timeout_s)
+
+    async def retrain(v: int, elites: list):
+        if inline:
+            path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, v, elites)
+            from orchestrator.actors import make_role
+            for host in pools["adversary"]:
+                host.swap(await asyncio.to_thread(make_role, "adversary", cfg, run_dir, v))
+            return path, metrics
+        from orchestrator.actors import retrain_task
+
+        path, metrics = await retrain_task.remote(cfg.model_dump_json(), str(run_dir), v,
+                                                  [s.model_dump_json() for s in elites])
+        await asyncio.gather(*[a.reload.remote(v) for a in pools["adversary"]])
+        return path, metrics
+
+    last_write = [0.0]
+
+    def progress(p: Progress) -> None:
+        if time.monotonic() - last_write[0] > 0.5 or p.status == "round closed":
+            last_write[0] = time.monotonic()
+            store.set_meta("progress", json.dumps({**p.__dict__, "time": time.time()}))
+        if on_progress:
+            on_progress(p)
+
+    sup = Supervisor(cfg, store, calls, retrain, progress)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            loop.add_signal_handler(sig, sup.stop)
+
+    async def watch_stop_file():
+        while not sup.stop_requested:
+            if (run_dir / STOP).exists():
+                sup.stop()
+            await asyncio.sleep(0.3)
+
+    watcher = asyncio.create_task(watch_stop_file())
+    store.set_meta("status", "running")
+    store.set_meta("pid", str(os.getpid()))
+    try:
+        status = await sup.run()
+    finally:
+        watcher.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+    store.set_meta("status", "finished" if status == "finished" else f"stopped: {status}")
+    (run_dir / STOP).unlink(missing_ok=True)
+    return status
+
+
+def request_stop(run_dir: Path) -> None:
+    """Ask a running run to stop gracefully (from another terminal)."""
+    if not (run_dir / STORE).exists():
+        raise RunDirError(f"{run_dir}: no run here ({STORE} is missing)")
+    (run_dir / STOP).write_text(str(time.time()))
+
+
+__all__ = ["STOP", "STORE", "RunDirError", "execute", "first_difference", "open_run", "request_stop"]

@@ -1,0 +1,74 @@
+"""Preparing a run directory: the World and the detectors each version of the defender uses.
+
+Everything here is deterministic for a config, so that a resumed run (or a retraining
+repeated after a crash) rebuilds exactly the same World and detectors.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from detectors import from_ledger, load_detector, make, temporal_split
+from detectors.metrics import f1_at
+from graph_schema import ScenarioError, compile_scenario, inject
+from graph_schema.baseline import inject_baseline
+from graph_schema.formats import read_world, write_world
+from graph_schema.world import generate_world
+from orchestrator.config import RunConfig
+
+
+def world_dir(run_dir: Path, cfg: RunConfig) -> Path:
+    return Path(cfg.world.path) if cfg.world.path else run_dir / "world"
+
+
+def prepare_world(run_dir: Path, cfg: RunConfig):
+    """The run's background World, generated into ``run_dir/world`` once (or read from `path`)."""
+    d = world_dir(run_dir, cfg)
+    if cfg.world.path is None and not (d / "world.json").exists():
+        write_world(generate_world(cfg.world.generate), d)
+    return read_world(d)
+
+
+def detector_dir(run_dir: Path, version: int) -> Path:
+    return run_dir / "detectors" / f"v{version}"
+
+
+def train_detectors(run_dir: Path, cfg: RunConfig, version: int, elites: list | None = None) -> tuple[Path, dict]:
+    """Train and save detector ``version`` on the World with baseline typologies, plus the
+    given elite scenarios (co-evolution). Returns its directory and validation metrics."""
+    world = read_world(world_dir(run_dir, cfg))
+    labelled = inject_baseline(world, cfg.detectors.training_share, cfg.seed + version)
+    compiled = []
+    for i, s in enumerate(elites or []):
+        try:
+            compiled.append(compile_scenario(s, labelled, seed=1000 + i))
+        except (ScenarioError, ValueError):
+            continue
+    if compiled:
+        labelled = inject(labelled, compiled)
+    data = from_ledger(labelled.ledger, labelled.n_accounts)
+    split = temporal_split(data)
+    out = detector_dir(run_dir, version)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    metrics = {"elites": len(compiled)}
+    for name in cfg.detectors.names:
+        det = make(name, **cfg.detectors.overrides.get(name, {}))
+        det.fit(data, split)
+        det.save(tmp / name)
+        test = split.test
+        metrics[name] = round(float(f1_at(data.y[test], det.score(data)[test], det.threshold)[0]), 4)
+    (tmp / "metrics.json").write_text(json.dumps(metrics, sort_keys=True))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)  # a version directory is complete or absent
+    return out, metrics
+
+
+def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> dict:
+    d = detector_dir(run_dir, version)
+    return {name: load_detector(d / name) for name in cfg.detectors.names}
+
+
+__all__ = ["detector_dir", "load_detectors", "prepare_world", "train_detectors", "world_dir"]

@@ -1,0 +1,320 @@
+"""The supervisor: rounds of debates with bounded concurrency, the tournament, the
+archive, co-evolution, budgets, and the store as the checkpoint.
+
+Determinism: debates run concurrently and are stored as they finish, but everything that
+depends on order (archive placement, Elo) is applied at the end of the round in slot
+order, from stored results. Every random choice is seeded by (run seed, round, slot). So
+a resumed run, which reuses the stored debates and matches of an interrupted round,
+reaches exactly the state of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agents.briefs import library_briefs
+from agents.models import Candidate, Winner
+from agents.principles import load_principles
+from agents.procedural.judge import utility
+from orchestrator.archive import AddStatus, Archive, signature
+from orchestrator.config import RunConfig
+from orchestrator.debate.graph import graph
+from orchestrator.results import DebateResult, debate_id, load_candidate, load_result, persist
+from orchestrator.roles import RoleCalls, RoleFailure
+from orchestrator.store import RunStore
+from orchestrator.tournament import EloTable, match_id
+
+
+@dataclass
+class Progress:
+    """What the live view shows."""
+
+    round: int = 0
+    in_flight: int = 0
+    done: int = 0
+    planned: int = 0
+    coverage: float = 0.0
+    best_elo: float = 0.0
+    tokens: int = 0
+    detector_version: int = 0
+    round_seconds: list[float] = field(default_factory=list)
+    status: str = "starting"
+
+
+class Supervisor:
+    """Runs the rounds of one run directory.
+
+    Args:
+        cfg: the run's configuration.
+        store: its run store (the supervisor is its only writer).
+        calls: the role dispatcher (plain hosts or Ray actor pools).
+        retrain: called as ``await retrain(version, elites)`` every coevolution period; it
+            trains and saves detector version ``version`` and makes the adversaries use it.
+        on_progress: called after every debate and round with a `Progress`.
+    """
+
+    def __init__(self, cfg: RunConfig, store: RunStore, calls: RoleCalls,
+                 retrain: Callable | None = None, on_progress: Callable[[Progress], None] | None = None):
+        self.cfg, self.store, self.calls, self.retrain = cfg, store, calls, retrain
+        self.on_progress = on_progress or (lambda p: None)
+        self.principles = load_principles(cfg.agents.principles)
+        self.briefs = library_briefs(per_template=1, seed=cfg.seed)
+        self.elo = EloTable(cfg.tournament.initial_elo, cfg.tournament.k)
+        self.archive = Archive(cfg.archive)
+        self.known: dict[str, Candidate] = {}
+        self.version = 0
+        self.stable = 0
+        self.last_top: list[str] = []
+        self.stop_requested = False
+        self.progress = Progress()
+        self._restore()
+
+    # ---------------------------------------------------------------- state from the store
+
+    def _restore(self) -> None:
+        db = self.store.db
+        last = self.store.last_round()
+        row = db.execute("SELECT MAX(version) FROM detector_versions").fetchone()
+        self.version = int(row[0]) if row[0] is not None else 0
+        if last < 0:
+            return
+        for r in db.execute("SELECT scenario_id, rating, games FROM elo_history WHERE round = ?", (last,)):
+            self.elo.ratings[r[0]], self.elo.games[r[0]] = r[1], r[2]
+        for r in db.execute("SELECT cell, scenario_id FROM archive_cells WHERE round = ?", (last,)):
+            # the latest evaluation, so that a re-scoring by retrained detectors is kept
+            c = self._candidate(r["scenario_id"])
+            self.archive.place(r["cell"], c.scenario, c.review, c.report, utility(c, self.principles))
+        meta = json.loads(self.store.get_meta("supervisor") or "{}")
+        self.stable, self.last_top = meta.get("stable", 0), meta.get("top", [])
+        self.progress.coverage, self.progress.best_elo = self.archive.coverage, self._best_elo()
+
+    def _candidate(self, sid: str) -> Candidate:
+        if sid not in self.known:
+            self.known[sid] = load_candidate(self.store, sid, self.version)
+        return self.known[sid]
+
+    def _best_elo(self) -> float:
+        return max(self.elo.ratings.values(), default=self.cfg.tournament.initial_elo)
+
+    # ---------------------------------------------------------------- the run
+
+    def stop(self) -> None:
+        """Graceful stop: debates in flight finish, no new one starts, the round is not closed."""
+        self.stop_requested = True
+
+    async def run(self) -> str:
+        """Run until the budgets end; returns 'finished', 'stopped' or the budget that ended it."""
+        t0 = time.monotonic()
+        b = self.cfg.budgets
+        while True:
+            r = self.store.last_round() + 1
+            if self._coevolution_due(r - 1):
+                await self.coevolve(r - 1)
+            if r >= b.rounds:
+                return "finished"
+            if b.wall_clock_s is not None and time.monotonic() - t0 >= b.wall_clock_s:
+                return "wall-clock budget"
+            if b.llm_tokens is not None and self.tokens() >= b.llm_tokens:
+                return "token budget"
+            if self.cfg.tournament.stable_rounds and self.stable >= self.cfg.tournament.stable_rounds:
+                return "Elo ranks stable"
+            if not await self.run_round(r):
+                return "stopped"
+
+    def _coevolution_due(self, last: int) -> bool:
+        """After round ``last`` closed: is a retraining due and not yet recorded?"""
+        k = self.cfg.coevolution_period
+        if last < 0 or not k or (last + 1) % k or last + 1 >= self.cfg.budgets.rounds:
+            return False
+        row = self.store.db.execute("SELECT 1 FROM detector_versions WHERE round = ?", (last,)).fetchone()
+        return row is None
+
+    def tokens(self) -> int:
+        row = self.store.db.execute("SELECT COALESCE(SUM(tokens_in + tokens_out), 0) FROM turns").fetchone()
+        return int(row[0])
+
+    def slots(self, r: int) -> list[dict]:
+        """The round's debates: planner drafts from briefs, and children of archive elites."""
+        n = self.cfg.population
+        elites = self.archive.elites()
+        n_evolve = int(round(self.cfg.evolve_share * n)) if r > 0 and elites else 0
+        out = []
+        for slot in range(n):
+            rng = np.random.default_rng([self.cfg.seed, r, slot])
+            if slot < n_evolve:
+                k = min(2, len(elites))
+                picks = sorted(rng.choice(len(elites), size=k, replace=False).tolist())
+                out.append({"origin": "evolve", "brief": None, "parents": [self._candidate(elites[i]) for i in picks]})
+            else:
+                brief = self.briefs[int(rng.integers(len(self.briefs)))]
+                brief = brief.model_copy(update={"complexity": int(rng.integers(1, 6))})
+                out.append({"origin": "plan", "brief": brief, "parents": []})
+        return out
+
+    async def run_round(self, r: int) -> bool:
+        """One round; False if a stop interrupted it before it could be closed."""
+        t0 = time.monotonic()
+        specs = self.slots(r)
+        results: dict[int, DebateResult] = {s: load_result(self.store, row, self.version)
+                                            for s, row in self.store.debates_of(r).items()}
+        p = self.progress
+        p.round, p.planned, p.done, p.status = r, len(specs), len(results), "debating"
+        self.on_progress(p)
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+
+        async def one(slot: int) -> DebateResult | None:
+            async with sem:
+                if self.stop_requested:
+                    return None
+                p.in_flight += 1
+                self.on_progress(p)
+                try:
+                    return await self.debate(r, slot, specs[slot])
+                finally:
+                    p.in_flight -= 1
+
+        tasks = [asyncio.create_task(one(s)) for s in range(len(specs)) if s not in results]
+        for fut in asyncio.as_completed(tasks):
+            res = await fut
+            if res is None:
+                continue
+            with self.store.transaction() as db:
+                persist(self.store, db, res, self.version)
+            results[res.slot] = res
+            p.done, p.tokens = len(results), self.tokens()
+            self.on_progress(p)
+        if len(results) < len(specs):
+            return False
+        p.status = "tournament"
+        self.on_progress(p)
+        stats = await self.tournament(r, [results[s] for s in sorted(results)])
+        self.close_round(r, results, time.monotonic() - t0, stats)
+        return True
+
+    async def debate(self, r: int, slot: int, spec: dict) -> DebateResult:
+        did = debate_id(self.cfg.seed, r, slot)
+        t0 = time.monotonic()
+        state = await graph.ainvoke({"debate_id": did, "origin": spec["origin"], "brief": spec["brief"],
+                                     "parents": spec["parents"], "sample": r * 10_000 + slot, "turn": 0,
+                                     "max_turns": self.cfg.debate_turns, "target": self.cfg.evasion_target,
+                                     "turns": []}, context=self.calls)
+        best = state.get("best")
+        return DebateResult(did, r, slot, spec["origin"], best, state.get("outcome") or "failed",
+                            state.get("error"), round(time.monotonic() - t0, 4), state["turns"])
+
+    # ---------------------------------------------------------------- tournament and archive
+
+    async def _match(self, r: int, a: Candidate, b: Candidate) -> Winner | None:
+        """The judge's verdict for (a, b) in round r; stored verdicts are reused."""
+        mid = match_id(a.scenario.uid, b.scenario.uid, r)
+        row = self.store.match(mid)
+        if row is not None:
+            w = Winner(row["winner"])
+            return w if row["a"] == a.scenario.uid else {Winner.A: Winner.B, Winner.B: Winner.A}.get(w, w)
+        try:
+            out = await self.calls.call("judge", "compare", a, b)
+        except RoleFailure as err:
+            with self.store.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO failures VALUES (?, ?, ?, ?)", (f"match:{mid}", 0, "judge", err.cause))
+            return None
+        with self.store.transaction() as db:
+            self.store.put_match(db, mid, r, a.scenario.uid, b.scenario.uid, out.value, "tournament")
+        return out.value.winner
+
+    async def tournament(self, r: int, results: list[DebateResult]) -> dict:
+        stats = {s.value: 0 for s in AddStatus}
+        for res in results:
+            c = res.final
+            if c is None or not c.review.accepted:
+                stats[AddStatus.REJECTED] += 1
+                continue
+            sid = c.scenario.uid
+            self.known[sid] = c
+            cell = self.archive.cell_of(c.scenario, c.report)
+            inc = self.archive.cells.get(cell)
+            if any(e.scenario_id == sid for e in self.archive.cells.values()) or \
+                    self.archive.near_duplicate(signature(c.scenario), exclude=inc and inc.scenario_id):
+                stats[AddStatus.NEAR_DUPLICATE] += 1
+                continue
+            self.elo.ratings.setdefault(sid, self.elo.initial)
+            quality = utility(c, self.principles)
+            if inc is None:
+                self.archive.place(cell, c.scenario, c.review, c.report, quality)
+                stats[AddStatus.NEW_CELL] += 1
+            else:
+                w = await self._match(r, c, self._candidate(inc.scenario_id))
+                if w is not None:
+                    self.elo.play(sid, inc.scenario_id, w)
+                if w is Winner.A:
+                    self.archive.place(cell, c.scenario, c.review, c.report, quality)
+                    stats[AddStatus.REPLACED] += 1
+                else:
+                    stats[AddStatus.KEPT_INCUMBENT] += 1
+            rng = np.random.default_rng([self.cfg.seed, r, res.slot, 7])
+            others = [e for e in self.archive.elites() if e not in (sid, inc and inc.scenario_id)]
+            k = min(self.cfg.tournament.random_opponents, len(others))
+            for i in sorted(rng.choice(len(others), size=k, replace=False).tolist()) if k else []:
+                w = await self._match(r, c, self._candidate(others[i]))
+                if w is not None:
+                    self.elo.play(sid, others[i], w)
+        return stats
+
+    def close_round(self, r: int, results: dict[int, DebateResult], seconds: float, stats: dict) -> None:
+        top = self.elo.top(self.cfg.tournament.top_k)
+        self.stable = self.stable + 1 if top == self.last_top and top else 0
+        self.last_top = top
+        failures = sum(1 for x in results.values() if x.outcome == "failed")
+        with self.store.transaction() as db:
+            for sid, rating in sorted(self.elo.ratings.items()):
+                db.execute("INSERT OR REPLACE INTO elo_history VALUES (?, ?, ?, ?)",
+                           (r, sid, rating, self.elo.games.get(sid, 0)))
+            for cell, e in sorted(self.archive.cells.items()):
+                db.execute("INSERT OR REPLACE INTO archive_cells VALUES (?, ?, ?, ?, ?, ?)",
+                           (r, cell, e.scenario_id, e.quality, e.evasion, e.realism))
+            db.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (r, self.version, len(results), failures, self.archive.coverage, self.archive.qd_score,
+                        self._best_elo(), self.tokens(), round(seconds, 3), time.time()))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('supervisor', ?)",
+                       (json.dumps({"stable": self.stable, "top": top, "last_stats": stats}),))
+        p = self.progress
+        p.coverage, p.best_elo, p.status = self.archive.coverage, self._best_elo(), "round closed"
+        p.round_seconds.append(seconds)
+        self.on_progress(p)
+
+    # ---------------------------------------------------------------- co-evolution
+
+    async def coevolve(self, r: int) -> None:
+        """Retrain the detectors on World + elites, then re-score the archive with them."""
+        version = self.version + 1
+        elites = [self._candidate(s).scenario for s in self.archive.elites()]
+        self.progress.status = f"retraining detectors (v{version})"
+        self.on_progress(self.progress)
+        path, metrics = await self.retrain(version, elites)
+        self.version = version
+        self.progress.detector_version = version
+        rescored = {}
+        for cell, e in sorted(self.archive.cells.items()):
+            c = self._candidate(e.scenario_id)
+            try:
+                rep = (await self.calls.call("adversary", "evaluate", c.scenario)).value
+            except RoleFailure:
+                continue
+            c = c.model_copy(update={"report": rep})
+            self.known[e.scenario_id] = c
+            rescored[cell] = c
+        with self.store.transaction() as db:
+            for cell, c in rescored.items():
+                self.store.put_evaluation(db, c.report, version)
+                self.archive.place(cell, c.scenario, c.review, c.report, utility(c, self.principles))
+            recall = 1 - float(np.mean([c.report.evaded_share for c in rescored.values()])) if rescored else 0.0
+            db.execute("INSERT OR IGNORE INTO detector_versions VALUES (?, ?, ?, ?)",
+                       (version, r, str(path), json.dumps({**metrics, "archive_recall": recall})))
+
+
+__all__ = ["Progress", "Supervisor"]

@@ -122,12 +122,11 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
 
     last_write = [0.0]
 
-    def progress(p: Progress) -> None:
+    def progress(p: Progress) -> bool | None:
         if time.monotonic() - last_write[0] > 0.5 or p.status == "round closed":
             last_write[0] = time.monotonic()
             store.set_meta("progress", json.dumps({**p.__dict__, "time": time.time()}))
-        if on_progress:
-            on_progress(p)
+        return on_progress(p) if on_progress else None
 
     sup = Supervisor(cfg, store, calls, retrain, progress)
     loop = asyncio.get_running_loop()

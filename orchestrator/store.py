@@ -113,12 +113,16 @@ class RunStore:
             db.execute("INSERT OR IGNORE INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (d.id, i, t.role, t.model, t.scenario_id, t.payload, t.text, t.tokens_in, t.tokens_out,
                         t.latency_s, t.error))
-            for k, c in enumerate(t.calls):
-                db.execute("INSERT OR IGNORE INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (d.id, i, k, c["role"], c["model"], c["endpoint"], c["method"], c["prompt_tokens"],
-                            c["completion_tokens"], c["latency_s"], int(c["cache_hit"]), int(c["ok"]), c["error"]))
+            self.put_calls(db, d.id, i, t.calls)
             if t.error:
                 db.execute("INSERT OR IGNORE INTO failures VALUES (?, ?, ?, ?)", (d.id, i, t.role, t.error))
+
+    def put_calls(self, db, owner: str, idx: int, calls: list[dict]) -> None:
+        """LLM call records of one turn (or one match: owner 'match:<id>')."""
+        for k, c in enumerate(calls):
+            db.execute("INSERT OR IGNORE INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (owner, idx, k, c["role"], c["model"], c["endpoint"], c["method"], c["prompt_tokens"],
+                        c["completion_tokens"], c["latency_s"], int(c["cache_hit"]), int(c["ok"]), c["error"]))
 
     def put_match(self, db, mid: str, round_: int, a: str, b: str, verdict, kind: str) -> None:
         db.execute("INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",

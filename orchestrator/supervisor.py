@@ -56,13 +56,14 @@ class Supervisor:
         calls: the role dispatcher (plain hosts or Ray actor pools).
         retrain: called as ``await retrain(version, elites)`` every coevolution period; it
             trains and saves detector version ``version`` and makes the adversaries use it.
-        on_progress: called after every debate and round with a `Progress`.
+        on_progress: called after every debate and round with a `Progress`; returning True
+            asks for a graceful stop (as Ctrl-C does).
     """
 
     def __init__(self, cfg: RunConfig, store: RunStore, calls: RoleCalls,
                  retrain: Callable | None = None, on_progress: Callable[[Progress], None] | None = None):
         self.cfg, self.store, self.calls, self.retrain = cfg, store, calls, retrain
-        self.on_progress = on_progress or (lambda p: None)
+        self._on_progress = on_progress or (lambda p: None)
         self.principles = load_principles(cfg.agents.principles)
         self.briefs = library_briefs(per_template=1, seed=cfg.seed)
         self.elo = EloTable(cfg.tournament.initial_elo, cfg.tournament.k)
@@ -102,6 +103,10 @@ class Supervisor:
     def _best_elo(self) -> float:
         return max(self.elo.ratings.values(), default=self.cfg.tournament.initial_elo)
 
+    def on_progress(self, p: Progress) -> None:
+        if self._on_progress(p):
+            self.stop()
+
     # ---------------------------------------------------------------- the run
 
     def stop(self) -> None:
@@ -136,7 +141,8 @@ class Supervisor:
         return row is None
 
     def tokens(self) -> int:
-        row = self.store.db.execute("SELECT COALESCE(SUM(tokens_in + tokens_out), 0) FROM turns").fetchone()
+        row = self.store.db.execute("SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM llm_calls "
+                                    "WHERE cache_hit = 0").fetchone()
         return int(row[0])
 
     def slots(self, r: int) -> list[dict]:
@@ -225,6 +231,7 @@ class Supervisor:
             return None
         with self.store.transaction() as db:
             self.store.put_match(db, mid, r, a.scenario.uid, b.scenario.uid, out.value, "tournament")
+            self.store.put_calls(db, f"match:{mid}", 0, out.calls)
         return out.value.winner
 
     async def tournament(self, r: int, results: list[DebateResult]) -> dict:

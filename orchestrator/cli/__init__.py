@@ -10,6 +10,7 @@ import typer
 from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
+from orchestrator.cli.run import resume, run, status, stop
 from orchestrator.cli.scenario import check, typologies
 from orchestrator.cli.world import world
 
@@ -21,6 +22,10 @@ app.command()(typologies)
 app.command()(benchmark)
 app.command()(briefs)
 app.command()(principles)
+app.command()(run)
+app.command()(resume)
+app.command()(status)
+app.command()(stop)
 
 
 def main() -> None:

@@ -1,0 +1,5 @@
+"""`python -m orchestrator.cli` is `redledger`."""
+
+from orchestrator.cli import main
+
+main()

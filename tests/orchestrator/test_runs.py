@@ -1,0 +1,139 @@
+"""Runs as a user sees them: deterministic, resumable after a stop or a SIGKILL, robust to
+failing roles, and refusing a run directory of another config."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestrator.run import RunDirError, execute, open_run
+from tests.orchestrator.conftest import llm_judge_config, tiny_config
+from tests.orchestrator.test_cli import one_error_line, run
+
+
+def go(run_dir: Path, cfg, **kw) -> str:
+    store, cfg = open_run(run_dir, cfg)
+    try:
+        return asyncio.run(execute(run_dir, store, cfg, inline=kw.pop("inline", True), **kw))
+    finally:
+        store.close()
+
+
+def snapshot(run_dir: Path) -> dict:
+    db = sqlite3.connect(run_dir / "run.sqlite")
+    last = db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
+    q = lambda sql, *a: sorted(db.execute(sql, a).fetchall())  # noqa: E731
+    return {
+        "archive": q("SELECT cell, scenario_id, round(quality, 9) FROM archive_cells WHERE round = ?", last),
+        "elo": q("SELECT scenario_id, round(rating, 9), games FROM elo_history WHERE round = ?", last),
+        "scenarios": q("SELECT id FROM scenarios"),
+        "matches": q("SELECT id, winner FROM matches"),
+        "debates": q("SELECT id, outcome, final_scenario FROM debates"),
+        "rounds": q("SELECT round, candidates, round(coverage, 9), round(qd_score, 9) FROM rounds"),
+        "versions": q("SELECT version, round FROM detector_versions"),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted run of the tiny config (procedural roles)."""
+    d = tmp_path_factory.mktemp("ref")
+    assert go(d, tiny_config()) == "finished"
+    return snapshot(d)
+
+
+def test_same_seed_and_config_give_the_same_archive(reference, tmp_path):
+    assert go(tmp_path, tiny_config()) == "finished"
+    assert snapshot(tmp_path) == reference
+    assert len(reference["rounds"]) == 4 and reference["archive"]
+    assert reference["versions"] == [(0, -1), (1, 1)]  # co-evolution after round 2 (index 1)
+
+
+def test_a_graceful_stop_then_resume_equals_an_uninterrupted_run(reference, tmp_path):
+    # the progress callback asks for a stop in the middle of round 1, as Ctrl-C would
+    status = go(tmp_path, tiny_config(), on_progress=lambda p: p.round == 1 and p.done >= 2)
+    assert status == "stopped"
+    partial = snapshot(tmp_path)
+    assert len(partial["rounds"]) == 1 and len(partial["debates"]) > 6
+    assert go(tmp_path, None) == "finished"
+    assert snapshot(tmp_path) == reference
+
+
+def _kill_and_resume(run_dir: Path, delays: list[float]) -> int:
+    """SIGKILL a run after each delay, resume it to the end; returns rounds closed before the end."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    for delay in delays:
+        p = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    before = sqlite3.connect(run_dir / "run.sqlite").execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
+    r = subprocess.run([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["procedural", "llm-judge"])
+def test_sigkill_at_random_moments_then_resume(kind, tmp_path, reference):
+    cfg = tiny_config() if kind == "procedural" else llm_judge_config()
+    if kind == "llm-judge":
+        ref_dir = tmp_path / "ref"
+        assert go(ref_dir, cfg) == "finished"
+        expect = snapshot(ref_dir)
+    else:
+        expect = reference
+    run_dir = tmp_path / "killed"
+    open_run(run_dir, cfg)[0].close()  # the run exists; every process below resumes it
+    rng = np.random.default_rng(0)
+    before = _kill_and_resume(run_dir, [float(x) for x in rng.uniform(3, 12, size=3)])
+    assert before < 4  # the kills did interrupt the run
+    got = snapshot(run_dir)
+    assert got == expect
+    db = sqlite3.connect(run_dir / "run.sqlite")
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT round || '/' || slot) FROM debates").fetchone() == (24, 24)
+    if kind == "llm-judge":
+        assert db.execute("SELECT COUNT(*) FROM llm_calls").fetchone()[0] > 0
+
+
+def test_failing_roles_do_not_stop_a_run(tmp_path):
+    cfg = tiny_config(faults={"rate": 0.3, "timeout_share": 0.3}, call_timeout_s=1.0, budgets={"rounds": 2})
+    assert go(tmp_path, cfg) == "finished"
+    db = sqlite3.connect(tmp_path / "run.sqlite")
+    causes = [r[0] for r in db.execute("SELECT cause FROM failures")]
+    assert causes and all(c for c in causes)
+    assert any("injected fault" in c for c in causes) and any("timed out after 1 s" in c for c in causes)
+    assert db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
+    assert db.execute("SELECT COUNT(*) FROM debates").fetchone()[0] == 12
+
+
+def test_a_run_dir_of_another_config_is_refused(tmp_path):
+    assert go(tmp_path, tiny_config(budgets={"rounds": 1})) == "finished"
+    with pytest.raises(RunDirError, match=r"belongs to a different config; first difference: seed \(6 here, 5 in the run\)"):
+        open_run(tmp_path, tiny_config(seed=6, budgets={"rounds": 1}))
+
+
+def test_cli_bad_input_and_finished_runs(monkeypatch, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("population = 0\n")
+    assert run(monkeypatch, "run", bad, "--run-dir", tmp_path / "r") == 2
+    assert "bad.toml: population: Input should be greater than or equal to 1" in one_error_line(capsys.readouterr().err)
+    assert run(monkeypatch, "resume", tmp_path / "nothing") == 2
+    assert "no run to resume here" in one_error_line(capsys.readouterr().err)
+    done = tmp_path / "done"
+    assert go(done, tiny_config(budgets={"rounds": 1})) == "finished"
+    assert run(monkeypatch, "resume", done, "--inline") == 0
+    assert "already finished" in capsys.readouterr().err
+    assert run(monkeypatch, "status", done) == 0
+    assert "finished" in capsys.readouterr().err

@@ -26,7 +26,8 @@ $(DEVSTAMP): $(STAMP)
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/redledger world --accounts 20000 --days 10 --seed 7 --out runs/demo-world --force
+	$(BIN)/redledger run experiments/configs/quickstart.toml --run-dir runs/quickstart
+	$(BIN)/redledger status runs/quickstart
 
 test: $(DEVSTAMP)
 	$(BIN)/ruff check .

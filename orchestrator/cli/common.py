@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from pathlib import Path
 from typing import TypeVar
@@ -37,6 +39,7 @@ def load_toml_model(path: Path, model: type[M], overrides: dict) -> M:
             fail(f"{path}: cannot read ({err.strerror})")
         except tomllib.TOMLDecodeError as err:
             fail(f"{path}: not valid TOML: {err}")
+    data = _expand_env(data, path, "")
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return model.model_validate(data)
@@ -46,6 +49,22 @@ def load_toml_model(path: Path, model: type[M], overrides: dict) -> M:
         where = f"{path}: " if path is not None else "command line: "
         fail(f"{where}{loc}: {e['msg']}")
     raise AssertionError("unreachable")
+
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _expand_env(node, path, where: str):
+    """Strings written "${VAR}" take the value of environment variable VAR."""
+    if isinstance(node, dict):
+        return {k: _expand_env(v, path, f"{where}.{k}" if where else k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v, path, f"{where}[{i}]") for i, v in enumerate(node)]
+    if isinstance(node, str) and (m := _ENV_REF.match(node)):
+        if m.group(1) not in os.environ:
+            fail(f"{path}: {where}: environment variable {m.group(1)} is not set")
+        return os.environ[m.group(1)]
+    return node
 
 
 def check_out_dir(out: Path, force: bool) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from orchestrator.config import RunConfig
+from orchestrator.run import execute, open_run
 
 JUDGE_SAYS_A = json.dumps({"winner": "a", "confidence": 0.7, "rationale": "evasion: A is less exposed"})
 
@@ -35,6 +39,49 @@ def llm_judge_config(**over) -> RunConfig:
     return tiny_config(agents=agents, **over)
 
 
-@pytest.fixture
-def tiny():
-    return tiny_config
+def go(run_dir: Path, cfg, **kw) -> str:
+    store, cfg = open_run(run_dir, cfg)
+    try:
+        return asyncio.run(execute(run_dir, store, cfg, inline=kw.pop("inline", True), **kw))
+    finally:
+        store.close()
+
+
+def snapshot(run_dir: Path) -> dict:
+    db = sqlite3.connect(run_dir / "run.sqlite")
+    last = db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
+    q = lambda sql, *a: sorted(db.execute(sql, a).fetchall())  # noqa: E731
+    return {
+        "archive": q("SELECT cell, scenario_id, round(quality, 9) FROM archive_cells WHERE round = ?", last),
+        "elo": q("SELECT scenario_id, round(rating, 9), games FROM elo_history WHERE round = ?", last),
+        "scenarios": q("SELECT id FROM scenarios"),
+        "matches": q("SELECT id, winner FROM matches"),
+        "debates": q("SELECT id, outcome, final_scenario FROM debates"),
+        "rounds": q("SELECT round, candidates, round(coverage, 9), round(qd_score, 9) FROM rounds"),
+        "versions": q("SELECT version, round FROM detector_versions"),
+    }
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory):
+    """An uninterrupted run of the tiny config (procedural roles)."""
+    d = tmp_path_factory.mktemp("ref")
+    assert go(d, tiny_config()) == "finished"
+    return snapshot(d)
+
+
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory):
+    """The one Ray instance of the test session; yields its address for other processes."""
+    import os
+
+    import ray
+
+    tmp = tmp_path_factory.mktemp("ray")
+    os.environ["RAY_TMPDIR"] = str(tmp)
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=str(tmp))
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()

@@ -3,7 +3,6 @@ failing roles, and refusing a run directory of another config."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sqlite3
@@ -15,40 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orchestrator.run import RunDirError, execute, open_run
-from tests.orchestrator.conftest import llm_judge_config, tiny_config
+from orchestrator.run import RunDirError, open_run
+from tests.orchestrator.conftest import go, llm_judge_config, snapshot, tiny_config
 from tests.orchestrator.test_cli import one_error_line, run
-
-
-def go(run_dir: Path, cfg, **kw) -> str:
-    store, cfg = open_run(run_dir, cfg)
-    try:
-        return asyncio.run(execute(run_dir, store, cfg, inline=kw.pop("inline", True), **kw))
-    finally:
-        store.close()
-
-
-def snapshot(run_dir: Path) -> dict:
-    db = sqlite3.connect(run_dir / "run.sqlite")
-    last = db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
-    q = lambda sql, *a: sorted(db.execute(sql, a).fetchall())  # noqa: E731
-    return {
-        "archive": q("SELECT cell, scenario_id, round(quality, 9) FROM archive_cells WHERE round = ?", last),
-        "elo": q("SELECT scenario_id, round(rating, 9), games FROM elo_history WHERE round = ?", last),
-        "scenarios": q("SELECT id FROM scenarios"),
-        "matches": q("SELECT id, winner FROM matches"),
-        "debates": q("SELECT id, outcome, final_scenario FROM debates"),
-        "rounds": q("SELECT round, candidates, round(coverage, 9), round(qd_score, 9) FROM rounds"),
-        "versions": q("SELECT version, round FROM detector_versions"),
-    }
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """An uninterrupted run of the tiny config (procedural roles)."""
-    d = tmp_path_factory.mktemp("ref")
-    assert go(d, tiny_config()) == "finished"
-    return snapshot(d)
 
 
 def test_same_seed_and_config_give_the_same_archive(reference, tmp_path):
@@ -137,3 +105,22 @@ def test_cli_bad_input_and_finished_runs(monkeypatch, tmp_path, capsys):
     assert "already finished" in capsys.readouterr().err
     assert run(monkeypatch, "status", done) == 0
     assert "finished" in capsys.readouterr().err
+
+
+def test_shipped_configs_load(monkeypatch, tmp_path, capsys):
+    from pathlib import Path
+
+    from orchestrator.cli.common import UsageError, load_toml_model
+    from orchestrator.config import RunConfig
+
+    configs = Path(__file__).parents[2] / "experiments" / "configs"
+    q = load_toml_model(configs / "quickstart.toml", RunConfig, {})
+    assert q.agents.llm_roles() == []
+    monkeypatch.delenv("REDLEDGER_BASE_URL", raising=False)
+    with pytest.raises(UsageError, match=r"llm.toml: agents.backends.main.base_url: environment variable "
+                                          r"REDLEDGER_BASE_URL is not set"):
+        load_toml_model(configs / "llm.toml", RunConfig, {})
+    monkeypatch.setenv("REDLEDGER_BASE_URL", "http://127.0.0.1:8000/v1")
+    monkeypatch.setenv("REDLEDGER_MODEL", "some-model")
+    cfg = load_toml_model(configs / "llm.toml", RunConfig, {})
+    assert len(cfg.agents.llm_roles()) == 5 and cfg.agents.backends["main"].model == "some-model"

@@ -154,7 +154,7 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
             import ray
 
             ray.shutdown()
-    store.set_meta("status", "finished" if status == "finished" else f"stopped: {status}")
+    store.set_meta("status", status if status in ("finished", "stopped") else f"stopped: {status}")
     (run_dir / STOP).unlink(missing_ok=True)
     return status
 

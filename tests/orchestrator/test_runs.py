@@ -124,3 +124,45 @@ def test_shipped_configs_load(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("REDLEDGER_MODEL", "some-model")
     cfg = load_toml_model(configs / "llm.toml", RunConfig, {})
     assert len(cfg.agents.llm_roles()) == 5 and cfg.agents.backends["main"].model == "some-model"
+
+
+def test_budgets_end_a_run(tmp_path):
+    # the scripted judge spends tokens; a budget of one token ends the run after one round
+    assert go(tmp_path / "t", llm_judge_config(budgets={"rounds": 4, "llm_tokens": 1})) == "token budget"
+    assert len(snapshot(tmp_path / "t")["rounds"]) == 1
+    assert go(tmp_path / "w", tiny_config(budgets={"rounds": 4, "wall_clock_s": 0.001})) == "wall-clock budget"
+
+
+def test_coevolution_records_the_new_defender(reference, tmp_path):
+    import json
+
+    go(tmp_path, tiny_config())
+    db = sqlite3.connect(tmp_path / "run.sqlite")
+    (metrics,) = db.execute("SELECT metrics FROM detector_versions WHERE version = 1").fetchone()
+    m = json.loads(metrics)
+    assert m["elites"] > 0 and 0 <= m["archive_recall"] <= 1 and "gine" in m
+    rescored = db.execute("SELECT COUNT(*) FROM evaluations WHERE detector_version = 1").fetchone()[0]
+    assert rescored >= len([r for r in reference["archive"]]) // 2
+    assert [r[0] for r in db.execute("SELECT detector_version FROM rounds ORDER BY round")] == [0, 0, 1, 1]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_gracefully(tmp_path):
+    run_dir = tmp_path / "run"
+    open_run(run_dir, tiny_config(budgets={"rounds": 40}, coevolution_period=0))[0].close()
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    p = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        db = sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True)
+        if db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] >= 1:
+            break
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err[-1500:]
+    assert "stopped" in err
+    db = sqlite3.connect(run_dir / "run.sqlite")
+    assert db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()[0] == "stopped"
+    assert 1 <= db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] < 40

@@ -36,13 +36,26 @@ def test_a_graceful_stop_then_resume_equals_an_uninterrupted_run(reference, tmp_
     assert snapshot(tmp_path) == reference
 
 
-def _kill_and_resume(run_dir: Path, delays: list[float]) -> int:
-    """SIGKILL a run after each delay, resume it to the end; returns rounds closed before the end."""
+def _debates(run_dir: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True, timeout=5)
+        return db.execute("SELECT COUNT(*) FROM debates").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _kill_and_resume(run_dir: Path, kills: list[tuple[int, float]]) -> int:
+    """For each (debates stored, extra seconds): start the run, SIGKILL it once the store
+    holds that many debates plus the extra time, then resume it to the end. Returns the
+    rounds closed before the final resume."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    for delay in delays:
+    for target, extra in kills:
         p = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        deadline = time.monotonic() + 120
+        while _debates(run_dir) < target and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(extra)
         p.send_signal(signal.SIGKILL)
         p.wait()
     before = sqlite3.connect(run_dir / "run.sqlite").execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
@@ -64,8 +77,11 @@ def test_sigkill_at_random_moments_then_resume(kind, tmp_path, reference):
         expect = reference
     run_dir = tmp_path / "killed"
     open_run(run_dir, cfg)[0].close()  # the run exists; every process below resumes it
-    rng = np.random.default_rng(0)
-    before = _kill_and_resume(run_dir, [float(x) for x in rng.uniform(3, 12, size=3)])
+    rng = np.random.default_rng(0 if kind == "procedural" else 1)
+    # once during set-up (World, detector training), then at random points of the rounds
+    targets = sorted(rng.choice(np.arange(1, 24), size=3, replace=False).tolist())
+    kills = [(0, 2.0)] + [(int(t), float(rng.uniform(0, 0.3))) for t in targets]
+    before = _kill_and_resume(run_dir, kills)
     assert before < 4  # the kills did interrupt the run
     got = snapshot(run_dir)
     assert got == expect

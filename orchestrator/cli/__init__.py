@@ -10,6 +10,7 @@ import typer
 from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
+from orchestrator.cli.export import export
 from orchestrator.cli.run import resume, run, status, stop
 from orchestrator.cli.scenario import check, typologies
 from orchestrator.cli.world import world
@@ -26,6 +27,7 @@ app.command()(run)
 app.command()(resume)
 app.command()(status)
 app.command()(stop)
+app.command()(export)
 
 
 def main() -> None:

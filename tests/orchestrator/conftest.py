@@ -63,11 +63,16 @@ def snapshot(run_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def reference(tmp_path_factory):
-    """An uninterrupted run of the tiny config (procedural roles)."""
+def finished_run(tmp_path_factory) -> Path:
+    """An uninterrupted run of the tiny config (procedural roles); do not modify it."""
     d = tmp_path_factory.mktemp("ref")
     assert go(d, tiny_config()) == "finished"
-    return snapshot(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def reference(finished_run):
+    return snapshot(finished_run)
 
 
 

@@ -1,0 +1,85 @@
+"""The dataset card (README.md) and the SHA-256 manifest of an export."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from orchestrator.export.content import RunContent
+
+
+def code_version() -> str:
+    try:
+        v = version("redledger")
+    except PackageNotFoundError:
+        v = "unknown"
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{v} ({sha})" if sha else v
+
+
+def card(c: RunContent, fmt: str, files: list[str]) -> str:
+    led = c.world.ledger
+    y = led.column("is_laundering").to_numpy(zero_copy_only=False)
+    typ = Counter(e.scenario.primary_typology.value for e in c.entries)
+    backends = {n: f"{b.kind}:{b.model}" for n, b in c.cfg.agents.backends.items()}
+    roles = {r: getattr(c.cfg.agents, r).mode for r in ("planner", "critic", "adversary", "evolver", "judge")}
+    ev = [e.report.evasion for e in c.entries]
+    lines = [
+        f"# redledger evolved dataset: {c.cfg.name} ({fmt})", "",
+        "Synthetic transactions of a generated background economy, with laundering scenarios "
+        "evolved by redledger's debating agents (planner, realism critic, detector adversary, "
+        "evolver, judge) injected and labelled.", "",
+        "## Statistics", "",
+        "| | |", "|---|---|",
+        f"| transactions | {led.num_rows:,} |",
+        f"| laundering transactions | {int(y.sum()):,} ({y.mean():.4%}) |",
+        f"| accounts | {c.world.n_accounts:,} |",
+        f"| banks | {c.world.banks.num_rows} |",
+        f"| scenarios | {len(c.entries)} |",
+        f"| rounds of evolution | {c.rounds} |",
+        f"| mean evasion of the scenarios (at export) | {np.mean(ev):.3f} |" if ev else "| mean evasion | - |",
+        f"| tournament matches | {len(c.matches)} |", "",
+        "## Scenarios by primary typology", "", "| typology | scenarios |", "|---|---:|",
+        *[f"| {t} | {n} |" for t, n in sorted(typ.items())], "",
+        "## Provenance", "",
+        f"- generation config hash: `{c.cfg.digest()}`",
+        f"- seed: {c.cfg.seed}",
+        f"- roles: {', '.join(f'{k}={v}' for k, v in roles.items())}",
+        f"- backends and models: {', '.join(f'{k}={v}' for k, v in sorted(backends.items())) or 'none (procedural)'}"
+        + (f"; models seen in calls: {', '.join(c.models)}" if c.models else ""),
+        f"- detectors: {', '.join(c.cfg.detectors.names)}",
+        f"- code version: redledger {code_version()}",
+        f"- files: {', '.join(files)}", "",
+        "## Intended use", "",
+        "Measuring and improving anti-money-laundering detectors (e.g. GNNs on transaction graphs) "
+        "on laundering that was evolved to be realistic and hard to detect; comparing detectors; "
+        "training with harder positives. Labels: `Is Laundering` (AMLworld), `is_laundering`, "
+        "`scenario_id`, `typology` and `role` (Parquet).", "",
+        "## Responsible use", "",
+        "Everything here is synthetic: people, companies, banks and accounts are generated. "
+        "Scenarios are transaction patterns at the level of public typology reports; their "
+        "narratives are short and descriptive, never instructions. Do not use this data to plan "
+        "or carry out financial crime, or to evade a real institution's controls.", "",
+        "Verify the files with `sha256sum -c MANIFEST.sha256`.", "",
+    ]
+    return "\n".join(lines)
+
+
+def manifest(out: Path) -> str:
+    rows = []
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.name != "MANIFEST.sha256":
+            rows.append(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}")
+    return "\n".join(rows) + "\n"
+
+
+__all__ = ["card", "code_version", "manifest"]

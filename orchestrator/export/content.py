@@ -1,0 +1,95 @@
+"""What an export holds: the run's World with its archive elites (or every accepted
+scenario) injected, and the metadata the card and the scenarios file report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.models import EvasionReport, Review
+from graph_schema import ScenarioError, compile_scenario, inject
+from graph_schema.dsl import Scenario
+from graph_schema.formats import read_world
+from orchestrator.config import RunConfig
+from orchestrator.run import STORE
+from orchestrator.setup import world_dir
+from orchestrator.store import RunStore
+
+
+class ExportError(ValueError):
+    """The run cannot be exported as asked (one line)."""
+
+
+@dataclass
+class Entry:
+    scenario: Scenario
+    review: Review
+    report: EvasionReport
+    elo: float
+    cell: str | None
+
+
+@dataclass
+class RunContent:
+    run_dir: Path
+    cfg: RunConfig
+    entries: list[Entry]
+    world: object  # the World with the entries injected
+    rounds: int
+    matches: list[dict]
+    models: list[str]
+
+
+def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
+    """Raises: ExportError (no run, no closed round, empty archive)."""
+    if not (run_dir / STORE).exists():
+        raise ExportError(f"{run_dir}: no run here ({STORE} is missing)")
+    store = RunStore(run_dir / STORE, readonly=True)
+    try:
+        cfg = RunConfig.model_validate_json(store.get_meta("config"))
+        last = store.last_round()
+        db = store.db
+        cells = {r[1]: r[0] for r in db.execute("SELECT cell, scenario_id FROM archive_cells WHERE round = ?", (last,))}
+        if last < 0 or not cells:
+            raise ExportError(f"{run_dir}: the run has no archive yet (no round has closed with an elite); "
+                              "run or resume it first")
+        if all_accepted:
+            ids = [r[0] for r in db.execute("SELECT scenario_id FROM reviews WHERE accepted = 1 ORDER BY scenario_id")]
+        else:
+            ids = sorted(cells, key=lambda s: cells[s])
+        elo = {r[0]: r[1] for r in db.execute("SELECT scenario_id, rating FROM elo_history WHERE round = ?", (last,))}
+        entries = []
+        for sid in ids:
+            s = db.execute("SELECT body FROM scenarios WHERE id = ?", (sid,)).fetchone()
+            r = db.execute("SELECT body FROM reviews WHERE scenario_id = ?", (sid,)).fetchone()
+            e = db.execute("SELECT body FROM evaluations WHERE scenario_id = ? ORDER BY detector_version DESC "
+                           "LIMIT 1", (sid,)).fetchone()
+            if s is None or r is None or e is None:
+                continue
+            entries.append(Entry(Scenario.model_validate_json(s[0]), Review.model_validate_json(r[0]),
+                                 EvasionReport.model_validate_json(e[0]), elo.get(sid, cfg.tournament.initial_elo),
+                                 cells.get(sid)))
+        matches = [dict(r) for r in db.execute("SELECT * FROM matches WHERE winner != 'tie' ORDER BY id")]
+        models = sorted({r[0] for r in db.execute("SELECT DISTINCT model FROM llm_calls")})
+    finally:
+        store.close()
+    world = read_world(world_dir(run_dir, cfg))
+    compiled = []
+    for e in entries:
+        try:
+            compiled.append(compile_scenario(e.scenario, world, cfg.agents.compile_seed))
+        except ScenarioError as err:
+            raise ExportError(f"{run_dir}: scenario {e.scenario.uid} no longer compiles in the World: {err}") from None
+    return RunContent(run_dir, cfg, entries, inject(world, compiled), last + 1, matches, models)
+
+
+def scenario_record(e: Entry) -> dict:
+    """One line of scenarios.jsonl: the DSL, lineage, review, scores and Elo."""
+    return {"scenario_id": e.scenario.uid, "cell": e.cell, "elo": round(e.elo, 4),
+            "realism": e.review.realism, "accepted": e.review.accepted, "evasion": e.report.evasion,
+            "evaded_share": e.report.evaded_share, "scenario": e.scenario.model_dump(mode="json"),
+            "review": json.loads(e.review.model_dump_json()), "report": json.loads(e.report.model_dump_json())}
+
+
+__all__ = ["Entry", "ExportError", "RunContent", "load_content", "scenario_record"]

@@ -1,0 +1,96 @@
+"""The export formats: each writes the run's content into a directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from agents.llm.planner import world_facts
+from agents.llm.prompts import render
+from agents.models import Brief
+from detectors import from_ledger, temporal_split
+from detectors._dgl import dgl
+from detectors.features import edge_features
+from graph_schema.dsl import Scenario
+from graph_schema.formats import write_amlsim, write_amlworld, write_world
+from orchestrator.export.content import RunContent, scenario_record
+from orchestrator.run import STORE
+from orchestrator.store import RunStore
+
+
+def _jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+
+
+def amlworld(c: RunContent, out: Path) -> None:
+    write_amlworld(c.world, out)
+
+
+def amlsim(c: RunContent, out: Path) -> None:
+    write_amlsim(c.world, out)
+
+
+def parquet(c: RunContent, out: Path) -> None:
+    write_world(c.world, out)
+    injected = {r.scenario_id: r for r in c.world.scenarios}
+    # read_world reads this file back: keep its fields (seed, n_rows) beside the run's scores
+    _jsonl(out / "scenarios.jsonl", [{**scenario_record(e), "seed": injected[e.scenario.uid].seed,
+                                      "n_rows": injected[e.scenario.uid].n_rows} for e in c.entries])
+
+
+def dgl_graph(c: RunContent, out: Path) -> None:
+    """One DGL graph: accounts as nodes, transactions as edges with raw features, label,
+    typology code, timestamp and the temporal 60/20/20 split masks."""
+    data = from_ledger(c.world.ledger, c.world.n_accounts)
+    split = temporal_split(data)
+    g = dgl.graph((torch.from_numpy(data.src), torch.from_numpy(data.dst)), num_nodes=data.n_nodes)
+    g.edata["feat"] = torch.from_numpy(edge_features(data))
+    g.edata["label"] = torch.from_numpy(data.y.astype(np.int64))
+    g.edata["typology"] = torch.from_numpy(data.typology.astype(np.int64))
+    g.edata["timestamp"] = torch.from_numpy(data.t.astype(np.int64))
+    for name in ("train", "val", "test"):
+        g.edata[f"{name}_mask"] = torch.from_numpy(getattr(split, name))
+    dgl.save_graphs(str(out / "graph.bin"), [g], {"n_laundering": torch.tensor([int(data.y.sum())])})
+    (out / "graph.json").write_text(json.dumps({
+        "nodes": int(data.n_nodes), "edges": int(data.n_edges), "typologies": list(data.typologies),
+        "edata": ["feat", "label", "typology", "timestamp", "train_mask", "val_mask", "test_mask"],
+        "load": "graphs, labels = dgl.load_graphs('graph.bin'); g = graphs[0]"}, indent=2, sort_keys=True) + "\n")
+
+
+def _prompt(s: Scenario, c: RunContent) -> str:
+    """The planner prompt of the brief both answers address (typology, formats, size)."""
+    brief = Brief(typology=s.primary_typology, channels=sorted({t.channel for t in s.transfers}),
+                  complexity=int(np.clip(len(s.transfers) // 6 + 1, 1, 5)))
+    return render("planner_user", brief=brief, world=world_facts(c.world), example=None)
+
+
+def preferences(c: RunContent, out: Path) -> None:
+    """Tournament matches as DPO pairs: the brief is the prompt, the winner is chosen."""
+    bodies = {e.scenario.uid: e.scenario for e in c.entries}
+    rows = []
+    store = RunStore(c.run_dir / STORE, readonly=True)
+    try:
+        def scenario(sid: str) -> Scenario:
+            if sid not in bodies:
+                (body,) = store.db.execute("SELECT body FROM scenarios WHERE id = ?", (sid,)).fetchone()
+                bodies[sid] = Scenario.model_validate_json(body)
+            return bodies[sid]
+
+        for m in c.matches:
+            win, lose = (m["a"], m["b"]) if m["winner"] == "a" else (m["b"], m["a"])
+            chosen, rejected = scenario(win), scenario(lose)
+            verdict = json.loads(m["body"])
+            rows.append({"prompt": _prompt(chosen, c), "chosen": chosen.model_dump_json(exclude={"lineage"}),
+                         "rejected": rejected.model_dump_json(exclude={"lineage"}), "match_id": m["id"],
+                         "round": m["round"], "judge": verdict.get("judge"), "rationale": verdict.get("rationale")})
+    finally:
+        store.close()
+    _jsonl(out / "preferences.jsonl", rows)
+
+
+WRITERS = {"amlworld": amlworld, "amlsim": amlsim, "parquet": parquet, "dgl": dgl_graph, "preferences": preferences}
+
+__all__ = ["WRITERS"]

@@ -13,6 +13,7 @@ from orchestrator.cli.common import run_guarded
 from orchestrator.cli.export import export
 from orchestrator.cli.run import resume, run, status, stop
 from orchestrator.cli.scenario import check, typologies
+from orchestrator.cli.show import show
 from orchestrator.cli.world import world
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -28,6 +29,7 @@ app.command()(resume)
 app.command()(status)
 app.command()(stop)
 app.command()(export)
+app.command()(show)
 
 
 def main() -> None:

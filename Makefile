@@ -29,7 +29,9 @@ demo: $(STAMP)
 	$(BIN)/redledger run experiments/configs/quickstart.toml --run-dir runs/quickstart
 	$(BIN)/redledger status runs/quickstart
 
+# The report test renders in Debian's headless Chromium.
 test: $(DEVSTAMP)
+	command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -11,6 +11,7 @@ from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
 from orchestrator.cli.export import export
+from orchestrator.cli.report import report
 from orchestrator.cli.run import resume, run, status, stop
 from orchestrator.cli.scenario import check, typologies
 from orchestrator.cli.show import show
@@ -30,6 +31,7 @@ app.command()(status)
 app.command()(stop)
 app.command()(export)
 app.command()(show)
+app.command()(report)
 
 
 def main() -> None:

@@ -1,0 +1,28 @@
+"""`redledger report`: one self-contained HTML file for a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from orchestrator.cli.common import console, fail
+from orchestrator.inspect import InspectError
+from orchestrator.report import write_report
+
+
+def report(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    out: Path = typer.Option(Path("report.html"), "--out", help="HTML file to write."),
+    top: int = typer.Option(5, min=1, help="Top scenarios to show with their flows and debates."),
+) -> None:
+    """Write the run report: summary, curves over rounds, archive heatmap, top scenarios and debates."""
+    with console.status("writing report"):
+        try:
+            path = write_report(run_dir, out, top)
+        except InspectError as err:
+            fail(str(err))
+    console.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained)", highlight=False)
+
+
+__all__ = ["report"]

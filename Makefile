@@ -26,8 +26,7 @@ $(DEVSTAMP): $(STAMP)
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/redledger run experiments/configs/quickstart.toml --run-dir runs/quickstart
-	$(BIN)/redledger status runs/quickstart
+	$(BIN)/redledger demo --out runs/demo --force
 
 # The report test renders in Debian's headless Chromium.
 test: $(DEVSTAMP)

@@ -10,6 +10,7 @@ import typer
 from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
+from orchestrator.cli.demo import demo, sample
 from orchestrator.cli.export import export
 from orchestrator.cli.report import report
 from orchestrator.cli.run import resume, run, status, stop
@@ -32,6 +33,8 @@ app.command()(stop)
 app.command()(export)
 app.command()(show)
 app.command()(report)
+app.command()(demo)
+app.command()(sample)
 
 
 def main() -> None:

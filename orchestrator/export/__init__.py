@@ -15,7 +15,8 @@ from orchestrator.export.formats import WRITERS
 FORMATS = tuple(WRITERS)
 
 
-def export_run(run_dir: Path, fmt: str, out: Path, force: bool = False, all_accepted: bool = False) -> Path:
+def export_run(run_dir: Path, fmt: str, out: Path, force: bool = False, all_accepted: bool = False,
+               command: str | None = None) -> Path:
     """Raises: ExportError (unknown format, no archive, a non-empty target without force)."""
     if fmt not in WRITERS:
         raise ExportError(f"--format: unknown format '{fmt}' (known: {', '.join(FORMATS)})")
@@ -29,7 +30,7 @@ def export_run(run_dir: Path, fmt: str, out: Path, force: bool = False, all_acce
     try:
         WRITERS[fmt](content, tmp)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-        (tmp / "README.md").write_text(card(content, fmt, files), encoding="utf-8")
+        (tmp / "README.md").write_text(card(content, fmt, files, command), encoding="utf-8")
         (tmp / "MANIFEST.sha256").write_text(manifest(tmp), encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")

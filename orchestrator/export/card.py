@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -14,19 +13,14 @@ from orchestrator.export.content import RunContent
 
 
 def code_version() -> str:
+    """The package version (not the commit, so that a re-export is byte-identical)."""
     try:
-        v = version("redledger")
+        return version("redledger")
     except PackageNotFoundError:
-        v = "unknown"
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"{v} ({sha})" if sha else v
+        return "unknown"
 
 
-def card(c: RunContent, fmt: str, files: list[str]) -> str:
+def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) -> str:
     led = c.world.ledger
     y = led.column("is_laundering").to_numpy(zero_copy_only=False)
     typ = Counter(e.scenario.primary_typology.value for e in c.entries)
@@ -69,7 +63,9 @@ def card(c: RunContent, fmt: str, files: list[str]) -> str:
         "Scenarios are transaction patterns at the level of public typology reports; their "
         "narratives are short and descriptive, never instructions. Do not use this data to plan "
         "or carry out financial crime, or to evade a real institution's controls.", "",
-        "Verify the files with `sha256sum -c MANIFEST.sha256`.", "",
+        "## Reproduce", "",
+        f"`{command or f'redledger export RUN_DIR --format {fmt} --out DIR'}` (same code version and machine "
+        "type give identical bytes); verify the files with `sha256sum -c MANIFEST.sha256`.", "",
     ]
     return "\n".join(lines)
 

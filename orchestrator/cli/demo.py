@@ -1,0 +1,82 @@
+"""`redledger demo` (the whole loop in a few minutes) and `redledger sample` (the released sample)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from orchestrator.cli.common import check_out_dir, console, fail
+from orchestrator.config import RunConfig
+from orchestrator.export import export_run
+from orchestrator.report import write_report
+from orchestrator.run import execute, open_run
+
+
+def _config(name: str) -> RunConfig:
+    text = resources.files("experiments").joinpath(f"configs/{name}.toml").read_text()
+    return RunConfig.model_validate(tomllib.loads(text))
+
+
+def _run(run_dir: Path, cfg: RunConfig, inline: bool) -> str:
+    store, cfg = open_run(run_dir, cfg)
+    try:
+        with console.status(f"running '{cfg.name}': {cfg.budgets.rounds} rounds of {cfg.population} debates"):
+            return asyncio.run(execute(run_dir, store, cfg, inline=inline))
+    finally:
+        store.close()
+
+
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="Directory for the run, exports and report."),
+    force: bool = typer.Option(False, "--force", help="Reuse a non-empty --out."),
+    inline: bool = typer.Option(False, "--inline", help="Roles in this process instead of Ray actors."),
+) -> None:
+    """Generate a World, train the detectors, run the quickstart evolution, export, report."""
+    check_out_dir(out, force)
+    if force and out.exists():
+        shutil.rmtree(out)
+    t0 = time.perf_counter()
+    status = _run(out / "run", _config("quickstart"), inline)
+    if status != "finished":
+        fail(f"{out / 'run'}: the demo run ended early ({status}); resume it with `redledger resume {out / 'run'}`")
+    paths = {"run store": out / "run" / "run.sqlite", "World": out / "run" / "world",
+             "detectors": out / "run" / "detectors"}
+    for fmt in ("amlworld", "parquet", "dgl", "preferences"):
+        with console.status(f"exporting {fmt}"):
+            paths[f"{fmt} export"] = export_run(out / "run", fmt, out / f"export-{fmt}")
+    with console.status("writing the report"):
+        paths["report"] = write_report(out / "run", out / "report.html")
+    t = Table(title=f"redledger demo finished in {time.perf_counter() - t0:.0f} s")
+    t.add_column("what")
+    t.add_column("where")
+    for k, v in paths.items():
+        t.add_row(k, str(v))
+    console.print(t)
+    console.print(f"next: redledger show {out / 'run'} archive | redledger benchmark --data "
+                  f"{out / 'export-amlworld' / 'World_Trans.csv'} --out {out / 'bench'}", highlight=False)
+
+
+def sample(
+    out: Path = typer.Option(Path("datasets/sample"), "--out", help="Directory of the sample dataset."),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out."),
+) -> None:
+    """Rebuild the released sample (experiments/configs/sample.toml, exported as AMLworld CSV)."""
+    if out.exists() and any(out.iterdir()) and not force:
+        fail(f"{out}: directory is not empty; pass --force to replace it")
+    with tempfile.TemporaryDirectory(prefix="redledger-sample-") as tmp:
+        if _run(Path(tmp), _config("sample"), inline=True) != "finished":
+            fail("the sample run did not finish")
+        d = export_run(Path(tmp), "amlworld", out, force=True, command="redledger sample --out datasets/sample")
+    size = sum(p.stat().st_size for p in d.iterdir())
+    console.print(f"sample dataset in {d}: {size / 1e6:.2f} MB", highlight=False)
+
+
+__all__ = ["demo", "sample"]

@@ -182,3 +182,17 @@ def test_ctrl_c_stops_gracefully(tmp_path):
     db = sqlite3.connect(run_dir / "run.sqlite")
     assert db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()[0] == "stopped"
     assert 1 <= db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] < 40
+
+
+def test_stable_top_elo_ends_a_run(tmp_path):
+    cfg = tiny_config(budgets={"rounds": 30}, coevolution_period=0, tournament={"stable_rounds": 1, "top_k": 3})
+    assert go(tmp_path, cfg) == "Elo ranks stable"
+    rounds = snapshot(tmp_path)["rounds"]
+    assert 2 <= len(rounds) < 30
+    db = sqlite3.connect(tmp_path / "run.sqlite")
+    top = [r[0] for r in db.execute("SELECT scenario_id FROM elo_history WHERE round = ? ORDER BY rating DESC, "
+                                    "scenario_id LIMIT 3", (len(rounds) - 1,))]
+    before = [r[0] for r in db.execute("SELECT scenario_id FROM elo_history WHERE round = ? ORDER BY rating DESC, "
+                                       "scenario_id LIMIT 3", (len(rounds) - 2,))]
+    assert top == before  # the top-3 did not change in the last round
+    assert go(tmp_path, None) == "Elo ranks stable"  # resuming respects the stop condition

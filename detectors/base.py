@@ -33,6 +33,10 @@ class Detector(ABC):
         """What `score_injected` reuses for every scenario; GNNs also build the graph once."""
         return WorldGraph(data, None)
 
+    def score_prepared(self, world_graph: WorldGraph) -> np.ndarray:
+        """Scores of every transaction of the prepared World (`score` on its data)."""
+        return self.score(world_graph.data)
+
     def score_injected(self, world_graph: WorldGraph, scenario: pa.Table | TxData) -> np.ndarray:
         """Scores of the scenario's own transactions once injected into ``world_graph``.
 

@@ -71,6 +71,11 @@ class GNNDetector(Detector):
         self._check()
         return WorldGraph(data, build_graph(data, self.cfg.ports, *self.norms))
 
+    def score_prepared(self, world_graph: WorldGraph) -> np.ndarray:
+        """Scores of the prepared World's edges, reusing its graph instead of building it again."""
+        self._check()
+        return predict(self.model, self.cfg, world_graph.gd)
+
     def score_injected(self, world_graph: WorldGraph, scenario_rows: pa.Table | TxData) -> np.ndarray:
         """Scores of the scenario's transactions, recomputing only its k-hop neighbourhood."""
         self._check()

@@ -51,7 +51,7 @@ class DetectorAdversary(Adversary):
         self.armed = []
         for name, det in detectors.items():
             wg = det.prepare(data)
-            scores = np.sort(det.score(data))
+            scores = np.sort(det.score_prepared(wg))
             thr = float(np.quantile(scores, 1 - budget))
             self.armed.append(_Armed(name, (versions or {}).get(name, "unversioned"), det, wg, scores, thr))
 

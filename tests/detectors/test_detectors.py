@@ -136,3 +136,9 @@ def test_bad_datasets_are_refused_in_one_line(planted):
         from dataclasses import replace
 
         temporal_split(replace(data, y=np.where(data.t >= np.quantile(data.t, 0.8), 0, data.y).astype(np.int8)))
+
+
+def test_scoring_a_prepared_world_equals_scoring_it(planted):
+    w, data, split = planted
+    det = make("gine", epochs=3).fit(data, split)
+    assert np.allclose(det.score_prepared(det.prepare(data)), det.score(data), atol=1e-6)

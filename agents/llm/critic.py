@@ -14,9 +14,7 @@ from agents.llm.backend import LLMClient
 from agents.llm.prompts import render
 from agents.models import CheckResult, Critique, Review
 from agents.procedural.critic import ChecksCritic, realism
-from graph_schema.compiler import compile_scenario
 from graph_schema.dsl import Scenario
-from graph_schema.errors import ScenarioError
 
 
 class LLMReview(BaseModel):
@@ -38,10 +36,8 @@ class LLMCritic(Critic):
         self.principles = checks.principles
 
     async def review(self, scenario: Scenario) -> Review:
-        evidence = await asyncio.to_thread(self.checks.review_now, scenario)
-        try:
-            compiled = compile_scenario(scenario, self.checks.world, self.checks.seed)
-        except ScenarioError:
+        compiled, evidence = await asyncio.to_thread(self.checks.assess, scenario)
+        if compiled is None:
             return evidence  # it does not compile: nothing for a model to judge
         names = [p.name for p in self.principles.critic.principles]
         msgs = [SystemMessage(render("critic_system", principles=self.principles.critic_text())),

@@ -10,7 +10,7 @@ from agents.principles import Principles, load_principles
 from agents.procedural.checks import CHECKS
 from agents.procedural.context import CheckContext
 from agents.procedural.stats import WorldStats, world_stats
-from graph_schema.compiler import compile_scenario
+from graph_schema.compiler import CompiledScenario, compile_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
 
@@ -56,12 +56,16 @@ class ChecksCritic(Critic):
         return await asyncio.to_thread(self.review_now, scenario)
 
     def review_now(self, scenario: Scenario) -> Review:
+        return self.assess(scenario)[1]
+
+    def assess(self, scenario: Scenario) -> tuple[CompiledScenario | None, Review]:
+        """The compiled scenario (None if it does not compile) and its review."""
         try:
             compiled = compile_scenario(scenario, self.world, self.seed)
         except ScenarioError as err:
             c = CheckResult(name="compiles", score=0.0, reason=str(err)[:400])
-            return Review(scenario_id=scenario.uid, checks=[c], realism=0.0, accepted=False,
-                          critiques=critiques_of([c]), summary="the scenario does not compile")
+            return None, Review(scenario_id=scenario.uid, checks=[c], realism=0.0, accepted=False,
+                                critiques=critiques_of([c]), summary="the scenario does not compile")
         ctx = CheckContext(scenario, compiled, self.stats, self.principles.critic.bands)
         checks = [CHECKS[n](ctx) for n in self.names]
         r = realism(checks, self.principles)
@@ -69,8 +73,8 @@ class ChecksCritic(Critic):
         worst = min(checks, key=lambda c: c.score)
         summary = (f"realism {r:.2f} ({'accepted' if ok else 'rejected'}); "
                    f"weakest: {worst.name} ({worst.score:.2f})")
-        return Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6), accepted=ok,
-                      critiques=critiques_of(checks), summary=summary)
+        return compiled, Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6), accepted=ok,
+                                critiques=critiques_of(checks), summary=summary)
 
 
 __all__ = ["ChecksCritic", "critiques_of", "realism"]

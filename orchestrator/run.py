@@ -83,8 +83,7 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
     """
     (run_dir / STOP).unlink(missing_ok=True)
     prepare_world(run_dir, cfg)
-    row = store.db.execute("SELECT MAX(version) FROM detector_versions").fetchone()
-    version = int(row[0]) if row[0] is not None else 0
+    version = store.detector_version()
     if version == 0 and store.db.execute("SELECT 1 FROM detector_versions WHERE version = 0").fetchone() is None:
         path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, 0)
         with store.transaction() as db:

@@ -136,6 +136,11 @@ class RunStore:
     def match(self, mid: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM matches WHERE id = ?", (mid,)).fetchone()
 
+    def detector_version(self) -> int:
+        """The newest recorded detector version (0 before any is recorded)."""
+        row = self.db.execute("SELECT MAX(version) FROM detector_versions").fetchone()
+        return 0 if row[0] is None else int(row[0])
+
     def last_round(self) -> int:
         row = self.db.execute("SELECT MAX(round) FROM rounds").fetchone()
         return -1 if row[0] is None else int(row[0])

@@ -81,8 +81,7 @@ class Supervisor:
     def _restore(self) -> None:
         db = self.store.db
         last = self.store.last_round()
-        row = db.execute("SELECT MAX(version) FROM detector_versions").fetchone()
-        self.version = int(row[0]) if row[0] is not None else 0
+        self.version = self.store.detector_version()
         if last < 0:
             return
         for r in db.execute("SELECT scenario_id, rating, games FROM elo_history WHERE round = ?", (last,)):

@@ -12,6 +12,7 @@ from graph_schema import ScenarioError, compile_scenario, inject
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
 from orchestrator.config import RunConfig
+from orchestrator.results import find_candidate
 from orchestrator.run import STORE
 from orchestrator.setup import world_dir
 from orchestrator.store import RunStore
@@ -59,17 +60,13 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
         else:
             ids = sorted(cells, key=lambda s: cells[s])
         elo = {r[0]: r[1] for r in db.execute("SELECT scenario_id, rating FROM elo_history WHERE round = ?", (last,))}
+        version = store.detector_version()
         entries = []
         for sid in ids:
-            s = db.execute("SELECT body FROM scenarios WHERE id = ?", (sid,)).fetchone()
-            r = db.execute("SELECT body FROM reviews WHERE scenario_id = ?", (sid,)).fetchone()
-            e = db.execute("SELECT body FROM evaluations WHERE scenario_id = ? ORDER BY detector_version DESC "
-                           "LIMIT 1", (sid,)).fetchone()
-            if s is None or r is None or e is None:
-                continue
-            entries.append(Entry(Scenario.model_validate_json(s[0]), Review.model_validate_json(r[0]),
-                                 EvasionReport.model_validate_json(e[0]), elo.get(sid, cfg.tournament.initial_elo),
-                                 cells.get(sid)))
+            c = find_candidate(store, sid, version)
+            if c is not None:
+                entries.append(Entry(c.scenario, c.review, c.report, elo.get(sid, cfg.tournament.initial_elo),
+                                     cells.get(sid)))
         matches = [dict(r) for r in db.execute("SELECT * FROM matches WHERE winner != 'tie' ORDER BY id")]
         models = sorted({r[0] for r in db.execute("SELECT DISTINCT model FROM llm_calls")})
     finally:

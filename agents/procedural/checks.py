@@ -159,8 +159,8 @@ def camouflage(ctx: CheckContext) -> CheckResult:
     st, z_lim = ctx.stats, ctx.bands.camouflage_z
     la = np.log10(np.maximum(ctx.usd, 1e-6))
     skip = {EntityKind.CASH, EntityKind.CRYPTO_EXCHANGE, EntityKind.MONEY_SERVICE}
-    n_sc = Counter(ctx.row_src) + Counter(ctx.row_dst)
     n_sc_out = Counter(ctx.row_src)
+    n_sc = n_sc_out + Counter(ctx.row_dst)
     sum_sc_out: dict[str, float] = defaultdict(float)
     for e_id, x in zip(ctx.row_src, la, strict=True):
         sum_sc_out[e_id] += x

@@ -48,24 +48,24 @@ async def propose(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
     return {"scenario": s, "turns": [_turn(role, out, s.uid, why, s.model_dump_json())]}
 
 
-async def critique(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
+async def _answer(state: DebateState, runtime: Runtime[RoleCalls], role: str, method: str, key: str,
+                  text_of) -> dict:
+    """One answer to the current scenario, stored under ``key`` with its turn."""
     s = state["scenario"]
     try:
-        out = await runtime.context.call("critic", "review", s)
+        out = await runtime.context.call(role, method, s)
     except RoleFailure as err:
-        return {"turns": [_failed("critic", err)], "review": None}
+        return {"turns": [_failed(role, err)], key: None}
     r = out.value
-    return {"review": r, "turns": [_turn("critic", out, s.uid, r.summary, r.model_dump_json())]}
+    return {key: r, "turns": [_turn(role, out, s.uid, text_of(r), r.model_dump_json())]}
+
+
+async def critique(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
+    return await _answer(state, runtime, "critic", "review", "review", lambda r: r.summary)
 
 
 async def attack(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
-    s = state["scenario"]
-    try:
-        out = await runtime.context.call("adversary", "evaluate", s)
-    except RoleFailure as err:
-        return {"turns": [_failed("adversary", err)], "report": None}
-    r = out.value
-    return {"report": r, "turns": [_turn("adversary", out, s.uid, r.argument, r.model_dump_json())]}
+    return await _answer(state, runtime, "adversary", "evaluate", "report", lambda r: r.argument)
 
 
 def _rank(c: Candidate | None) -> tuple:

@@ -26,10 +26,6 @@ class DebateResult:
     seconds: float
     turns: list[Turn] = field(default_factory=list)
 
-    @property
-    def tokens(self) -> int:
-        return sum(t.tokens_in + t.tokens_out for t in self.turns)
-
 
 def persist(store, db, res: DebateResult, version: int) -> None:
     """Scenarios, reviews and evaluations of every turn, then the debate and its turns."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,8 +151,4 @@ class RunStore:
         return out
 
 
-def now() -> float:
-    return time.time()
-
-
-__all__ = ["SCHEMA", "RunStore", "now"]
+__all__ = ["SCHEMA", "RunStore"]

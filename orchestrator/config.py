@@ -101,7 +101,13 @@ class BudgetConfig(_Model):
 
     rounds: int = Field(10, ge=1, description="Rounds to run.")
     wall_clock_s: float | None = Field(None, gt=0, description="Stop after this many seconds of running.")
-    llm_tokens: int | None = Field(None, gt=0, description="Stop once LLM calls have spent this many tokens.")
+    llm_tokens: int | None = Field(
+        None, gt=0, description="Stop once LLM requests have spent this many tokens (failed requests count too)."
+    )
+    failed_rounds: int = Field(
+        2, ge=1, description="Stop with an error (exit code 1) after this many consecutive rounds in which "
+        "every debate failed; each such round prints a warning."
+    )
 
 
 class RunConfig(_Model):

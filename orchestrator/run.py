@@ -20,10 +20,10 @@ from pathlib import Path
 from orchestrator.config import RunConfig
 from orchestrator.roles import RoleCalls
 from orchestrator.setup import prepare_world, train_detectors
-from orchestrator.store import RunStore
-from orchestrator.supervisor import Progress, Supervisor
+from orchestrator.store import STORE, RunStore
+from orchestrator.supervisor import Progress, RunOutcome, Supervisor
 
-STORE, STOP = "run.sqlite", "STOP"
+STOP = "STOP"
 
 
 class RunDirError(ValueError):
@@ -45,28 +45,28 @@ def first_difference(a: dict, b: dict, prefix: str = "") -> str | None:
 def open_run(run_dir: Path, cfg: RunConfig | None) -> tuple[RunStore, RunConfig]:
     """Open (or create) the store of ``run_dir``; ``cfg`` None means resume its own config.
 
+    An existing store is first read in full, read-only; a store that cannot be read is
+    refused before anything is written to it.
+
     Raises:
         RunDirError: no run there to resume, or the run belongs to another config.
+        StoreError: the store exists but cannot be read.
     """
     path = run_dir / STORE
-    if cfg is None:
-        if not path.exists():
-            raise RunDirError(f"{run_dir}: no run to resume here ({STORE} is missing)")
-        store = RunStore(path)
-        return store, RunConfig.model_validate_json(store.get_meta("config"))
+    if cfg is None and not path.exists():
+        raise RunDirError(f"{run_dir}: no run to resume here ({STORE} is missing)")
+    stored = None
+    if path.exists():
+        with RunStore(path, readonly=True) as check:
+            stored = check.config()
+    if cfg is not None and stored is not None and stored.digest() != cfg.digest():
+        diff = first_difference(stored.model_dump(mode="json"), cfg.model_dump(mode="json"))
+        raise RunDirError(f"{run_dir}: this run directory belongs to a different config; first difference: {diff}")
     run_dir.mkdir(parents=True, exist_ok=True)
     store = RunStore(path)
-    stored = store.get_meta("config")
     if stored is None:
-        store.set_meta("config", cfg.model_dump_json())
-        store.set_meta("digest", cfg.digest())
-        store.set_meta("created", str(time.time()))
-        store.set_meta("status", "created")
-    elif store.get_meta("digest") != cfg.digest():
-        diff = first_difference(json.loads(stored), cfg.model_dump(mode="json"))
-        store.close()
-        raise RunDirError(f"{run_dir}: this run directory belongs to a different config; first difference: {diff}")
-    return store, cfg
+        store.init_run(cfg.model_dump_json(), cfg.digest())
+    return store, stored or cfg
 
 
 def _pools_inline(cfg: RunConfig, run_dir: Path, version: int) -> dict:
@@ -84,10 +84,9 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
     (run_dir / STOP).unlink(missing_ok=True)
     prepare_world(run_dir, cfg)
     version = store.detector_version()
-    if version == 0 and store.db.execute("SELECT 1 FROM detector_versions WHERE version = 0").fetchone() is None:
+    if version == 0 and not store.has_detector_version(version=0):
         path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, 0)
-        with store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO detector_versions VALUES (0, -1, ?, ?)", (str(path), json.dumps(metrics)))
+        store.record_detector_version(0, -1, str(path), metrics)
     started_ray = False
     if inline:
         pools = _pools_inline(cfg, run_dir, version)
@@ -153,15 +152,25 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
             import ray
 
             ray.shutdown()
-    store.set_meta("status", status if status in ("finished", "stopped") else f"stopped: {status}")
+    if status is RunOutcome.FAILING:
+        store.set_meta("status", f"failed: {sup.failure_cause}")
+    else:
+        store.set_meta("status", status if status in ("finished", "stopped") else f"stopped: {status}")
     (run_dir / STOP).unlink(missing_ok=True)
     return status
 
 
 def request_stop(run_dir: Path) -> None:
-    """Ask a running run to stop gracefully (from another terminal)."""
+    """Ask a running run to stop gracefully (from another terminal).
+
+    Raises:
+        RunDirError: no run there.
+        StoreError: the run's store cannot be read (no stop file is written).
+    """
     if not (run_dir / STORE).exists():
         raise RunDirError(f"{run_dir}: no run here ({STORE} is missing)")
+    with RunStore(run_dir / STORE, readonly=True) as store:
+        store.config()
     (run_dir / STOP).write_text(str(time.time()))
 
 

@@ -11,10 +11,10 @@ reaches exactly the state of an uninterrupted one.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -25,10 +25,21 @@ from agents.procedural.judge import utility
 from orchestrator.archive import AddStatus, Archive, signature
 from orchestrator.config import RunConfig
 from orchestrator.debate.graph import graph
-from orchestrator.results import DebateResult, debate_id, load_candidate, load_result, persist
+from orchestrator.results import DebateResult, debate_id, load_candidate, load_result
 from orchestrator.roles import RoleCalls, RoleFailure
 from orchestrator.store import RunStore
 from orchestrator.tournament import EloTable, match_id
+
+
+class RunOutcome(StrEnum):
+    """Why `Supervisor.run` returned."""
+
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    WALL_CLOCK = "wall-clock budget"
+    TOKENS = "token budget"
+    ELO_STABLE = "Elo ranks stable"
+    FAILING = "every debate failing"
 
 
 @dataclass
@@ -45,6 +56,7 @@ class Progress:
     detector_version: int = 0
     round_seconds: list[float] = field(default_factory=list)
     status: str = "starting"
+    warnings: list[str] = field(default_factory=list)
 
 
 class Supervisor:
@@ -71,6 +83,8 @@ class Supervisor:
         self.known: dict[str, Candidate] = {}
         self.version = 0
         self.stable = 0
+        self.failed_streak = 0
+        self.failure_cause: str | None = None  # set when the run ends as FAILING
         self.last_top: list[str] = []
         self.stop_requested = False
         self.progress = Progress()
@@ -79,19 +93,19 @@ class Supervisor:
     # ---------------------------------------------------------------- state from the store
 
     def _restore(self) -> None:
-        db = self.store.db
         last = self.store.last_round()
         self.version = self.store.detector_version()
         if last < 0:
             return
-        for r in db.execute("SELECT scenario_id, rating, games FROM elo_history WHERE round = ?", (last,)):
-            self.elo.ratings[r[0]], self.elo.games[r[0]] = r[1], r[2]
-        for r in db.execute("SELECT cell, scenario_id FROM archive_cells WHERE round = ?", (last,)):
+        for sid, (rating, games) in self.store.elo_at(last).items():
+            self.elo.ratings[sid], self.elo.games[sid] = rating, games
+        for r in self.store.archive_at(last):
             # the latest evaluation, so that a re-scoring by retrained detectors is kept
             c = self._candidate(r["scenario_id"])
             self.archive.place(r["cell"], c.scenario, c.review, c.report, utility(c, self.principles))
-        meta = json.loads(self.store.get_meta("supervisor") or "{}")
+        meta = self.store.supervisor_state()
         self.stable, self.last_top = meta.get("stable", 0), meta.get("top", [])
+        self.failed_streak = meta.get("failed_streak", 0)
         self.progress.coverage, self.progress.best_elo = self.archive.coverage, self._best_elo()
 
     def _candidate(self, sid: str) -> Candidate:
@@ -112,37 +126,43 @@ class Supervisor:
         """Graceful stop: debates in flight finish, no new one starts, the round is not closed."""
         self.stop_requested = True
 
-    async def run(self) -> str:
-        """Run until the budgets end; returns 'finished', 'stopped' or the budget that ended it."""
+    async def run(self) -> RunOutcome:
+        """Run until the budgets end, a stop, or too many rounds in which every debate failed
+        (then ``failure_cause`` says why)."""
         t0 = time.monotonic()
         b = self.cfg.budgets
         while True:
             r = self.store.last_round() + 1
+            if self.failed_streak >= b.failed_rounds:
+                self.failure_cause = (f"{self.failed_streak} consecutive rounds in which every debate failed; "
+                                      f"last cause: {self._last_cause(r - 1)}")
+                return RunOutcome.FAILING
             if self._coevolution_due(r - 1):
                 await self.coevolve(r - 1)
             if r >= b.rounds:
-                return "finished"
+                return RunOutcome.FINISHED
             if b.wall_clock_s is not None and time.monotonic() - t0 >= b.wall_clock_s:
-                return "wall-clock budget"
+                return RunOutcome.WALL_CLOCK
             if b.llm_tokens is not None and self.tokens() >= b.llm_tokens:
-                return "token budget"
+                return RunOutcome.TOKENS
             if self.cfg.tournament.stable_rounds and self.stable >= self.cfg.tournament.stable_rounds:
-                return "Elo ranks stable"
+                return RunOutcome.ELO_STABLE
             if not await self.run_round(r):
-                return "stopped"
+                return RunOutcome.STOPPED
+
+    def _last_cause(self, r: int) -> str:
+        errors = [d["error"] for _, d in sorted(self.store.debates_of(r).items()) if d["error"]]
+        return errors[-1] if errors else "unknown"
 
     def _coevolution_due(self, last: int) -> bool:
         """After round ``last`` closed: is a retraining due and not yet recorded?"""
         k = self.cfg.coevolution_period
         if last < 0 or not k or (last + 1) % k or last + 1 >= self.cfg.budgets.rounds:
             return False
-        row = self.store.db.execute("SELECT 1 FROM detector_versions WHERE round = ?", (last,)).fetchone()
-        return row is None
+        return not self.store.has_detector_version(round_=last)
 
     def tokens(self) -> int:
-        row = self.store.db.execute("SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM llm_calls "
-                                    "WHERE cache_hit = 0").fetchone()
-        return int(row[0])
+        return self.store.tokens_spent()
 
     def slots(self, r: int) -> list[dict]:
         """The round's debates: planner drafts from briefs, and children of archive elites."""
@@ -189,8 +209,7 @@ class Supervisor:
             res = await fut
             if res is None:
                 continue
-            with self.store.transaction() as db:
-                persist(self.store, db, res, self.version)
+            self.store.record_debate(res, self.version)
             results[res.slot] = res
             p.done, p.tokens = len(results), self.tokens()
             self.on_progress(p)
@@ -225,12 +244,9 @@ class Supervisor:
         try:
             out = await self.calls.call("judge", "compare", a, b)
         except RoleFailure as err:
-            with self.store.transaction() as db:
-                db.execute("INSERT OR IGNORE INTO failures VALUES (?, ?, ?, ?)", (f"match:{mid}", 0, "judge", err.cause))
+            self.store.record_match_failure(mid, err.cause, err.calls)
             return None
-        with self.store.transaction() as db:
-            self.store.put_match(db, mid, r, a.scenario.uid, b.scenario.uid, out.value, "tournament")
-            self.store.put_calls(db, f"match:{mid}", 0, out.calls)
+        self.store.record_match(mid, r, a.scenario.uid, b.scenario.uid, out.value, "tournament", out.calls)
         return out.value.winner
 
     async def tournament(self, r: int, results: list[DebateResult]) -> dict:
@@ -276,19 +292,18 @@ class Supervisor:
         self.stable = self.stable + 1 if top == self.last_top and top else 0
         self.last_top = top
         failures = sum(1 for x in results.values() if x.outcome == "failed")
-        with self.store.transaction() as db:
-            for sid, rating in sorted(self.elo.ratings.items()):
-                db.execute("INSERT OR REPLACE INTO elo_history VALUES (?, ?, ?, ?)",
-                           (r, sid, rating, self.elo.games.get(sid, 0)))
-            for cell, e in sorted(self.archive.cells.items()):
-                db.execute("INSERT OR REPLACE INTO archive_cells VALUES (?, ?, ?, ?, ?, ?)",
-                           (r, cell, e.scenario_id, e.quality, e.evasion, e.realism))
-            db.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (r, self.version, len(results), failures, self.archive.coverage, self.archive.qd_score,
-                        self._best_elo(), self.tokens(), round(seconds, 3), time.time()))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('supervisor', ?)",
-                       (json.dumps({"stable": self.stable, "top": top, "last_stats": stats}),))
+        self.failed_streak = self.failed_streak + 1 if results and failures == len(results) else 0
+        self.store.close_round(
+            r, {sid: (rating, self.elo.games.get(sid, 0)) for sid, rating in self.elo.ratings.items()},
+            self.archive.cells,
+            {"detector_version": self.version, "candidates": len(results), "failures": failures,
+             "coverage": self.archive.coverage, "qd_score": self.archive.qd_score, "best_elo": self._best_elo(),
+             "tokens": self.tokens(), "seconds": round(seconds, 3)},
+            {"stable": self.stable, "top": top, "last_stats": stats, "failed_streak": self.failed_streak})
         p = self.progress
+        if self.failed_streak:
+            last = next((x.error for _, x in sorted(results.items(), reverse=True) if x.error), "unknown")
+            p.warnings.append(f"round {r + 1}: all {len(results)} debates failed; last cause: {last}")
         p.coverage, p.best_elo, p.status = self.archive.coverage, self._best_elo(), "round closed"
         p.round_seconds.append(seconds)
         self.on_progress(p)
@@ -314,13 +329,11 @@ class Supervisor:
             c = c.model_copy(update={"report": rep})
             self.known[e.scenario_id] = c
             rescored[cell] = c
-        with self.store.transaction() as db:
-            for cell, c in rescored.items():
-                self.store.put_evaluation(db, c.report, version)
-                self.archive.place(cell, c.scenario, c.review, c.report, utility(c, self.principles))
-            recall = 1 - float(np.mean([c.report.evaded_share for c in rescored.values()])) if rescored else 0.0
-            db.execute("INSERT OR IGNORE INTO detector_versions VALUES (?, ?, ?, ?)",
-                       (version, r, str(path), json.dumps({**metrics, "archive_recall": recall})))
+        recall = 1 - float(np.mean([c.report.evaded_share for c in rescored.values()])) if rescored else 0.0
+        self.store.record_detector_version(version, r, str(path), {**metrics, "archive_recall": recall},
+                                           [c.report for c in rescored.values()])
+        for cell, c in rescored.items():
+            self.archive.place(cell, c.scenario, c.review, c.report, utility(c, self.principles))
 
 
-__all__ = ["Progress", "Supervisor"]
+__all__ = ["Progress", "RunOutcome", "Supervisor"]

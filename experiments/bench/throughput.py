@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -34,9 +33,8 @@ def measure(accounts: int, rounds: int, population: int, actors: int, world_path
     t0 = time.perf_counter()
     asyncio.run(execute(run_dir, store, cfg))
     total = time.perf_counter() - t0
-    db = sqlite3.connect(run_dir / "run.sqlite")
-    seconds = db.execute("SELECT SUM(seconds) FROM rounds").fetchone()[0]
-    evaluated = db.execute("SELECT COUNT(*) FROM turns WHERE role = 'adversary' AND error IS NULL").fetchone()[0]
+    seconds = sum(r["seconds"] for r in store.rounds())
+    evaluated = store.evaluated_count()
     store.close()
     return {"actors": actors, "evaluated": evaluated, "round_s": seconds, "total_s": total,
             "per_min": 60 * evaluated / seconds, "run_dir": run_dir}

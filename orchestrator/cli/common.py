@@ -12,6 +12,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
+from orchestrator.store import StoreError
+
 console = Console(stderr=True)
 M = TypeVar("M", bound=BaseModel)
 
@@ -78,7 +80,7 @@ def run_guarded(app: typer.Typer) -> None:
     """Run the app; bad input becomes one red line and exit code 2."""
     try:
         app(standalone_mode=False)
-    except UsageError as err:
+    except (UsageError, StoreError) as err:
         console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except typer.Exit as err:

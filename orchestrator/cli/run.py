@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 import time
 from pathlib import Path
 
@@ -15,9 +14,9 @@ from rich.table import Table
 
 from orchestrator.cli.common import console, fail, load_toml_model
 from orchestrator.config import RunConfig
-from orchestrator.run import STORE, RunDirError, execute, open_run, request_stop
-from orchestrator.store import RunStore
-from orchestrator.supervisor import Progress
+from orchestrator.run import RunDirError, execute, open_run, request_stop
+from orchestrator.store import STORE, RunStore
+from orchestrator.supervisor import Progress, RunOutcome
 
 
 def _view(cfg: RunConfig, p: Progress, t0: float) -> Table:
@@ -41,12 +40,22 @@ def _go(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: str | None,
                       "nothing to resume", highlight=False)
         raise typer.Exit(0)
     t0 = time.monotonic()
+    warned = [0]
     with Live(console=console, refresh_per_second=4, transient=False) as live:
-        status = asyncio.run(execute(run_dir, store, cfg, ray_address, inline,
-                                     on_progress=lambda p: live.update(_view(cfg, p, t0))))
+        def show(p: Progress) -> None:
+            for w in p.warnings[warned[0]:]:
+                live.console.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+            warned[0] = len(p.warnings)
+            live.update(_view(cfg, p, t0))
+
+        status = asyncio.run(execute(run_dir, store, cfg, ray_address, inline, on_progress=show))
     rounds = store.last_round() + 1
+    final = store.get_meta("status")
     store.close()
     console.print()
+    if status is RunOutcome.FAILING:
+        console.print(f"[red]error:[/red] {run_dir}: {final}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     console.print(f"{status}: {rounds} rounds in {run_dir}" +
                   ("" if status == "finished" else f"; continue with `redledger resume {run_dir}`"), highlight=False)
 
@@ -92,17 +101,14 @@ def status(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
     """Where a run stands (works from another terminal while it runs)."""
     if not (run_dir / STORE).exists():
         fail(f"{run_dir}: no run here ({STORE} is missing)")
-    try:
-        store = RunStore(run_dir / STORE, readonly=True)
-        cfg = RunConfig.model_validate_json(store.get_meta("config"))
+    with RunStore(run_dir / STORE, readonly=True) as store:
+        cfg = store.config()
         state = store.get_meta("status") or "?"
         if state == "running" and not _alive(store.get_meta("pid")):
             state = "interrupted (no process); resume it"
-        rows = store.db.execute("SELECT * FROM rounds ORDER BY round").fetchall()
+        rows = store.rounds()
         progress = json.loads(store.get_meta("progress") or "{}")
         counts = store.counts()
-    except sqlite3.Error as err:
-        fail(f"{run_dir / STORE}: cannot read the run store ({err})")
     t = Table(title=f"run '{cfg.name}' in {run_dir}: {state}")
     for col in ("round", "candidates", "failures", "coverage", "QD-score", "best Elo", "tokens", "detectors", "seconds"):
         t.add_column(col, justify="right")

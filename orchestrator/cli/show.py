@@ -112,6 +112,10 @@ def show_debate(v: RunView, did: str) -> None:
         colour = ROLE_COLOUR.get(t["role"], "white")
         head = f"[{colour}]{t['idx']}. {t['role']}[/] ({t['model']}, {t['tokens_in']}+{t['tokens_out']} tokens, {t['latency_s']:.2f} s)"
         body = f"[red]failed: {t['error']}[/]" if t["error"] else (t["text"] or "")
+        failed = [c for c in t["calls"] if not c["ok"]]
+        if t["calls"]:
+            body += (f"\n[dim]{len(t['calls'])} LLM request(s) at {t['calls'][0]['endpoint']}, {len(failed)} failed"
+                     + (f"; last failure: {failed[-1]['error']}" if failed else "") + "[/]")
         if t["scenario_id"]:
             body += f"\n[dim]scenario {t['scenario_id']}[/]"
         stdout.print(Panel(body, title=head, title_align="left", border_style=colour))

@@ -12,10 +12,8 @@ from graph_schema import ScenarioError, compile_scenario, inject
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
 from orchestrator.config import RunConfig
-from orchestrator.results import find_candidate
-from orchestrator.run import STORE
 from orchestrator.setup import world_dir
-from orchestrator.store import RunStore
+from orchestrator.store import STORE, RunStore
 
 
 class ExportError(ValueError):
@@ -46,31 +44,24 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
     """Raises: ExportError (no run, no closed round, empty archive)."""
     if not (run_dir / STORE).exists():
         raise ExportError(f"{run_dir}: no run here ({STORE} is missing)")
-    store = RunStore(run_dir / STORE, readonly=True)
-    try:
-        cfg = RunConfig.model_validate_json(store.get_meta("config"))
+    with RunStore(run_dir / STORE, readonly=True) as store:
+        cfg = store.config()
         last = store.last_round()
-        db = store.db
-        cells = {r[1]: r[0] for r in db.execute("SELECT cell, scenario_id FROM archive_cells WHERE round = ?", (last,))}
+        cells = {r["scenario_id"]: r["cell"] for r in store.archive_at(last)}
         if last < 0 or not cells:
             raise ExportError(f"{run_dir}: the run has no archive yet (no round has closed with an elite); "
                               "run or resume it first")
-        if all_accepted:
-            ids = [r[0] for r in db.execute("SELECT scenario_id FROM reviews WHERE accepted = 1 ORDER BY scenario_id")]
-        else:
-            ids = sorted(cells, key=lambda s: cells[s])
-        elo = {r[0]: r[1] for r in db.execute("SELECT scenario_id, rating FROM elo_history WHERE round = ?", (last,))}
+        ids = store.accepted_ids() if all_accepted else sorted(cells, key=lambda s: cells[s])
+        elo = store.elo_at(last)
         version = store.detector_version()
         entries = []
         for sid in ids:
-            c = find_candidate(store, sid, version)
+            c = store.find_candidate(sid, version)
             if c is not None:
-                entries.append(Entry(c.scenario, c.review, c.report, elo.get(sid, cfg.tournament.initial_elo),
-                                     cells.get(sid)))
-        matches = [dict(r) for r in db.execute("SELECT * FROM matches WHERE winner != 'tie' ORDER BY id")]
-        models = sorted({r[0] for r in db.execute("SELECT DISTINCT model FROM llm_calls")})
-    finally:
-        store.close()
+                entries.append(Entry(c.scenario, c.review, c.report,
+                                     elo.get(sid, (cfg.tournament.initial_elo, 0))[0], cells.get(sid)))
+        matches = store.decided_matches()
+        models = store.models_used()
     world = read_world(world_dir(run_dir, cfg))
     compiled = []
     for e in entries:

@@ -17,8 +17,7 @@ from detectors.features import edge_features
 from graph_schema.dsl import Scenario
 from graph_schema.formats import write_amlsim, write_amlworld, write_world
 from orchestrator.export.content import RunContent, scenario_record
-from orchestrator.run import STORE
-from orchestrator.store import RunStore
+from orchestrator.store import STORE, RunStore
 
 
 def _jsonl(path: Path, rows: list[dict]) -> None:
@@ -75,8 +74,7 @@ def preferences(c: RunContent, out: Path) -> None:
     try:
         def scenario(sid: str) -> Scenario:
             if sid not in bodies:
-                (body,) = store.db.execute("SELECT body FROM scenarios WHERE id = ?", (sid,)).fetchone()
-                bodies[sid] = Scenario.model_validate_json(body)
+                bodies[sid] = store.scenario(sid)
             return bodies[sid]
 
         for m in c.matches:

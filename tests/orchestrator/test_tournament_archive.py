@@ -51,10 +51,10 @@ def test_archive_cells_coverage_and_novelty():
 
 def test_store_transactions_are_all_or_nothing(tmp_path):
     store = RunStore(tmp_path / "run.sqlite")
-    with pytest.raises(RuntimeError), store.transaction() as db:
-        db.execute("INSERT INTO meta VALUES ('a', '1')")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_meta("a", "1")
         raise RuntimeError("crash")
     assert store.get_meta("a") is None
-    with store.transaction() as db:
-        db.execute("INSERT INTO meta VALUES ('a', '1')")
+    with store.transaction():
+        store.set_meta("a", "1")
     assert RunStore(tmp_path / "run.sqlite", readonly=True).get_meta("a") == "1"

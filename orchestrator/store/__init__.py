@@ -1,0 +1,14 @@
+"""The run store: one SQLite file per run, the checkpoint, and the only owner of SQL.
+
+`schema` holds the tables, `writes` what the supervisor records (debates, matches, round
+closes with Elo and archive snapshots, detector versions, failures, progress), `reads`
+what resume and the inspection commands ask. A file that is not a readable run store is
+refused with a one-line `StoreError`.
+"""
+
+from orchestrator.store.core import RunStore, StoreError
+from orchestrator.store.schema import SCHEMA, TABLES
+
+STORE = "run.sqlite"
+
+__all__ = ["SCHEMA", "STORE", "TABLES", "RunStore", "StoreError"]

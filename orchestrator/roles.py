@@ -47,23 +47,46 @@ def _digest(args) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _cause(err: BaseException) -> str:
+    if isinstance(err, RoleError | ScenarioError | InjectedFault):
+        return " ".join(str(err).split())[:500]
+    return f"{type(err).__name__}: {' '.join(str(err).split())[:400]}"
+
+
 class RoleHost:
-    """Holds one role object and answers calls to it, with its call records."""
+    """Holds one role object and answers calls to it, with its call records.
 
-    def __init__(self, role: str, obj, faults: FaultConfig | None = None, hang_s: float = 3600.0):
+    A failed call comes back as a one-line cause together with the records of every LLM
+    request it made, so that failed requests are stored and counted like the others.
+
+    Args:
+        timeout_s: the bound on one role call; past it the call fails with the requests so far.
+        hang_s: how long an injected timeout fault hangs (beyond any dispatcher's timeout).
+    """
+
+    def __init__(self, role: str, obj, faults: FaultConfig | None = None, hang_s: float = 3600.0,
+                 timeout_s: float | None = None):
         self.role, self.obj, self.faults, self.hang_s = role, obj, faults or FaultConfig(), hang_s
+        self.timeout_s = timeout_s
 
-    async def call(self, method: str, args: tuple) -> tuple[object, list[dict], float]:
+    async def call(self, method: str, args: tuple) -> tuple[object, list[dict], float, str | None]:
+        """(value, call records, seconds, None) or (None, call records, seconds, cause)."""
         t0 = time.monotonic()
         if self.faults.rate:
             u = int(_digest((self.role, method, *args))[:8], 16) / 0xFFFFFFFF
             if u < self.faults.rate:
                 if u < self.faults.rate * self.faults.timeout_share:
                     await asyncio.sleep(self.hang_s)
-                raise InjectedFault(f"injected fault in {self.role}.{method}")
+                return None, [], time.monotonic() - t0, f"injected fault in {self.role}.{method}"
         with collect_calls() as calls:
-            value = await getattr(self.obj, method)(*args)
-        return value, [c.as_dict() for c in calls], time.monotonic() - t0
+            try:
+                value = await asyncio.wait_for(getattr(self.obj, method)(*args), self.timeout_s)
+            except TimeoutError:
+                return None, [c.as_dict() for c in calls], time.monotonic() - t0, \
+                    f"timed out after {self.timeout_s:g} s"
+            except Exception as err:  # noqa: BLE001 - every failure is a recorded cause, never a crash
+                return None, [c.as_dict() for c in calls], time.monotonic() - t0, _cause(err)
+        return value, [c.as_dict() for c in calls], time.monotonic() - t0, None
 
     def swap(self, obj) -> None:
         """Replace the role object (the adversary after the detectors retrain)."""
@@ -107,24 +130,24 @@ class RoleCalls:
         return i, pool[i]
 
     async def call(self, role: str, method: str, *args) -> RoleOutput:
-        """Raises: RoleFailure."""
+        """Raises: RoleFailure (with the model and LLM requests of the failed call)."""
         i, host = self._pick(role)
         self._busy[(role, i)] = self._busy.get((role, i), 0) + 1
         t0 = time.monotonic()
         try:
             pending = host.call.remote(method, args) if hasattr(host.call, "remote") else host.call(method, args)
-            value, calls, latency = await asyncio.wait_for(pending, self.timeout_s)
+            # the host bounds the role call itself and returns its requests; this bound is for a hung host
+            value, calls, latency, cause = await asyncio.wait_for(pending, self.timeout_s * 1.1 + 1)
         except TimeoutError:
             raise RoleFailure(role, f"timed out after {self.timeout_s:g} s",
                               latency_s=time.monotonic() - t0) from None
-        except (RoleError, ScenarioError, InjectedFault) as err:
-            raise RoleFailure(role, " ".join(str(err).split())[:500], latency_s=time.monotonic() - t0) from None
         except Exception as err:  # noqa: BLE001 - Ray wraps actor errors; record, don't crash
-            cause = getattr(err, "cause", None) or err
-            raise RoleFailure(role, f"{type(cause).__name__}: {' '.join(str(cause).split())[:400]}",
+            raise RoleFailure(role, _cause(getattr(err, "cause", None) or err),
                               latency_s=time.monotonic() - t0) from None
         finally:
             self._busy[(role, i)] -= 1
+        if cause is not None:
+            raise RoleFailure(role, cause, _model(calls), latency, calls)
         return RoleOutput(value, _model(calls), sum(c["prompt_tokens"] for c in calls if not c["cache_hit"]),
                           sum(c["completion_tokens"] for c in calls if not c["cache_hit"]), latency, calls)
 

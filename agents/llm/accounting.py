@@ -65,8 +65,7 @@ class TokenLedger:
             else:
                 u.prompt_tokens += r.prompt_tokens
                 u.completion_tokens += r.completion_tokens
-        sink = _COLLECTOR.get()
-        if sink is not None:
+        for sink in _COLLECTOR.get():
             sink.append(r)
 
     @property
@@ -81,7 +80,7 @@ class TokenLedger:
                     for (role, model), u in sorted(self.usage.items())]
 
 
-_COLLECTOR: ContextVar[list | None] = ContextVar("redledger_calls", default=None)
+_COLLECTOR: ContextVar[tuple[list, ...]] = ContextVar("redledger_calls", default=())
 
 
 @contextlib.contextmanager
@@ -89,10 +88,11 @@ def collect_calls():
     """Collect the CallRecords made inside the block (within this task and its threads).
 
     The orchestrator wraps each role call in it to attribute tokens and latency to a
-    debate turn without knowing whether an LLM was involved.
+    debate turn without knowing whether an LLM was involved. Blocks nest: a record goes to
+    every enclosing block.
     """
     calls: list[CallRecord] = []
-    token = _COLLECTOR.set(calls)
+    token = _COLLECTOR.set((*_COLLECTOR.get(), calls))
     try:
         yield calls
     finally:

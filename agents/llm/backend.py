@@ -77,10 +77,10 @@ class Backend:
             self.endpoint = self.server.start()
             key = "sk-local"
         else:
-            key = os.environ.get(cfg.api_key_env)
-            if not key and cfg.base_url is None:
-                raise ConfigError(f"backend.api_key_env: environment variable {cfg.api_key_env} is not set")
-            key = key or "sk-none"  # self-hosted endpoints usually ignore the key
+            var = cfg.key_variable
+            key = os.environ.get(var) if var else "sk-none"  # the client sends some key; keyless servers ignore it
+            if not key:
+                raise ConfigError(f"backend.api_key_env: environment variable {var} is not set")
         self._secret = key
         from langchain_openai import ChatOpenAI
 
@@ -173,6 +173,10 @@ class Backend:
             out = rest
         return out
 
+    def dead(self, grace_s: float = 0.0) -> str | None:
+        """Why the local server is gone (one line), or None: a live or remote endpoint."""
+        return self.server.death(grace_s) if self.server is not None else None
+
     def redact(self, text: str) -> str:
         return redact(text, self._secret)
 
@@ -234,6 +238,8 @@ class LLMClient:
         b, cfg = self.backend, self.backend.cfg
         wait, tries = cfg.backoff_s, 0
         while True:
+            if (dead := b.dead()) is not None:  # no request, and no retry, to a process that is gone
+                raise self._fail(dead)
             method = b.method
             t0 = time.monotonic()
             try:
@@ -242,14 +248,18 @@ class LLMClient:
                         b.variant(model, method, schema, sample).ainvoke(b.prepare_messages(msgs, schema, method)),
                         cfg.timeout_s)
             except openai.LengthFinishReasonError as err:  # an answer, cut short: repair it
-                self._record(method, sample, attempt, t0, None, "answer cut at the token limit")
+                u = err.completion.usage
+                self._record(method, sample, attempt, t0, None, "answer cut at the token limit",
+                             tokens=(u.prompt_tokens, u.completion_tokens) if u else None)
                 b.pin(method)
                 return {"raw": None, "parsed": None, "parsing_error": ValueError(
                     f"the answer was cut at the limit of {cfg.max_tokens} tokens ({err.completion.usage}); "
                     "write a shorter, complete answer")}
             except Exception as err:  # noqa: BLE001 - every failure is classified and recorded
-                retry, why = classify(err, cfg.timeout_s, cfg.api_key_env, cfg.model)
-                self._record(method, sample, attempt, t0, None, why)
+                retry, why = classify(err, cfg.timeout_s, cfg.key_variable, cfg.model)
+                if isinstance(err, openai.APIConnectionError) and (dead := b.dead(grace_s=2.0)) is not None:
+                    why, retry = dead, False
+                self._record(method, sample, attempt, t0, None, why, tokens=_tokens_of(err))
                 if isinstance(err, METHOD_REFUSALS) and b.refuse(method):
                     log.info("endpoint %s refuses %s (%s); trying %s", b.endpoint, method, why, b.method)
                     continue
@@ -265,12 +275,17 @@ class LLMClient:
             self._record(method, sample, attempt, t0, out.get("raw"), None)
             return out
 
-    def _record(self, method: str, sample: int, attempt: int, t0: float, raw, error: str | None) -> None:
-        usage = getattr(raw, "usage_metadata", None) or {}
+    def _record(self, method: str, sample: int, attempt: int, t0: float, raw, error: str | None,
+                tokens: tuple[int, int] | None = None) -> None:
+        """One record per HTTP request, failed or not, with the tokens the server reported
+        (``tokens``: prompt and completion tokens of a failed request, where it said)."""
+        meta = getattr(raw, "usage_metadata", None) or {}
+        tin, tout = tokens or (meta.get("input_tokens", 0), meta.get("output_tokens", 0))
+        tin, tout = int(tin or 0), int(tout or 0)
         self.backend.ledger.record(CallRecord(
             role=self.role, model=self.model_name, endpoint=self.backend.endpoint, method=method,
-            sample=sample, attempt=attempt, prompt_tokens=int(usage.get("input_tokens", 0)),
-            completion_tokens=int(usage.get("output_tokens", 0)), latency_s=round(time.monotonic() - t0, 4),
+            sample=sample, attempt=attempt, prompt_tokens=tin,
+            completion_tokens=tout, latency_s=round(time.monotonic() - t0, 4),
             cache_hit=raw is not None and was_cached([raw]), ok=error is None,
             error=None if error is None else self.backend.redact(error)))
 
@@ -291,6 +306,15 @@ def all_required(node, max_items: int | None = None):
     if isinstance(node, list):
         return [all_required(v, max_items) for v in node]
     return node
+
+
+def _tokens_of(err: BaseException) -> tuple[int, int] | None:
+    """Prompt and completion tokens an error response reported (some servers bill them)."""
+    body = getattr(err, "body", None)
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if isinstance(usage, dict):
+        return usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+    return None
 
 
 def _answer_text(raw) -> str:

@@ -48,11 +48,13 @@ class BackendConfig(BaseModel):
     base_url: str | None = Field(
         None, description="Endpoint URL, e.g. http://host:8000/v1; empty means OpenAI's own API."
     )
-    api_key_env: str = Field(
-        "OPENAI_API_KEY",
+    api_key_env: str | None = Field(
+        None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="Name of the environment variable holding the API key; the key itself is never "
-        "written to config, logs, cache or exports.",
+        description="Name of the environment variable holding the API key, which must then be set; "
+        "empty means OPENAI_API_KEY for OpenAI's own API (no base_url) and no key for a base_url "
+        "endpoint (Ollama, vLLM, llama.cpp need none). The key itself is never written to config, "
+        "logs, cache or exports.",
     )
     temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature.")
     max_tokens: int = Field(1536, ge=16, description="Largest completion per call, in tokens.")
@@ -100,6 +102,13 @@ class BackendConfig(BaseModel):
         if self.kind == "scripted" and not self.script:
             raise ValueError("a scripted backend needs a non-empty `script`")
         return self
+
+    @property
+    def key_variable(self) -> str | None:
+        """The environment variable the key is read from, or None when no key is sent."""
+        if self.kind == "local":
+            return None
+        return self.api_key_env or (None if self.base_url else "OPENAI_API_KEY")
 
     @property
     def schema_in_json_mode(self) -> bool:

@@ -20,11 +20,12 @@ def redact(text: str, secret: str | None) -> str:
     return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
 
 
-def classify(err: BaseException, timeout_s: float, key_env: str, model: str) -> tuple[bool, str]:
+def classify(err: BaseException, timeout_s: float, key_env: str | None, model: str) -> tuple[bool, str]:
     """(retryable, one-line cause) of a failed call."""
     status = getattr(err, "status_code", None)
     if isinstance(err, openai.AuthenticationError):
-        return False, f"authentication failed (HTTP 401); check the key in ${key_env}"
+        where = f"check the key in ${key_env}" if key_env else "the endpoint wants a key: set api_key_env"
+        return False, f"authentication failed (HTTP 401); {where}"
     if isinstance(err, openai.PermissionDeniedError):
         return False, f"permission denied (HTTP 403) for model '{model}'"
     if isinstance(err, openai.NotFoundError):

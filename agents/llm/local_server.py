@@ -102,10 +102,9 @@ class LocalServer:
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.cfg.startup_timeout_s
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                tail = self.log.read_text(errors="replace")[-400:].replace("\n", " ")
-                code, self.proc = self.proc.returncode, None
-                raise RuntimeError(f"llama.cpp server exited with code {code}: {tail}")
+            if (dead := self.death()) is not None:
+                self.proc = None
+                raise RuntimeError(dead)
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as r:
                     if r.status == 200:
@@ -115,6 +114,27 @@ class LocalServer:
         self.stop()
         raise RuntimeError(f"llama.cpp server on port {self.port} not healthy after "
                            f"{self.cfg.startup_timeout_s:g} s (log: {self.log})")
+
+    def death(self, grace_s: float = 0.0) -> str | None:
+        """One line if the server process has exited (waiting up to ``grace_s`` for a dying
+        one): its exit code or signal and the tail of its log; None while it runs."""
+        if self.proc is None:
+            return None
+        try:
+            code = self.proc.wait(grace_s) if grace_s else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            return None
+        if code is None:
+            return None
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        return f"the local llama.cpp server (pid {self.proc.pid}) {how}; log tail: {self.log_tail()}"
+
+    def log_tail(self, chars: int = 300) -> str:
+        try:
+            text = " ".join(self.log.read_text(errors="replace").split())
+        except OSError:
+            return "(no log)"
+        return text[-chars:] or "(empty log)"
 
     def stop(self) -> None:
         """Terminate the server (kill after 10 s); safe to call twice."""

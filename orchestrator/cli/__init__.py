@@ -11,6 +11,7 @@ from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
 from orchestrator.cli.demo import demo, sample
+from orchestrator.cli.doctor import doctor
 from orchestrator.cli.export import export
 from orchestrator.cli.report import report
 from orchestrator.cli.run import resume, run, status, stop
@@ -35,6 +36,7 @@ app.command()(show)
 app.command()(report)
 app.command()(demo)
 app.command()(sample)
+app.command()(doctor)
 
 
 def main() -> None:

@@ -79,7 +79,9 @@ def check_out_dir(out: Path, force: bool) -> None:
 def run_guarded(app: typer.Typer) -> None:
     """Run the app; bad input becomes one red line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode, click returns typer.Exit's code
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except (UsageError, StoreError) as err:
         console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None

@@ -21,7 +21,10 @@ def _turn(role: str, out, scenario_id: str | None, text: str, payload: str | Non
 
 
 def _failed(role: str, err: RoleFailure) -> Turn:
+    """A failed turn keeps the model and the LLM requests it made: they were spent all the same."""
+    spent = [c for c in err.calls if not c["cache_hit"]]
     return Turn(role=role, model=err.model, scenario_id=None, payload=None, text="", latency_s=err.latency_s,
+                tokens_in=sum(c["prompt_tokens"] for c in spent), tokens_out=sum(c["completion_tokens"] for c in spent),
                 error=err.cause, calls=err.calls)
 
 

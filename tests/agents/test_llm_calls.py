@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -17,6 +15,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agents.errors import ConfigError, LLMCallError
 from agents.llm import Backend, BackendConfig, CallCache, collect_calls
 from agents.models import Brief
+from tests.fake_openai import FakeOpenAI
 
 GOOD = Brief(typology="cycle", complexity=3).model_dump_json()
 MSGS = [SystemMessage("You write briefs as JSON."), HumanMessage("One brief, please.")]
@@ -98,43 +97,10 @@ def test_the_structured_method_is_found_per_endpoint_and_remembered(tmp_path):
 # ---------------------------------------------------------------- a real HTTP endpoint
 
 
-class _FakeOpenAI(BaseHTTPRequestHandler):
-    """Answers chat completions for the key 'good-key'; otherwise 401, echoing the key as
-    some servers do (so that redaction is really tested)."""
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        key = self.headers.get("Authorization", "").removeprefix("Bearer ")
-        if key != "good-key":
-            self._send(401, {"error": {"message": f"Incorrect API key provided: {key}", "type": "auth"}})
-            return
-        fmt = (body.get("response_format") or {}).get("type")
-        if fmt == "json_schema":
-            self._send(500, {"error": {"message": "json_schema not supported"}})
-            return
-        self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": GOOD}}],
-                         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}})
-
-    def _send(self, code, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
 @pytest.fixture
 def endpoint():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenAI)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
+    with FakeOpenAI(GOOD, key="good-key") as srv:
+        yield srv.url
 
 
 def _openai(url, tmp_path, **kw):
@@ -189,3 +155,17 @@ def test_a_missing_key_variable_is_a_config_error(monkeypatch):
     monkeypatch.delenv("REDLEDGER_TEST_KEY", raising=False)
     with pytest.raises(ConfigError, match="backend.api_key_env: environment variable REDLEDGER_TEST_KEY is not set"):
         Backend(BackendConfig(kind="openai", api_key_env="REDLEDGER_TEST_KEY")).start()
+
+
+def test_a_keyless_endpoint_needs_no_key_variable_and_never_gets_openais_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-secret-0123456789")
+    with FakeOpenAI(GOOD) as srv:
+        b = Backend(BackendConfig(kind="openai", model="tiny", base_url=srv.url)).start()
+        assert ask(b).typology.value == "cycle"
+    assert srv.keys and not any("openai-secret" in k for k in srv.keys)
+
+
+def test_a_named_key_variable_must_be_set_even_for_a_base_url(monkeypatch):
+    monkeypatch.delenv("REDLEDGER_TEST_KEY", raising=False)
+    with pytest.raises(ConfigError, match="environment variable REDLEDGER_TEST_KEY is not set"):
+        Backend(BackendConfig(kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="REDLEDGER_TEST_KEY")).start()

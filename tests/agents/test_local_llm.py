@@ -1,10 +1,11 @@
 """One real run of the HTTP path: llama.cpp's OpenAI-compatible server with SmolLM2-135M.
 
 It asserts the plumbing, not the quality: the server starts and stops, the endpoint
-refuses `json_schema` and the backend falls back by itself, a schema-valid Scenario
-comes back (after repair if needed), tokens are counted, and an identical call is a
-cache hit. A 135M model writes poor scenarios, so up to five independent drafts
-(sample indexes) are allowed; every draft is deterministic on this machine.
+refuses `json_schema` and the backend falls back by itself, a schema-valid answer comes
+back through the doctor's probe (a small schema that a 135M model fills reliably under
+the decoding grammar; a whole Scenario from it would test the model, not the path),
+tokens are counted, an identical call is a cache hit, and a server that dies is named at
+once instead of being retried.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
 import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents.errors import LLMCallError
 from agents.llm import Backend, BackendConfig, CallCache, LLMPlanner, collect_calls
+from agents.llm.probe import ProbeAnswer, probe
+from agents.llm.prompts import render
 from agents.models import Brief
-from graph_schema import Scenario, parse_scenario
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,27 +38,20 @@ pytestmark = [
 
 
 def test_local_server_round_trip(tmp_path):
-    cfg = BackendConfig(kind="local", model="smollm2", temperature=0.7, max_tokens=800, timeout_s=300)
-    brief = Brief(typology="fan_out", complexity=1)
+    cfg = BackendConfig(kind="local", model="smollm2", temperature=0.7, max_tokens=200, timeout_s=300)
     with Backend(cfg, cache=CallCache(tmp_path / "calls.sqlite")) as b:
         assert b.endpoint.startswith("http://127.0.0.1:")
-        planner = LLMPlanner(b.client("planner"))
-        scenario, errors = None, []
         with collect_calls() as calls:
-            for sample in range(5):
-                try:
-                    scenario = asyncio.run(planner.plan(brief, sample))
-                    break
-                except LLMCallError as err:
-                    errors.append(str(err))
-        assert scenario is not None, errors
-        assert isinstance(scenario, Scenario) and parse_scenario(scenario.model_dump_json()) == scenario
+            result = asyncio.run(probe(b, "planner"))
+        assert result.ok, result.error
         assert calls[0].method == "json_schema" and not calls[0].ok  # refused with HTTP 500
-        assert calls[-1].method == "json_mode" and calls[-1].ok
+        assert calls[-1].method == "json_mode" and calls[-1].ok and result.method == "json_mode"
         assert sum(c.prompt_tokens for c in calls) > 0 and sum(c.completion_tokens for c in calls) > 0
-        assert b.ledger.spent > 0
+        assert b.ledger.spent == result.tokens > 0
+        msgs = [SystemMessage(render("probe_system")), HumanMessage(render("probe_user", role="planner"))]
         with collect_calls() as again:
-            assert asyncio.run(planner.plan(brief, sample)) == scenario
+            answer = asyncio.run(b.client("planner").structured(ProbeAnswer, msgs, 0))
+        assert isinstance(answer, ProbeAnswer)
         assert again and all(c.cache_hit for c in again)
         url = b.endpoint
     with pytest.raises(OSError):  # the server is gone
@@ -93,3 +90,26 @@ def test_server_stops_on_ctrl_c_and_when_its_owner_dies(how):
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(pid)
+
+
+@pytest.mark.parametrize("when", ["before the call", "during the call"])
+def test_a_dead_server_is_named_at_once_and_not_retried(when):
+    cfg = BackendConfig(kind="local", model="smollm2", max_tokens=800, max_retries=3, backoff_s=2.0, timeout_s=120,
+                        structured_method="json_mode")
+    brief = Brief(typology="fan_out", complexity=1)
+    with Backend(cfg) as b:
+        pid = b.server.proc.pid
+        if when == "before the call":
+            os.kill(pid, signal.SIGKILL)
+            b.server.proc.wait(10)
+        else:
+            threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
+        t0 = time.monotonic()
+        with collect_calls() as calls, pytest.raises(LLMCallError) as e:
+            asyncio.run(LLMPlanner(b.client("planner")).plan(brief, 0))
+        took = time.monotonic() - t0
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("role planner at http://127.0.0.1:")
+    assert f"the local llama.cpp server (pid {pid}) was killed by SIGKILL; log tail: " in msg
+    # no retries (they would wait 2 + 4 + 8 s): at most the one request that was cut
+    assert len(calls) <= (0 if when == "before the call" else 1) and took < 8

@@ -1,0 +1,119 @@
+"""`redledger doctor`: what a user checks before a long job. The Python packages, DGL, a
+local Ray instance, and one structured call per LLM role on each configured backend."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata as md
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from packaging.requirements import Requirement
+
+from agents.errors import ConfigError
+from agents.llm import Backend
+from agents.llm.probe import ProbeResult, probe
+from orchestrator.config import RunConfig
+
+
+@dataclass
+class Check:
+    """One environment check: what, whether it passed, how long it took, and the detail."""
+
+    name: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def _timed(name: str, fn) -> Check:
+    t0 = time.monotonic()
+    try:
+        detail = fn()
+        ok = True
+    except Exception as err:  # noqa: BLE001 - a check reports its failure in one line
+        detail, ok = " ".join(f"{type(err).__name__}: {err}".split())[:300], False
+    return Check(name, ok, time.monotonic() - t0, detail)
+
+
+def _packages() -> str:
+    """Every requirement of the installed project is present at an allowed version."""
+    reqs = [Requirement(r) for r in md.requires("redledger") or []]
+    reqs = [r for r in reqs if r.marker is None]  # extras (dev, local-llm) are checked where used
+    bad = []
+    for r in reqs:
+        try:
+            v = md.version(r.name)
+        except md.PackageNotFoundError:
+            bad.append(f"{r.name} is not installed")
+            continue
+        if r.specifier and not r.specifier.contains(v, prereleases=True):
+            bad.append(f"{r.name} {v} does not satisfy '{r.specifier}'")
+    if bad:
+        raise RuntimeError("; ".join(bad))
+    return f"{len(reqs)} requirements met (torch {md.version('torch')}, ray {md.version('ray')})"
+
+
+_DGL_PROBE = ("import torch; from detectors._dgl import dgl; "
+              "g = dgl.graph((torch.tensor([0, 1]), torch.tensor([1, 2]))); print(dgl.__version__, g.num_edges())")
+
+
+def _dgl() -> str:
+    """DGL imported in a fresh process (this one has it loaded already), and a graph built."""
+    p = subprocess.run([sys.executable, "-c", _DGL_PROBE], capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError((p.stderr.strip().splitlines() or ["no output"])[-1])
+    version, edges = p.stdout.split()
+    return f"dgl {version} imported in a fresh process; a 3-node graph has {edges} edges"
+
+
+def _ray() -> str:
+    import ray
+
+    if ray.is_initialized():
+        return "Ray is already initialised in this process"
+    with tempfile.TemporaryDirectory(prefix="rl-doctor-") as tmp:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, _temp_dir=tmp)
+        try:
+            n = ray.get(ray.remote(lambda: 21 * 2).remote())
+        finally:
+            ray.shutdown()
+    return f"ray {ray.__version__}: started a local instance, ran a task ({n}), stopped it"
+
+
+def environment() -> list[Check]:
+    """The packages, DGL and Ray, each timed."""
+    return [_timed("python packages", _packages), _timed("dgl import", _dgl), _timed("ray start/stop", _ray)]
+
+
+def backends(cfg: RunConfig) -> list[ProbeResult]:
+    """One structured call per LLM role, on its backend (started once, then stopped)."""
+    agents = cfg.agents
+    out: list[ProbeResult] = []
+    by_backend: dict[str, list[str]] = {}
+    for role in agents.llm_roles():
+        by_backend.setdefault(getattr(agents, role).backend, []).append(role)
+    for name, roles in by_backend.items():
+        bcfg = agents.backends[name]
+        backend = Backend(bcfg, cache=None)
+        try:
+            backend.start()
+        except (ConfigError, RuntimeError, OSError) as err:
+            reason = " ".join(str(err).split())[:300]
+            out += [ProbeResult(role, bcfg.base_url or bcfg.kind, bcfg.model, "-", 0.0, 0, 0,
+                                f"backend '{name}' did not start: {reason}") for role in roles]
+            continue
+        try:
+            for role in roles:
+                out.append(asyncio.run(probe(backend, role)))
+        finally:
+            backend.close()
+    return out
+
+
+__all__ = ["Check", "backends", "environment"]

@@ -198,8 +198,8 @@ def _run_money(s: Scenario, events, rng) -> list[float]:
                 what = ("spends more than its share of funds_placed" if tr.src in src_funds else
                         "money forwarded before it arrived")
                 raise ScenarioError(p, f"{what}: '{tr.src}' pays {amount:,.2f} {s.currency.value} "
-                                    f"but holds only {balance[tr.src]:,.2f} of the operation's "
-                                    "funds at that time")
+                                    f"but holds only {balance[tr.src]:,.2f} {s.currency.value} of the "
+                                    "operation's funds at that time (an amount, not a share)")
             balance[tr.src] -= amount
             balance[tr.dst] += amount
             received[tr.dst] += amount

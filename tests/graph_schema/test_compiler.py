@@ -91,6 +91,9 @@ def test_spending_more_than_the_funds_placed(small_world):
     doc = fan_doc()
     doc["transfers"][0]["amount"] = {"kind": "fixed", "value": 60_000}
     _bad(small_world, doc, "transfers[0]", "spends more than its share of funds_placed")
+    with pytest.raises(ScenarioError, match=r"holds only [\d,]+\.\d\d US Dollar of the operation's funds "
+                                            r"at that time \(an amount, not a share\)"):
+        compile(doc, small_world, seed=0)
 
 
 def test_non_positive_amount(small_world):

@@ -62,8 +62,9 @@ class RunView:
 
     def debate(self, did: str) -> dict:
         d = self.store.debate(self.resolve("debate", did))
+        calls = self.store.calls_of(d["id"])
         for t in d["transcript"]:
-            t["calls"] = [c for c in self.store.calls_of(d["id"]) if c["idx"] == t["idx"]]
+            t["calls"] = [c for c in calls if c["idx"] == t["idx"]]
         return d
 
     def close(self) -> None:

@@ -114,9 +114,6 @@ class RunStore(StoreReads, StoreWrites):
                 raise StoreError(_describe(self.path, err)) from None
             raise
 
-    def _in_transaction(self) -> bool:
-        return self.db.in_transaction
-
 
 # every public read and write turns SQLite's errors into a StoreError naming the file
 for _cls in (StoreReads, StoreWrites):

@@ -58,6 +58,8 @@ class AgentsConfig(BaseModel):
     checks: list[str] | None = Field(None, description="Realism checks to run; empty runs every principle's check.")
     operators: list[str] | None = Field(None, description="Mutation operators to use; empty uses all.")
     crossover_rate: float = Field(0.2, ge=0, le=1, description="Share of children made by crossover.")
+    compound_rate: float = Field(
+        0.5, ge=0, le=1, description="Chance that a mutated child gets a second, different operator on top.")
     steering: bool = Field(True, description="Let flagged transfers and critiques steer the operators.")
     alert_budget: float = Field(
         0.005, gt=0, lt=1, description="Share of the World's transactions a detector alerts (0.5%)."
@@ -97,10 +99,12 @@ class Roles:
 
 
 def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, str] | None = None,
-                cache_path: str | Path | None = None, only: tuple[str, ...] = ROLE_NAMES) -> Roles:
+                cache_path: str | Path | None = None, only: tuple[str, ...] = ROLE_NAMES,
+                second=None) -> Roles:
     """Instantiate the roles named in ``only`` (others are None) for ``world``.
 
     ``detectors`` are fitted detectors by name (needed if the adversary is in ``only``).
+    ``second`` is the critic's second World for the robustness gate (`second_world`).
 
     Raises:
         ConfigError: a backend cannot start (missing key variable, missing local model).
@@ -124,14 +128,16 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     if "planner" in only:
         out["planner"] = LLMPlanner(client("planner"), world) if llm("planner") else TemplatePlanner(world, cfg.seed)
     if "critic" in only:
-        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats)
+        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second)
         out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks
     if "adversary" in only:
-        evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed)
+        evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed,
+                                     principles.critic.purpose)
         out["adversary"] = LLMAdversary(client("adversary"), evidence) if llm("adversary") else evidence
     if "evolver" in only:
         out["evolver"] = (LLMEvolver(client("evolver"), world) if llm("evolver") else
-                          OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed))
+                          OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed,
+                                          compound_rate=cfg.compound_rate))
     if "judge" in only:
         out["judge"] = (LLMJudge(client("judge"), principles, cfg.judge_swap_check) if llm("judge")
                         else PrinciplesJudge(principles))

@@ -6,10 +6,17 @@ import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.errors import ConfigError
+from graph_schema.compiler.flows import DEFAULT_ENDPOINTS, DEFAULT_EXITS
+from graph_schema.enums import Purpose, Role
+from graph_schema.families import FAMILY
+
+if TYPE_CHECKING:
+    from agents.models import Candidate, EvasionReport
 
 
 class _Model(BaseModel):
@@ -45,12 +52,53 @@ class Bands(_Model):
     camouflage_z: float = Field(2.5, gt=0, description="z-score of an account's behaviour against its peers beyond which it stands out.")
 
 
+class PurposeRules(_Model):
+    """The laundering purpose as a rule: placed funds must arrive, in amounts worth laundering."""
+
+    min_integrated_share: float = Field(
+        0.8, ge=0, le=1, description="Least share of the placed funds that must reach an endpoint or an "
+        "integration exit within the horizon; fees and cuts kept by intermediaries count as spent.")
+    endpoint_roles: list[Role] = Field(
+        list(DEFAULT_ENDPOINTS), min_length=1,
+        description="Roles of the entities where laundered money arrives (the originator counts for money "
+        "that comes back to it, as in a cycle or round trip).")
+    exit_purposes: list[Purpose] = Field(
+        list(DEFAULT_EXITS),
+        description="Purposes that integrate money when paid to an entity that never pays on (a purchase of "
+        "an asset, an investment).")
+    funds_floor: dict[str, float] = Field(
+        default_factory=lambda: dict.fromkeys(FAMILY, 0.0),
+        description="Least funds integrated (US dollars) per typology family; a family left out has no floor.")
+
+    @field_validator("funds_floor")
+    @classmethod
+    def _families(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in v if k not in FAMILY]
+        if bad:
+            raise ValueError(f"unknown typology family {bad}; known: {list(FAMILY)}")
+        if any(x < 0 for x in v.values()):
+            raise ValueError("floors are amounts in US dollars and cannot be negative")
+        return v
+
+
+class Robustness(_Model):
+    """How hard a scenario must be to break before it is accepted."""
+
+    compile_seeds: int = Field(3, ge=1, le=20, description="Compile seeds in the run's World the scenario must "
+                               "compile under (the critic's own seed and the next ones).")
+    second_world: bool = Field(True, description="Also require it to compile in a second World generated from "
+                               "the same config with another seed.")
+
+
 class CriticPrinciples(_Model):
     """The critic's standards."""
 
     accept_threshold: float = Field(0.6, ge=0, le=1, description="Realism at or above which a scenario is accepted.")
     principles: list[Principle] = Field(min_length=1, description="Principles, each with its weight.")
     bands: Bands = Field(default_factory=Bands, description="Numeric bands of the procedural checks.")
+    purpose: PurposeRules = Field(default_factory=PurposeRules, description="The laundering purpose as a rule "
+                                  "(a gate: failing it rejects the scenario whatever its realism).")
+    robustness: Robustness = Field(default_factory=Robustness, description="Compile robustness (a gate too).")
 
 
 class JudgePrinciples(_Model):
@@ -60,6 +108,11 @@ class JudgePrinciples(_Model):
     evasion_weight: float = Field(0.6, ge=0, description="Weight of evasion in a candidate's utility.")
     realism_floor: float = Field(0.5, ge=0, le=1, description="Below this realism a candidate loses to any candidate above it.")
     tie_margin: float = Field(0.01, ge=0, description="Utilities closer than this are a tie.")
+    evasion_measure: Literal["score", "value", "case", "money"] = Field(
+        "money", description="The evasion in the utility: 'score' (mean of the unalerted share of transactions and "
+        "1 - their mean score percentile), 'value' (undetected laundered value / laundered value), 'case' (the "
+        "funds' share in cases with no alert at all: one alert opens an investigation of the whole case), "
+        "'money' (mean of value and case).")
     principles: list[Principle] = Field(min_length=1, description="Principles in words.")
 
 
@@ -74,6 +127,27 @@ class Principles(_Model):
 
     def judge_text(self) -> str:
         return "\n".join(f"- {p.name}: {p.text}" for p in self.judge.principles)
+
+
+def evasion_of(report: EvasionReport, measure: str) -> float:
+    """The report's evasion under a judge's `evasion_measure`."""
+    if measure == "score":
+        return report.evasion
+    if measure == "value":
+        return report.evaded_value_share
+    if measure == "case":
+        return report.case_evaded_share
+    return 0.5 * (report.evaded_value_share + report.case_evaded_share)
+
+
+def utility(c: Candidate, p: Principles) -> float:
+    """A candidate's utility under the judge principles: weighted realism and evasion.
+
+    Role-neutral: the procedural judge ranks by it, and the archive's quality is it,
+    whichever implementation stands behind the judge.
+    """
+    j = p.judge
+    return j.realism_weight * c.review.realism + j.evasion_weight * evasion_of(c.report, j.evasion_measure)
 
 
 def load_principles(path: str | Path | None = None) -> Principles:
@@ -107,4 +181,5 @@ def _parse(text: str, where: str) -> Principles:
         raise ConfigError(f"{where}: {loc}: {e['msg']}") from None
 
 
-__all__ = ["Bands", "CriticPrinciples", "JudgePrinciples", "Principle", "Principles", "load_principles"]
+__all__ = ["Bands", "CriticPrinciples", "JudgePrinciples", "Principle", "Principles", "PurposeRules", "Robustness",
+           "evasion_of", "load_principles", "utility"]

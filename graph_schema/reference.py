@@ -50,6 +50,12 @@ def convert(amount: np.ndarray | float, src_cur: np.ndarray | int, dst_cur: np.n
 
 
 BITCOIN = CURRENCIES.index("Bitcoin")
+USD = CURRENCIES.index("US Dollar")
+
+
+def in_usd(amount: float, currency: str) -> float:
+    """An amount of the currency named ``currency`` (AMLworld's name) in US dollars."""
+    return float(convert(float(amount), CURRENCIES.index(currency), USD))
 
 
 def round_money(amount: np.ndarray, currency: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import ray
 from agents import build_roles
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
+from graph_schema.world import second_world
 from orchestrator.config import RunConfig
 from orchestrator.roles import RoleHost
 from orchestrator.setup import load_detectors, train_detectors, world_dir
@@ -24,8 +25,9 @@ def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
     """The role object of ``role`` for this run (procedural or LLM, as configured)."""
     world = read_world(world_dir(run_dir, cfg))
     detectors = load_detectors(run_dir, cfg, version) if role == "adversary" else {}
+    second = second_world(world.config) if role == "critic" else None
     roles = build_roles(cfg.agents, world, detectors, {n: f"v{version}" for n in detectors},
-                        cache_path=run_dir / "llm_cache.sqlite", only=(role,))
+                        cache_path=run_dir / "llm_cache.sqlite", only=(role,), second=second)
     return getattr(roles, role)
 
 

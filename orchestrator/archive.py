@@ -1,9 +1,12 @@
 """The quality-diversity archive (MAP-Elites, as in Rainbow Teaming).
 
 A cell is a tuple of descriptor values (default: typology family x complexity bin x
-evasion bin). Each cell holds one elite; a candidate takes a cell only by winning the
-judge's match against its incumbent (an empty cell is taken outright). A novelty filter
-turns away near-duplicates of existing elites.
+volume band, the log bin of funds integrated). Each cell holds one elite; a candidate
+takes a cell only by winning the judge's match against its incumbent (an empty cell is
+taken outright), so large and small operations never compete for one cell, and a family
+once in the archive stays in it. A novelty filter turns away near-duplicates of existing
+elites. Diversity is measured as the entropy of the elites' typologies and their mean
+pairwise structural distance.
 """
 
 from __future__ import annotations
@@ -17,16 +20,9 @@ import numpy as np
 from agents.models import EvasionReport, Review
 from graph_schema.dsl import Scenario
 from graph_schema.enums import Channel, Typology
+from graph_schema.families import FAMILY, FAMILY_OF
 from orchestrator.config import ArchiveConfig
 
-FAMILY = {
-    "fan": [Typology.FAN_IN, Typology.FAN_OUT, Typology.FUNNEL],
-    "chain": [Typology.STACK, Typology.RANDOM, Typology.CYCLE, Typology.ROUND_TRIPPING],
-    "network": [Typology.BIPARTITE, Typology.SCATTER_GATHER, Typology.GATHER_SCATTER, Typology.MULE_NETWORK],
-    "cash": [Typology.STRUCTURING, Typology.COMMINGLING, Typology.LONE_ILLICIT],
-    "cross_border": [Typology.SHELL_LAYERING, Typology.TRADE_BASED, Typology.NESTED_MSB, Typology.CRYPTO_RAMP],
-}
-FAMILY_OF = {t: f for f, ts in FAMILY.items() for t in ts}
 CHANNELS = [c.value for c in Channel]
 
 
@@ -47,6 +43,11 @@ class Elite:
     evasion: float
     realism: float
     signature: tuple[float, ...]
+    typology: str = ""
+    band: str = ""
+    funds: float = 0.0  # integrated, US dollars
+    value_evasion: float = 0.0
+    case_evasion: float = 0.0
 
 
 def signature(s: Scenario) -> tuple[float, ...]:
@@ -77,6 +78,20 @@ def _bin(x: float, edges: list[float]) -> int:
     return int(np.searchsorted(np.asarray(edges), x, side="left"))
 
 
+def entropy(labels: list[str]) -> float:
+    """Shannon entropy (bits) of the labels' distribution; 0 for none or one kind."""
+    if not labels:
+        return 0.0
+    p = np.array(list(Counter(labels).values()), dtype=float) / len(labels)
+    return float(-(p * np.log2(p)).sum())
+
+
+def funds_weighted(values: list[float], funds: list[float]) -> float:
+    """The funds-weighted mean of per-scenario values (0 for no funds)."""
+    w = np.asarray(funds, dtype=float)
+    return float((np.asarray(values) * w).sum() / w.sum()) if w.sum() > 0 else 0.0
+
+
 @dataclass
 class Archive:
     """Cells -> elites. ``quality`` is the judge utility of the elite."""
@@ -93,16 +108,23 @@ class Archive:
                 parts.append(s.primary_typology.value)
             elif d == "complexity":
                 parts.append(f"c{_bin(len(s.transfers), self.cfg.complexity_bins)}")
+            elif d == "volume":
+                parts.append(self.band_of(report))
             elif d == "evasion":
                 parts.append(f"e{_bin(report.evasion, self.cfg.evasion_bins)}")
             else:
                 parts.append(Counter(t.channel.value for t in s.transfers).most_common(1)[0][0])
         return "|".join(parts)
 
+    def band_of(self, report: EvasionReport) -> str:
+        """The volume band of a scenario: ``v<k>``, the log bin of its funds integrated."""
+        return f"v{_bin(report.funds_integrated, self.cfg.volume_bins)}"
+
     @property
     def n_cells(self) -> int:
         sizes = {"family": len(FAMILY), "typology": len(Typology), "channel": len(CHANNELS),
-                 "complexity": len(self.cfg.complexity_bins) + 1, "evasion": len(self.cfg.evasion_bins) + 1}
+                 "complexity": len(self.cfg.complexity_bins) + 1, "evasion": len(self.cfg.evasion_bins) + 1,
+                 "volume": len(self.cfg.volume_bins) + 1}
         return int(np.prod([sizes[d] for d in self.cfg.descriptors]))
 
     @property
@@ -121,10 +143,31 @@ class Archive:
         return None
 
     def place(self, cell: str, s: Scenario, review: Review, report: EvasionReport, quality: float) -> None:
-        self.cells[cell] = Elite(s.uid, quality, report.evasion, review.realism, signature(s))
+        self.cells[cell] = Elite(s.uid, quality, report.evasion, review.realism, signature(s),
+                                 s.primary_typology.value, self.band_of(report), report.funds_integrated,
+                                 report.evaded_value_share, report.case_evaded_share)
+
+    def band(self, sid: str) -> str | None:
+        """The volume band of elite ``sid`` (None if it holds no cell)."""
+        return next((e.band for e in self.cells.values() if e.scenario_id == sid), None)
+
+    def diversity(self) -> dict:
+        """Families present, typology entropy (bits), mean pairwise structural distance,
+        funds-weighted value and case evasion, and the median funds integrated (USD)."""
+        es = list(self.cells.values())
+        sigs = [e.signature for e in es]
+        pairs = [distance(a, b) for i, a in enumerate(sigs) for b in sigs[i + 1:]]
+        funds = [e.funds for e in es]
+        return {"families": len({FAMILY_OF[Typology(e.typology)] for e in es}),
+                "typology_entropy": round(entropy([e.typology for e in es]), 6),
+                "structural_distance": round(float(np.mean(pairs)) if pairs else 0.0, 6),
+                "value_evasion": round(funds_weighted([e.value_evasion for e in es], funds), 6),
+                "case_evasion": round(funds_weighted([e.case_evasion for e in es], funds), 6),
+                "median_funds": round(float(np.median(funds)) if funds else 0.0, 2)}
 
     def elites(self) -> list[str]:
         return [self.cells[c].scenario_id for c in sorted(self.cells)]
 
 
-__all__ = ["FAMILY", "FAMILY_OF", "AddStatus", "Archive", "Elite", "distance", "signature"]
+__all__ = ["FAMILY", "FAMILY_OF", "AddStatus", "Archive", "Elite", "distance", "entropy", "funds_weighted",
+           "signature"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,9 +62,15 @@ class ArchiveConfig(_Model):
     """The MAP-Elites grid (Rainbow Teaming's archive)."""
 
     descriptors: list[str] = Field(
-        ["family", "complexity", "evasion"], min_length=1,
+        ["family", "complexity", "volume"], min_length=1,
         description="Cell axes, from: family (typology family), typology (primary typology), "
-        "complexity (bins of transfer count), evasion (bins of evasion score), channel (main payment format).",
+        "complexity (bins of transfer count), volume (log bins of funds integrated, US dollars), "
+        "evasion (bins of evasion score), channel (main payment format).",
+    )
+    volume_bins: list[float] = Field(
+        [10_000.0, 100_000.0, 1_000_000.0], min_length=1,
+        description="Upper edges of the volume bands (funds integrated, US dollars); band v0 lies below the "
+        "first edge, the last band is open.",
     )
     complexity_bins: list[int] = Field(
         [6, 12, 24], min_length=1, description="Upper edges of the complexity bins (number of transfers)."
@@ -77,10 +84,12 @@ class ArchiveConfig(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> ArchiveConfig:
-        known = {"family", "typology", "complexity", "evasion", "channel"}
+        known = {"family", "typology", "complexity", "volume", "evasion", "channel"}
         bad = [d for d in self.descriptors if d not in known]
         if bad:
             raise ValueError(f"unknown descriptor(s) {bad}; known: {sorted(known)}")
+        if sorted(self.volume_bins) != self.volume_bins or min(self.volume_bins) <= 0:
+            raise ValueError("volume_bins must be positive and increasing")
         return self
 
 
@@ -90,6 +99,11 @@ class TournamentConfig(_Model):
     initial_elo: float = Field(1200.0, description="Elo of a new candidate.")
     k: float = Field(32.0, gt=0, description="Elo K-factor.")
     random_opponents: int = Field(1, ge=0, le=10, description="Random archive opponents per new candidate, besides the incumbent.")
+    match_within: Literal["band", "cell", "any"] = Field(
+        "band", description="Where Elo opponents come from: 'band' (elites of the same volume band, so a single "
+        "payment never plays a large operation), 'cell' (only the cell's incumbent), 'any' (the whole archive). "
+        "A cell's incumbent is always played to decide the cell; with 'band' that match counts for Elo only "
+        "within the band.")
     top_k: int = Field(5, ge=1, description="Size of the top of the Elo table watched for stability.")
     stable_rounds: int = Field(
         0, ge=0, description="Stop when the top-k Elo ranking is unchanged for this many rounds (0 = never)."

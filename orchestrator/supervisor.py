@@ -20,15 +20,14 @@ import numpy as np
 
 from agents.briefs import library_briefs
 from agents.models import Candidate, Winner
-from agents.principles import load_principles
-from agents.procedural.judge import utility
-from orchestrator.archive import AddStatus, Archive, signature
+from agents.principles import load_principles, utility
+from orchestrator.archive import Archive
 from orchestrator.config import RunConfig
 from orchestrator.debate.graph import graph
 from orchestrator.results import DebateResult, debate_id, load_candidate, load_result
 from orchestrator.roles import RoleCalls, RoleFailure
 from orchestrator.store import RunStore
-from orchestrator.tournament import EloTable, match_id
+from orchestrator.tournament import Tournament, match_id
 
 
 class RunOutcome(StrEnum):
@@ -78,9 +77,11 @@ class Supervisor:
         self._on_progress = on_progress or (lambda p: None)
         self.principles = load_principles(cfg.agents.principles)
         self.briefs = library_briefs(per_template=1, seed=cfg.seed)
-        self.elo = EloTable(cfg.tournament.initial_elo, cfg.tournament.k)
         self.archive = Archive(cfg.archive)
         self.known: dict[str, Candidate] = {}
+        self.tournament = Tournament(cfg.tournament, self.archive, self.principles, cfg.seed, self._match,
+                                     self._candidate)
+        self.elo = self.tournament.elo
         self.version = 0
         self.stable = 0
         self.failed_streak = 0
@@ -217,7 +218,11 @@ class Supervisor:
             return False
         p.status = "tournament"
         self.on_progress(p)
-        stats = await self.tournament(r, [results[s] for s in sorted(results)])
+        finals = [(s, results[s].final) for s in sorted(results)]
+        for _, c in finals:
+            if c is not None and c.review.accepted:
+                self.known[c.scenario.uid] = c
+        stats = await self.tournament.play_round(r, finals)
         self.close_round(r, results, time.monotonic() - t0, stats)
         return True
 
@@ -232,7 +237,7 @@ class Supervisor:
         return DebateResult(did, r, slot, spec["origin"], best, state.get("outcome") or "failed",
                             state.get("error"), round(time.monotonic() - t0, 4), state["turns"])
 
-    # ---------------------------------------------------------------- tournament and archive
+    # ---------------------------------------------------------------- the judge, for the tournament
 
     async def _match(self, r: int, a: Candidate, b: Candidate) -> Winner | None:
         """The judge's verdict for (a, b) in round r; stored verdicts are reused."""
@@ -249,44 +254,6 @@ class Supervisor:
         self.store.record_match(mid, r, a.scenario.uid, b.scenario.uid, out.value, "tournament", out.calls)
         return out.value.winner
 
-    async def tournament(self, r: int, results: list[DebateResult]) -> dict:
-        stats = {s.value: 0 for s in AddStatus}
-        for res in results:
-            c = res.final
-            if c is None or not c.review.accepted:
-                stats[AddStatus.REJECTED] += 1
-                continue
-            sid = c.scenario.uid
-            self.known[sid] = c
-            cell = self.archive.cell_of(c.scenario, c.report)
-            inc = self.archive.cells.get(cell)
-            if any(e.scenario_id == sid for e in self.archive.cells.values()) or \
-                    self.archive.near_duplicate(signature(c.scenario), exclude=inc and inc.scenario_id):
-                stats[AddStatus.NEAR_DUPLICATE] += 1
-                continue
-            self.elo.ratings.setdefault(sid, self.elo.initial)
-            quality = utility(c, self.principles)
-            if inc is None:
-                self.archive.place(cell, c.scenario, c.review, c.report, quality)
-                stats[AddStatus.NEW_CELL] += 1
-            else:
-                w = await self._match(r, c, self._candidate(inc.scenario_id))
-                if w is not None:
-                    self.elo.play(sid, inc.scenario_id, w)
-                if w is Winner.A:
-                    self.archive.place(cell, c.scenario, c.review, c.report, quality)
-                    stats[AddStatus.REPLACED] += 1
-                else:
-                    stats[AddStatus.KEPT_INCUMBENT] += 1
-            rng = np.random.default_rng([self.cfg.seed, r, res.slot, 7])
-            others = [e for e in self.archive.elites() if e not in (sid, inc and inc.scenario_id)]
-            k = min(self.cfg.tournament.random_opponents, len(others))
-            for i in sorted(rng.choice(len(others), size=k, replace=False).tolist()) if k else []:
-                w = await self._match(r, c, self._candidate(others[i]))
-                if w is not None:
-                    self.elo.play(sid, others[i], w)
-        return stats
-
     def close_round(self, r: int, results: dict[int, DebateResult], seconds: float, stats: dict) -> None:
         top = self.elo.top(self.cfg.tournament.top_k)
         self.stable = self.stable + 1 if top == self.last_top and top else 0
@@ -298,7 +265,7 @@ class Supervisor:
             self.archive.cells,
             {"detector_version": self.version, "candidates": len(results), "failures": failures,
              "coverage": self.archive.coverage, "qd_score": self.archive.qd_score, "best_elo": self._best_elo(),
-             "tokens": self.tokens(), "seconds": round(seconds, 3)},
+             "tokens": self.tokens(), "seconds": round(seconds, 3), **self.archive.diversity()},
             {"stable": self.stable, "top": top, "last_stats": stats, "failed_streak": self.failed_streak})
         p = self.progress
         if self.failed_streak:

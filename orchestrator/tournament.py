@@ -1,11 +1,24 @@
-"""The Elo tournament: ratings, idempotent match ids, and rank stability."""
+"""The Elo tournament: ratings, idempotent match ids, and the rules of a round's matches.
+
+`Tournament.play_round` offers each accepted candidate of a round to the archive (its
+cell's incumbent is played to decide the cell) and plays random opponents drawn, by
+default, from the same volume band only, so that a single small payment never collects
+Elo from beating large operations. The supervisor schedules rounds and owns the store;
+it hands the tournament a ``judge`` coroutine (stored verdicts are reused there).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from agents.models import Winner
+import numpy as np
+
+from agents.models import Candidate, Winner
+from agents.principles import Principles, utility
+from orchestrator.archive import AddStatus, Archive, signature
+from orchestrator.config import TournamentConfig
 
 _SCORE = {Winner.A: 1.0, Winner.B: 0.0, Winner.TIE: 0.5}
 
@@ -47,4 +60,84 @@ class EloTable:
         return [s for s, _ in sorted(self.ratings.items(), key=lambda x: (-x[1], x[0]))[:k]]
 
 
-__all__ = ["EloTable", "expected", "match_id"]
+Judge = Callable[[int, Candidate, Candidate], Awaitable[Winner | None]]
+
+
+class Tournament:
+    """Archive placement and Elo matches of each round.
+
+    Args:
+        cfg: the tournament settings (K-factor, opponents, ``match_within``).
+        archive: the run's archive (cells are replaced here).
+        principles: the judge principles; an elite's quality is their `utility`.
+        seed: the run seed (opponent draws depend on run seed, round and slot only).
+        judge: ``await judge(round, a, b)`` -> the winner, or None when the judge failed.
+        candidate: scenario id -> the evaluated `Candidate` (archive elites included).
+    """
+
+    def __init__(self, cfg: TournamentConfig, archive: Archive, principles: Principles, seed: int,
+                 judge: Judge, candidate: Callable[[str], Candidate]):
+        self.cfg, self.archive, self.principles, self.seed = cfg, archive, principles, seed
+        self.judge, self.candidate = judge, candidate
+        self.elo = EloTable(cfg.initial_elo, cfg.k)
+
+    def counts(self, a: str, b: str) -> bool:
+        """Whether a match of elites or candidates ``a`` and ``b`` may change Elo ratings."""
+        if self.cfg.match_within != "band":
+            return True
+        return self._band(a) == self._band(b)
+
+    def _band(self, sid: str) -> str:
+        return self.archive.band_of(self.candidate(sid).report)
+
+    def opponents(self, r: int, slot: int, sid: str, incumbent: str | None) -> list[str]:
+        """Random archive opponents of candidate ``sid`` (besides its cell's incumbent)."""
+        if self.cfg.match_within == "cell":
+            return []
+        band = self._band(sid)
+        others = [e for e in self.archive.elites() if e not in (sid, incumbent)
+                  and (self.cfg.match_within == "any" or self.archive.band(e) == band)]
+        k = min(self.cfg.random_opponents, len(others))
+        rng = np.random.default_rng([self.seed, r, slot, 7])
+        return [others[i] for i in sorted(rng.choice(len(others), size=k, replace=False).tolist())] if k else []
+
+    async def play(self, r: int, a: Candidate, b_id: str) -> Winner | None:
+        """One match of candidate ``a`` against ``b_id``; Elo moves if the rule allows it."""
+        w = await self.judge(r, a, self.candidate(b_id))
+        if w is not None and self.counts(a.scenario.uid, b_id):
+            self.elo.play(a.scenario.uid, b_id, w)
+        return w
+
+    async def offer(self, r: int, slot: int, c: Candidate) -> AddStatus:
+        """Offer an evaluated candidate to the archive and play its matches."""
+        if c is None or not c.review.accepted:
+            return AddStatus.REJECTED
+        sid = c.scenario.uid
+        cell = self.archive.cell_of(c.scenario, c.report)
+        inc = self.archive.cells.get(cell)
+        if any(e.scenario_id == sid for e in self.archive.cells.values()) or \
+                self.archive.near_duplicate(signature(c.scenario), exclude=inc and inc.scenario_id):
+            return AddStatus.NEAR_DUPLICATE
+        self.elo.ratings.setdefault(sid, self.elo.initial)
+        quality = utility(c, self.principles)
+        if inc is None:
+            self.archive.place(cell, c.scenario, c.review, c.report, quality)
+            status = AddStatus.NEW_CELL
+        elif await self.play(r, c, inc.scenario_id) is Winner.A:
+            self.archive.place(cell, c.scenario, c.review, c.report, quality)
+            status = AddStatus.REPLACED
+        else:
+            status = AddStatus.KEPT_INCUMBENT
+        for other in self.opponents(r, slot, sid, inc and inc.scenario_id):
+            await self.play(r, c, other)
+        return status
+
+    async def play_round(self, r: int, finals: list[tuple[int, Candidate | None]]) -> dict:
+        """Offer a round's final candidates, in slot order; counts per `AddStatus`."""
+        stats = {s.value: 0 for s in AddStatus}
+        for slot, c in finals:
+            stats[(await self.offer(r, slot, c)).value] += 1
+        return stats
+
+
+__all__ = ["EloTable", "Tournament", "expected", "match_id"]

@@ -13,7 +13,7 @@ from agents.digest import flows, scenario_json
 from agents.llm.backend import LLMClient
 from agents.llm.prompts import render
 from agents.models import CheckResult, Critique, Review
-from agents.procedural.critic import ChecksCritic, realism
+from agents.procedural.critic import ChecksCritic
 from graph_schema.dsl import Scenario
 
 
@@ -55,11 +55,8 @@ class LLMCritic(Critic):
 
         ans = await self.client.structured(LLMReview, msgs, 0, validate)
         checks = [c for c in ans.checks if c.name in names]
-        r = realism(checks, self.principles)
-        return Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6),
-                      accepted=r >= self.principles.critic.accept_threshold,
-                      critiques=sorted(ans.critiques, key=lambda c: -c.severity), summary=ans.summary,
-                      reviewer=self.client.model_name)
+        return self.checks.verdict(scenario, checks, evidence.gates, reviewer=self.client.model_name,
+                                   summary=ans.summary, critiques=sorted(ans.critiques, key=lambda c: -c.severity))
 
 
 __all__ = ["LLMCritic", "LLMReview"]

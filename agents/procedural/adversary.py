@@ -15,9 +15,13 @@ import numpy as np
 
 from agents.base import Adversary
 from agents.models import DetectorEvidence, EvasionReport, TransferEvidence
+from agents.principles import PurposeRules
 from detectors import Detector, from_ledger
 from graph_schema.compiler import CompiledScenario, compile_scenario
+from graph_schema.compiler.flows import integrated_funds
 from graph_schema.dsl import Scenario
+from graph_schema.enums import Purpose
+from graph_schema.reference import in_usd
 
 
 @dataclass
@@ -39,13 +43,15 @@ class DetectorAdversary(Adversary):
         versions: version label per detector name (e.g. a hash of the saved model).
         budget: alert budget, the share of the World's transactions alerted (0.5% default).
         seed: compile seed; the critic must use the same one.
+        purpose: what counts as integrated funds (endpoint roles, exit purposes).
     """
 
     def __init__(self, world, detectors: dict[str, Detector], versions: dict[str, str] | None = None,
-                 budget: float = 0.005, seed: int = 0):
+                 budget: float = 0.005, seed: int = 0, purpose: PurposeRules | None = None):
         if not detectors:
             raise ValueError("the adversary needs at least one fitted detector")
         self.world, self.budget, self.seed = world, budget, seed
+        self.purpose = purpose or PurposeRules()
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
         data = from_ledger(world.ledger, world.n_accounts)
         self.armed = []
@@ -90,9 +96,21 @@ class DetectorAdversary(Adversary):
         evaded = float(np.mean([1 - e.flagged / e.rows for e in evidence]))
         mean_pct = float(np.mean([e.mean_percentile for e in evidence]))
         evasion = 0.5 * evaded + 0.5 * (1 - mean_pct)
+        s = compiled.scenario
+        camo = np.array([s.transfers[int(i)].purpose is Purpose.CAMOUFLAGE for i in ti], dtype=bool)
+        value = np.where(camo, 0.0, compiled.base_amounts)
+        total = value.sum()
+        value_evaded = (float(np.mean([(value * ~f).sum() / total for f in flags_m])) if total > 0
+                        else 1.0 - float(flags_m.any(1).mean()))
+        case_evaded = float(np.mean(~flags_m.any(1)))
+        integrated = integrated_funds(compiled, self.purpose.endpoint_roles, self.purpose.exit_purposes)
         return EvasionReport(scenario_id=compiled.scenario_id, budget=self.budget, detectors=evidence,
                              transfers=transfers, evaded_share=round(evaded, 6),
-                             evasion=round(evasion, 6), argument=_argument(evidence, transfers))
+                             evasion=round(evasion, 6), evaded_value_share=round(value_evaded, 6),
+                             case_evaded_share=round(case_evaded, 6),
+                             funds_integrated=round(in_usd(integrated, s.currency.value), 2),
+                             integration_share=round(min(1.0, integrated / s.funds_placed), 6),
+                             argument=_argument(evidence, transfers))
 
 
 def _argument(evidence: list[DetectorEvidence], transfers: list[TransferEvidence]) -> str:

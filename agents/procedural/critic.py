@@ -11,8 +11,11 @@ from agents.procedural.checks import CHECKS
 from agents.procedural.context import CheckContext
 from agents.procedural.stats import WorldStats, world_stats
 from graph_schema.compiler import CompiledScenario, compile_scenario
+from graph_schema.compiler.flows import integrated_funds
 from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
+from graph_schema.families import family_of
+from graph_schema.reference import in_usd
 
 
 def realism(checks: list[CheckResult], principles: Principles) -> float:
@@ -39,11 +42,13 @@ class ChecksCritic(Critic):
         checks: names of the checks to run (default: every principle that names a check).
         seed: compile seed; the adversary must use the same one.
         stats: precomputed `world_stats(world)`, shared with other roles.
+        second: a second World of the same config with another seed (`second_world`), for
+            the robustness gate; None skips that part of the gate.
     """
 
     def __init__(self, world, principles: Principles | None = None, checks: list[str] | None = None,
-                 seed: int = 0, stats: WorldStats | None = None):
-        self.world, self.seed = world, seed
+                 seed: int = 0, stats: WorldStats | None = None, second=None):
+        self.world, self.seed, self.second = world, seed, second
         self.principles = principles or load_principles()
         names = checks or [p.name for p in self.principles.critic.principles if p.name in CHECKS]
         unknown = [n for n in names if n not in CHECKS]
@@ -68,13 +73,59 @@ class ChecksCritic(Critic):
                                 critiques=critiques_of([c]), summary="the scenario does not compile")
         ctx = CheckContext(scenario, compiled, self.stats, self.principles.critic.bands)
         checks = [CHECKS[n](ctx) for n in self.names]
+        gates = [self.purpose_gate(compiled), self.robustness_gate(scenario)]
+        return compiled, self.verdict(scenario, checks, gates)
+
+    def verdict(self, scenario: Scenario, checks: list[CheckResult], gates: list[CheckResult],
+                reviewer: str = "procedural", summary: str | None = None,
+                critiques: list[Critique] | None = None) -> Review:
+        """The review: realism from the checks, accepted only if it reaches the threshold and
+        every gate passes; failed gates are the first objections."""
         r = realism(checks, self.principles)
-        ok = r >= self.principles.critic.accept_threshold
+        failed = [g for g in gates if g.score < 1]
+        ok = r >= self.principles.critic.accept_threshold and not failed
         worst = min(checks, key=lambda c: c.score)
-        summary = (f"realism {r:.2f} ({'accepted' if ok else 'rejected'}); "
-                   f"weakest: {worst.name} ({worst.score:.2f})")
-        return compiled, Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6), accepted=ok,
-                                critiques=critiques_of(checks), summary=summary)
+        if summary is None:
+            summary = (f"realism {r:.2f} ({'accepted' if ok else 'rejected'}); weakest: {worst.name} "
+                       f"({worst.score:.2f})" + "".join(f"; fails {g.name}" for g in failed))
+        objections = critiques_of(failed) + (critiques if critiques is not None else critiques_of(checks))
+        return Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6), accepted=ok, gates=gates,
+                      critiques=objections, summary=summary[:600], reviewer=reviewer)
+
+    def purpose_gate(self, compiled: CompiledScenario) -> CheckResult:
+        """The laundering purpose: enough of the placed funds arrive, and enough for the family."""
+        rule = self.principles.critic.purpose
+        s = compiled.scenario
+        got = integrated_funds(compiled, rule.endpoint_roles, rule.exit_purposes)
+        share = got / s.funds_placed
+        ends = ", ".join(r.value for r in rule.endpoint_roles)
+        if share < rule.min_integrated_share:
+            return CheckResult(name="laundering_purpose", score=0.0, reason=(
+                f"only {share:.0%} of the placed funds ({got:,.0f} of {s.funds_placed:,.0f} {s.currency.value}) "
+                f"reach an endpoint ({ends}) or an integration exit within the horizon; at least "
+                f"{rule.min_integrated_share:.0%} must: route the money on and keep intermediaries' cuts small")[:400])
+        family = family_of(s.primary_typology)
+        usd, floor = in_usd(got, s.currency.value), rule.funds_floor.get(family, 0.0)
+        if usd < floor:
+            return CheckResult(name="laundering_purpose", score=0.0, reason=(
+                f"integrates only {usd:,.0f} USD; the floor of the '{family}' typology family is {floor:,.0f} "
+                "USD: launder an amount worth the operation")[:400])
+        return CheckResult(name="laundering_purpose", score=1.0, reason=(
+            f"{share:.0%} of the placed funds ({usd:,.0f} USD) reach an endpoint or an integration exit"))
+
+    def robustness_gate(self, scenario: Scenario) -> CheckResult:
+        """The scenario compiles under more compile seeds, and in a second World."""
+        rule = self.principles.critic.robustness
+        tries = [(f"compile seed {self.seed + k}", self.world, self.seed + k) for k in range(1, rule.compile_seeds)]
+        if rule.second_world and self.second is not None:
+            tries.append((f"a second World (seed {self.second.config.seed})", self.second, self.seed))
+        for where, world, seed in tries:
+            try:
+                compile_scenario(scenario, world, seed)
+            except ScenarioError as err:
+                return CheckResult(name="robustness", score=0.0,
+                                   reason=f"does not compile under {where}: {err}"[:400])
+        return CheckResult(name="robustness", score=1.0, reason=f"compiles under {len(tries) + 1} settings")
 
 
 __all__ = ["ChecksCritic", "critiques_of", "realism"]

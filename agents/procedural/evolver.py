@@ -19,8 +19,33 @@ from agents.models import Candidate, Offspring
 from agents.procedural.operators import OPERATORS, OpContext, crossover
 from agents.procedural.steering import steer
 from graph_schema.compiler import compile_scenario, parse_scenario
+from graph_schema.compiler.flows import timing_bound_hours
 from graph_schema.dsl import Lineage, Scenario
 from graph_schema.errors import ScenarioError
+
+
+def fit_timing(s: Scenario, max_days: float, slack: float) -> Scenario | None:
+    """Keep the scenario's delays inside its horizon, with slack.
+
+    The horizon becomes at least the timing's high quantile (`timing_bound_hours`) plus
+    ``slack`` of it; where that would pass the World's period (``max_days``), every delay
+    and gap is scaled down to fit instead. None if even that cannot fit.
+    """
+    need_days = timing_bound_hours(s) * (1 + slack) / 24
+    if need_days <= s.horizon_days:
+        return s
+    if need_days <= max_days:
+        return s.model_copy(update={"horizon_days": round(need_days, 3)})
+    doc = s.model_dump(mode="json")
+    f = max_days / need_days * 0.98
+    for t in doc["transfers"]:
+        for key in ("delay", "every"):
+            d = t["timing"].get(key)
+            if d:
+                d["low"], d["high"] = d["low"] * f, d["high"] * f
+    doc["horizon_days"] = float(max_days)
+    fitted = parse_scenario(doc)
+    return fitted if timing_bound_hours(fitted) * (1 + slack) / 24 <= max_days else None
 
 
 class OperatorEvolver(Evolver):
@@ -33,16 +58,22 @@ class OperatorEvolver(Evolver):
         steering: False draws operators uniformly (the unsteered ablation).
         seed: base seed; children depend on (seed, parents, sample) only.
         tries: operators tried per child before giving up on it.
+        slack: share of the horizon kept free beyond the timing's high quantile, so that a
+            child compiles under other seeds and in other Worlds too (see `fit_timing`).
+        compound_rate: chance that a mutated child gets a second, different operator on top
+            (its operator is then named ``first+second``).
     """
 
     def __init__(self, world=None, operators: list[str] | None = None, crossover_rate: float = 0.2,
-                 steering: bool = True, seed: int = 0, tries: int = 6):
+                 steering: bool = True, seed: int = 0, tries: int = 6, slack: float = 0.1,
+                 compound_rate: float = 0.0):
         names = operators or sorted(OPERATORS)
         unknown = [n for n in names if n not in OPERATORS]
         if unknown:
             raise KeyError(f"unknown mutation operator(s) {unknown} (known: {', '.join(sorted(OPERATORS))})")
         self.world, self.names, self.crossover_rate = world, names, crossover_rate
-        self.steering, self.seed, self.tries = steering, seed, tries
+        self.steering, self.seed, self.tries, self.slack = steering, seed, tries, slack
+        self.compound_rate = compound_rate
         self.max_days = float(world.config.days) if world is not None else 365.0
 
     async def evolve(self, parents: list[Candidate], n: int, sample: int = 0) -> list[Offspring]:
@@ -70,7 +101,10 @@ class OperatorEvolver(Evolver):
 
     def _valid(self, doc: dict, lineage: Lineage) -> Scenario | None:
         try:
-            s = parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")})
+            s = fit_timing(parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")}),
+                           self.max_days, self.slack)
+            if s is None:
+                return None
             if self.world is not None:
                 compile_scenario(s, self.world, seed=0)
             return s
@@ -85,15 +119,28 @@ class OperatorEvolver(Evolver):
         for _ in range(self.tries):
             op = names[int(rng.choice(len(names), p=w / w.sum()))]
             doc = OPERATORS[op](copy.deepcopy(p.scenario.model_dump(mode="json")), rng, ctx)
-            lineage = Lineage(parents=[p.scenario.uid], operator=op,
-                              generation=p.scenario.lineage.generation + 1)
-            s = self._valid(doc, lineage) if doc is not None else None
+            s = self._valid(doc, self._lineage(p, op)) if doc is not None else None
             if s is not None:
-                return Offspring(scenario=s, operator=op, answers=answers.get(op, [])[:5])
+                ops = [op]
+                if rng.random() < self.compound_rate:  # a second, different change on top
+                    w2 = w.copy()
+                    w2[names.index(op)] = 0.0
+                    if w2.sum() > 0:
+                        op2 = names[int(rng.choice(len(names), p=w2 / w2.sum()))]
+                        doc2 = OPERATORS[op2](copy.deepcopy(doc), rng, ctx)
+                        s2 = self._valid(doc2, self._lineage(p, f"{op}+{op2}")) if doc2 is not None else None
+                        if s2 is not None:
+                            s, ops = s2, [op, op2]
+                return Offspring(scenario=s, operator="+".join(ops),
+                                 answers=[a for o in ops for a in answers.get(o, [])][:5])
             w[names.index(op)] = 0.0  # this operator does not apply here; try another
             if w.sum() == 0:
                 return None
         return None
+
+    @staticmethod
+    def _lineage(p: Candidate, op: str) -> Lineage:
+        return Lineage(parents=[p.scenario.uid], operator=op, generation=p.scenario.lineage.generation + 1)
 
     def _cross(self, a: Candidate, b: Candidate, rng) -> Offspring | None:
         for _ in range(self.tries):
@@ -109,4 +156,4 @@ class OperatorEvolver(Evolver):
         return None
 
 
-__all__ = ["OperatorEvolver"]
+__all__ = ["OperatorEvolver", "fit_timing"]

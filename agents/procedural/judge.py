@@ -5,12 +5,7 @@ from __future__ import annotations
 from agents.base import Judge
 from agents.errors import RoleError
 from agents.models import Candidate, Verdict, Winner
-from agents.principles import Principles, load_principles
-
-
-def utility(c: Candidate, p: Principles) -> float:
-    j = p.judge
-    return j.realism_weight * c.review.realism + j.evasion_weight * c.report.evasion
+from agents.principles import Principles, evasion_of, load_principles, utility
 
 
 class PrinciplesJudge(Judge):
@@ -33,14 +28,15 @@ class PrinciplesJudge(Judge):
                 f"{j.realism_floor:.2f} (A {a.review.realism:.2f}, B {b.review.realism:.2f})"))
         ua, ub = utility(a, self.principles), utility(b, self.principles)
         gap = ua - ub
+        ea, eb = evasion_of(a.report, j.evasion_measure), evasion_of(b.report, j.evasion_measure)
         why = (f"utility A {ua:.3f} vs B {ub:.3f} (realism {a.review.realism:.2f}/{b.review.realism:.2f}, "
-               f"evasion {a.report.evasion:.2f}/{b.report.evasion:.2f})")
+               f"{j.evasion_measure} evasion {ea:.2f}/{eb:.2f})")
         if abs(gap) < j.tie_margin:
             return Verdict(winner=Winner.TIE, confidence=0.5, rationale=f"economy: tie, {why}")
         w = Winner.A if gap > 0 else Winner.B
-        rule = "evasion" if abs(a.report.evasion - b.report.evasion) * j.evasion_weight >= abs(gap) / 2 else "economy"
+        rule = "evasion" if abs(ea - eb) * j.evasion_weight >= abs(gap) / 2 else "economy"
         return Verdict(winner=w, confidence=round(min(1.0, 0.5 + abs(gap)), 4),
                        rationale=f"{rule}: {w.value.upper()} is better, {why}")
 
 
-__all__ = ["PrinciplesJudge", "utility"]
+__all__ = ["PrinciplesJudge"]

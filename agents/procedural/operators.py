@@ -134,7 +134,7 @@ def insert_hop(doc: Doc, rng, ctx: OpContext) -> Doc | None:
         after = other.get("timing", {}).get("after", [])
         other.get("timing", {})["after"] = [fwd_id if a == t["id"] else a for a in after]
     fwd = {"id": fwd_id, "src": hop["id"], "dst": t["dst"], "channel": t.get("channel", "Wire"),
-           "amount": {"kind": "fraction", "fraction": round(float(rng.uniform(0.92, 0.99)), 4)},
+           "amount": {"kind": "fraction", "fraction": round(float(rng.uniform(0.97, 0.995)), 4)},
            "timing": {"after": [t["id"]], "delay": {"dist": "uniform", "low": 2.0,
                                                     "high": float(rng.uniform(12, 60))}}}
     t["dst"] = hop["id"]
@@ -258,7 +258,7 @@ def reduce_fan_degree(doc: Doc, rng, ctx: OpContext) -> Doc | None:
                 "amount": {"kind": "fraction", "fraction": round(min(total, 1.0), 4)},
                 "timing": copy.deepcopy(first["timing"])}
         link["timing"].pop("repeats", None)
-        cut = float(rng.uniform(0.02, 0.06))
+        cut = float(rng.uniform(0.01, 0.04))
         for t in moved:
             t["src"] = hub["id"]
             t["amount"]["fraction"] = float(np.floor(t["amount"]["fraction"] / total * (1 - cut) * 1e4) / 1e4)
@@ -269,7 +269,7 @@ def reduce_fan_degree(doc: Doc, rng, ctx: OpContext) -> Doc | None:
         for t in moved:
             t["dst"] = hub["id"]
         link = {"id": link_id, "src": hub["id"], "dst": hub_of, "channel": moved[0].get("channel", "Wire"),
-                "amount": {"kind": "fraction", "fraction": round(float(rng.uniform(0.93, 0.99)), 4)},
+                "amount": {"kind": "fraction", "fraction": round(float(rng.uniform(0.97, 0.995)), 4)},
                 "timing": {"after": sorted(moved_ids), "delay": {"dist": "uniform", "low": 1.0, "high": 36.0}}}
         for t in doc["transfers"]:
             after = t.get("timing", {}).get("after", [])

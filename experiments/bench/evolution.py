@@ -1,9 +1,21 @@
-"""Does procedural evolution find scenarios the detector misses, and does steering help?
+"""Does procedural evolution find laundering the detector misses without laundering less?
 
-A (mu + lambda) search with the procedural roles against a fixed GINe detector: the
-population survives by the judge's utility (realism gate, then realism and evasion), and
-the mean evasion of the population is printed per generation, steered (operators chosen
-by what the adversary flagged and the critic objected to) against unsteered (uniform).
+A (mu + lambda) search with the procedural roles against a fixed GINe detector. The
+population is niched as the run's archive is: by seeded typology and volume band (the log
+bin of funds integrated), so a child competes only with members of its own typology and
+band, and large and small operations never compete. Children enter only if the critic
+accepts them (realism, the laundering-purpose gate and the robustness gate); survivors are
+ranked by the judge's utility (realism and money-weighted evasion, `agents/principles.toml`). Steered operator choice (by what the
+adversary flagged and the critic objected to) is compared with uniform choice.
+
+Printed per generation, for the population:
+- in-loop evasion: the adversary's transaction-share score (mean over scenarios);
+- money-weighted evasion, funds-weighted over scenarios: transactions (undetected
+  laundered value / laundered value) and cases (funds of cases with no alert at all);
+- the median funds integrated (US dollars);
+- the seeded typologies still present, and the entropy (bits) of the typologies;
+- the share that is robust on held-out settings: it compiles under 5 compile seeds and in
+  a third World that neither the critic nor the evolver ever used.
 
     python -m experiments.bench.evolution [--accounts 20000] [--generations 8] [--seeds 3]
 """
@@ -13,11 +25,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
+from agents import AgentsConfig
 from agents.models import Brief, Candidate
-from agents.principles import load_principles
+from agents.principles import load_principles, utility
 from agents.procedural import (
     ChecksCritic,
     DetectorAdversary,
@@ -25,35 +39,87 @@ from agents.procedural import (
     TemplatePlanner,
     world_stats,
 )
-from agents.procedural.judge import utility
 from detectors import from_ledger, make, temporal_split
 from graph_schema.baseline import inject_baseline
+from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
-from graph_schema.world import WorldConfig, generate_world
+from graph_schema.errors import ScenarioError
+from graph_schema.world import WorldConfig, generate_world, second_world
+from orchestrator.archive import Archive, entropy, funds_weighted
+from orchestrator.config import ArchiveConfig
 
 SEED_TYPOLOGIES = [Typology.FAN_OUT, Typology.FAN_IN, Typology.STACK, Typology.MULE_NETWORK,
                    Typology.SCATTER_GATHER, Typology.SHELL_LAYERING, Typology.CYCLE, Typology.BIPARTITE]
+HELD_OUT_SEEDS = range(100, 105)
 
 
-def evolve_population(world, stats, adversary, generations: int, seed: int = 0, steering: bool = True):
-    """Returns the final population and the mean evasion after each generation (0 = seeds)."""
+@dataclass
+class Member:
+    niche: tuple[Typology, str]  # (seeded typology, volume band)
+    c: Candidate
+
+
+def robust(s, world, third) -> bool:
+    """Compiles under the held-out compile seeds in World A and in a third World."""
+    try:
+        for k in HELD_OUT_SEEDS:
+            compile_scenario(s, world, k)
+        compile_scenario(s, third, 0)
+    except ScenarioError:
+        return False
+    return True
+
+
+def metrics(pop: list[Member], world, third) -> dict:
+    reps = [m.c.report for m in pop]
+    funds = [r.funds_integrated for r in reps]
+    typ = [m.c.scenario.primary_typology.value for m in pop]
+    return {"evasion": float(np.mean([r.evasion for r in reps])),
+            "value": funds_weighted([r.evaded_value_share for r in reps], funds),
+            "case": funds_weighted([r.case_evaded_share for r in reps], funds),
+            "funds": float(np.median(funds)),
+            "families": len({m.niche[0] for m in pop if m.c.scenario.primary_typology is m.niche[0]}),
+            "entropy": entropy(typ),
+            "robust": float(np.mean([robust(m.c.scenario, world, third) for m in pop]))}
+
+
+def evolve_population(world, second, third, stats, adversary, generations: int, seed: int = 0,
+                      steering: bool = True, per_niche: int = 2, children: int = 4
+                      ) -> tuple[list[dict], list[Member]]:
+    """The population's metrics after each generation (index 0: the seeds), and the final population."""
+    bands = Archive(ArchiveConfig())
     planner = TemplatePlanner(world, seed=seed)
-    critic = ChecksCritic(world, stats=stats)
-    evolver = OperatorEvolver(world, seed=seed, steering=steering)
+    critic = ChecksCritic(world, stats=stats, second=second)
+    evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
     principles = load_principles()
-    floor = principles.judge.realism_floor
 
-    def evaluate(s):
+    def evaluate(s) -> Candidate:
         return Candidate(scenario=s, review=critic.review_now(s), report=adversary.evaluate_now(s))
 
-    pop = [evaluate(asyncio.run(planner.plan(Brief(typology=t, complexity=2), 0))) for t in SEED_TYPOLOGIES]
-    history = [float(np.mean([c.report.evasion for c in pop]))]
+    def rank(m: Member) -> tuple:
+        return (not m.c.review.accepted, -utility(m.c, principles), m.c.scenario.uid)
+
+    pop = []
+    for t in SEED_TYPOLOGIES:
+        for k in range(per_niche):
+            c = evaluate(asyncio.run(planner.plan(Brief(typology=t, complexity=2), k)))
+            pop.append(Member((t, bands.band_of(c.report)), c))
+    niches = sorted({m.niche for m in pop})
+    history = [metrics(pop, world, third)]
     for g in range(generations):
-        kids = [evaluate(k.scenario) for k in evolver.evolve_now(pop, len(pop), sample=g)]
-        ranked = sorted(pop + kids, key=lambda c: -utility(c, principles) if c.review.realism >= floor else 1.0)
-        pop = ranked[:len(pop)]
-        history.append(float(np.mean([c.report.evasion for c in pop])))
-    return pop, history
+        kids = []
+        for i, m in enumerate(pop):
+            for child in evolver.evolve_now([m.c], children, sample=g * 1000 + i):
+                c = evaluate(child.scenario)
+                niche = (m.niche[0], bands.band_of(c.report))
+                if c.review.accepted and niche in niches:
+                    kids.append(Member(niche, c))
+        survivors = []
+        for n in niches:
+            survivors += sorted([m for m in pop + kids if m.niche == n], key=rank)[:per_niche]
+        pop = survivors
+        history.append(metrics(pop, world, third))
+    return history, pop
 
 
 def main() -> None:
@@ -61,6 +127,8 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--generations", type=int, default=8)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--per-niche", type=int, default=2, help="Seeds per typology, and survivors per niche.")
+    ap.add_argument("--children", type=int, default=4, help="Children per population member and generation.")
     args = ap.parse_args()
     cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
     t0 = time.perf_counter()
@@ -68,23 +136,39 @@ def main() -> None:
     data = from_ledger(labelled.ledger, labelled.n_accounts)
     det = make("gine").fit(data, temporal_split(data))
     world = generate_world(cfg)
+    second, third = second_world(cfg, 1), second_world(cfg, 2)
     adversary = DetectorAdversary(world, {"gine": det})
     stats = world_stats(world)
     print(f"setup (World {world.ledger.num_rows:,} tx, GINe trained): {time.perf_counter() - t0:.1f} s")
-    curves = {}
+    keys = ("evasion", "value", "case", "funds", "families", "entropy", "robust")
+    runs: dict[bool, list[list[dict]]] = {True: [], False: []}
     for steering in (True, False):
-        runs = []
         for seed in range(args.seeds):
             t = time.perf_counter()
-            pop, hist = evolve_population(world, stats, adversary, args.generations, seed, steering)
-            runs.append(hist)
-            print(f"steering={steering} seed={seed}: {' '.join(f'{h:.3f}' for h in hist)} "
-                  f"({time.perf_counter() - t:.1f} s, realism {np.mean([c.review.realism for c in pop]):.2f})")
-        curves[steering] = np.mean(runs, axis=0)
-    print("\nmean evasion of the population by generation (mean over seeds)")
-    print("generation " + " ".join(f"{g:>6d}" for g in range(args.generations + 1)))
-    for steering, curve in curves.items():
-        print(f"{'steered' if steering else 'uniform':<10s} " + " ".join(f"{x:6.3f}" for x in curve))
+            hist, _ = evolve_population(world, second, third, stats, adversary, args.generations, seed, steering,
+                                     args.per_niche, args.children)
+            runs[steering].append(hist)
+            first, last = hist[0], hist[-1]
+            print(f"steering={steering} seed={seed} ({time.perf_counter() - t:.1f} s): value evasion "
+                  f"{first['value']:.3f} -> {last['value']:.3f}, case {first['case']:.3f} -> {last['case']:.3f}, "
+                  f"median funds {first['funds']:,.0f} -> {last['funds']:,.0f}, typologies {last['families']}/8")
+    for steering, label in ((True, "steered"), (False, "uniform")):
+        print(f"\n{label}: population by generation (mean over {args.seeds} seeds)")
+        print(f"{'generation':<22s}" + "".join(f"{g:>10d}" for g in range(args.generations + 1)))
+        names = {"evasion": "in-loop evasion", "value": "value evasion (tx)", "case": "value evasion (case)",
+                 "funds": "median funds (USD)", "families": "seeded typologies", "entropy": "typology H (bits)",
+                 "robust": "robust share"}
+        for k in keys:
+            row = np.mean([[h[k] for h in hist] for hist in runs[steering]], axis=0)
+            fmt = "{:>10,.0f}" if k == "funds" else "{:>10.3f}"
+            print(f"{names[k]:<22s}" + "".join(fmt.format(x) for x in row))
+    steered = runs[True]
+    print("\nquality bars (steered, per seed):")
+    for seed, hist in enumerate(steered):
+        first, last = hist[0], hist[-1]
+        print(f"seed {seed}: value evasion rise {last['value'] - first['value']:+.3f} (bar +0.4), case rise "
+              f"{last['case'] - first['case']:+.3f} (bar +0.3), funds ratio {last['funds'] / first['funds']:.2f} "
+              f"(bar 0.8), seeded typologies surviving {last['families']}/8 (bar 6)")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,26 @@ def generate_world(cfg: WorldConfig, progress: Progress | None = None) -> World:
     return World(cfg, pop.banks, accounts_table(pop), ledger)
 
 
+def second_world(cfg: WorldConfig, offset: int = 1) -> World:
+    """Another World of the same config with seed ``cfg.seed + offset``: its banks and
+    accounts, with an empty ledger.
+
+    What a scenario compiles to depends only on banks, accounts and the period, so this
+    is all a robustness check needs; the behaviours are not simulated.
+    """
+    other = cfg.model_copy(update={"seed": cfg.seed + offset})
+    seeds = np.random.SeedSequence(other.seed).spawn(1)
+    pop = build_population(other, np.random.default_rng(seeds[0]))
+    empty = {name: np.zeros(0, dtype=dt) for name, dt in _LEDGER_DTYPES.items()}
+    return World(other, pop.banks, accounts_table(pop), ledger_table(empty))
+
+
+_LEDGER_DTYPES = {"tx_id": np.int64, "timestamp": np.int64, "src_account": np.int64, "src_bank": np.int32,
+                  "dst_account": np.int64, "dst_bank": np.int32, "amount_paid": np.float64,
+                  "payment_currency": np.int64, "amount_received": np.float64, "receiving_currency": np.int64,
+                  "channel": np.int8, "is_laundering": bool}
+
+
 def _assemble(currency: np.ndarray, bank: np.ndarray, f, start_epoch: int) -> pa.Table:
     order = np.argsort(f.t, kind="stable")
     src, dst, ch = f.src[order], f.dst[order], f.channel[order]

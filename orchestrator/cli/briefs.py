@@ -89,8 +89,19 @@ def principles(
     for x in p.critic.principles:
         t.add_row(x.name, f"{x.weight:g}", "yes" if x.name in CHECKS else "LLM only", x.text)
     stdout.print(t)
-    j = Table(title=f"judge (realism {p.judge.realism_weight:g}, evasion {p.judge.evasion_weight:g}, "
-                    f"floor {p.judge.realism_floor:g})")
+    pr, rb = p.critic.purpose, p.critic.robustness
+    g = Table(title="gates (a failure rejects whatever the realism)")
+    g.add_column("gate")
+    g.add_column("rule")
+    g.add_row("laundering_purpose", f"at least {pr.min_integrated_share:.0%} of the funds placed reach an endpoint "
+              f"({', '.join(r.value for r in pr.endpoint_roles)}) or an exit paid as "
+              f"{' or '.join(x.value for x in pr.exit_purposes) or 'nothing'}; funds floors (USD): "
+              + ", ".join(f"{k} {v:,.0f}" for k, v in pr.funds_floor.items()))
+    g.add_row("robustness", f"compiles under {rb.compile_seeds} compile seeds"
+              + (" and in a second World of another seed" if rb.second_world else ""))
+    stdout.print(g)
+    j = Table(title=f"judge (realism {p.judge.realism_weight:g}, {p.judge.evasion_measure} evasion "
+                    f"{p.judge.evasion_weight:g}, floor {p.judge.realism_floor:g})")
     j.add_column("principle")
     j.add_column("text")
     for x in p.judge.principles:

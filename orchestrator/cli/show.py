@@ -32,7 +32,8 @@ def show_archive(v: RunView) -> None:
     axes = [c["cell"].split("|") for c in cells]
     rows = sorted({a[0] for a in axes})
     cols = sorted({"|".join(a[1:]) for a in axes})
-    t = Table(title=f"archive after round {v.last} ({len(cells)} elites): evasion / Elo per cell")
+    stdout.print(f"archive after round {v.last} ({len(cells)} elites): evasion / Elo per cell", highlight=False)
+    t = Table()
     t.add_column(v.cfg.archive.descriptors[0])
     for c in cols:
         t.add_column(c, justify="center")
@@ -46,13 +47,16 @@ def show_archive(v: RunView) -> None:
     stdout.print(t)
 
 
-def show_top(v: RunView, n: int) -> None:
-    t = Table(title=f"top {n} by Elo after round {v.last}")
-    for col in ("id", "Elo", "games", "typology", "realism", "evasion", "name"):
+def show_top(v: RunView, n: int, cell: str | None = None, band: str | None = None) -> None:
+    where = "".join(x for x in (cell and f" in cell {cell}", band and f" in volume band {band}") if x)
+    t = Table(title=f"top {n} by Elo after round {v.last}{where}")
+    for col in ("id", "Elo", "games", "typology", "cell", "band", "funds (USD)", "realism", "evasion",
+                "value ev.", "case ev.", "name"):
         t.add_column(col)
-    for r in v.top(n):
-        t.add_row(r["scenario_id"], f"{r['elo']:.0f}", str(r["games"]), r["typology"],
-                  f"{r['realism'] or 0:.2f}", _heat(r["evasion"] or 0), r["name"])
+    for r in v.top(n, cell=cell, band=band):
+        t.add_row(r["scenario_id"], f"{r['elo']:.0f}", str(r["games"]), r["typology"], r["cell"] or "-", r["band"],
+                  f"{r['funds_integrated'] or 0:,.0f}", f"{r['realism'] or 0:.2f}", _heat(r["evasion"] or 0),
+                  _heat(r["value_evasion"] or 0), _heat(r["case_evasion"] or 0), r["name"])
     stdout.print(t)
 
 
@@ -125,6 +129,8 @@ def show(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     what: str = typer.Argument(..., help="archive | scenario | debate | top"),
     arg: str = typer.Argument(None, help="scenario or debate id (a unique prefix is enough), or N for top."),
+    cell: str = typer.Option(None, "--cell", help="top: only the elite of this archive cell, e.g. 'fan|c1|v2'."),
+    band: str = typer.Option(None, "--band", help="top: only scenarios of this volume band (v0, v1, ...)."),
 ) -> None:
     """Inspect a run: the archive grid, a scenario, a debate transcript, or the top N by Elo."""
     try:
@@ -132,7 +138,7 @@ def show(
         if what == "archive":
             show_archive(v)
         elif what == "top":
-            show_top(v, int(arg or 10))
+            show_top(v, int(arg or 10), cell, band)
         elif what in ("scenario", "debate"):
             if not arg:
                 fail(f"show {what}: give an id")

@@ -25,8 +25,12 @@ def _recall(v: RunView, rounds: list[dict]) -> list[float]:
     return out
 
 
-def write_report(run_dir: Path, out: Path, top_n: int = 5) -> Path:
-    """Raises: InspectError (no run, or no closed round)."""
+def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = None,
+                 band: str | None = None) -> Path:
+    """The report; its top table only holds elites of ``cell`` or of volume ``band`` if given.
+
+    Raises: InspectError (no run, or no closed round).
+    """
     v = RunView.open(run_dir)
     try:
         rounds = v.rounds()
@@ -42,18 +46,27 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5) -> Path:
                    ("debates", counts["debates"]), ("scenarios", counts["scenarios"]), ("matches", counts["matches"]),
                    ("failures", counts["failures"]), ("tokens spent", f"{rounds[-1]['tokens']:,}"),
                    ("archive coverage", f"{rounds[-1]['coverage']:.1%}"), ("QD-score", f"{rounds[-1]['qd_score']:.2f}"),
-                   ("best Elo", f"{rounds[-1]['best_elo']:.0f}")]
+                   ("best Elo", f"{rounds[-1]['best_elo']:.0f}"),
+                   ("typology families in the archive", rounds[-1]["families"]),
+                   ("typology entropy (bits)", f"{rounds[-1]['typology_entropy']:.2f}"),
+                   ("mean structural distance", f"{rounds[-1]['structural_distance']:.3f}"),
+                   ("funds-weighted evasion: transactions / cases",
+                    f"{rounds[-1]['value_evasion']:.2f} / {rounds[-1]['case_evasion']:.2f}"),
+                   ("median funds integrated (USD)", f"{rounds[-1]['median_funds']:,.0f}")]
         top = []
-        for r in v.top(top_n):
+        for r in v.top(top_n, cell=cell, band=band):
             s = v.store.scenario(r["scenario_id"])
             d = v.store.debates_with(r["scenario_id"])[:1]
             turns = v.store.turns(d[0]) if d else []
             top.append({"id": r["scenario_id"], "name": s.name, "typology": r["typology"], "elo": r["elo"],
                         "realism": r["realism"] or 0.0, "evasion": r["evasion"] or 0.0, "narrative": s.narrative,
+                        "cell": r["cell"] or "-", "band": r["band"], "funds": r["funds_integrated"] or 0.0,
+                        "value_evasion": r["value_evasion"] or 0.0, "case_evasion": r["case_evasion"] or 0.0,
                         "drawing": flow_drawing(s), "debate_id": d[0] if d else None, "turns": turns})
         html = _ENV.from_string(resources.files(__name__).joinpath("template.html.jinja").read_text()).render(
             cfg=v.cfg, summary=summary, progress=progress_chart(rounds, _recall(v, rounds)),
-            heat=heatmap(v.archive()), last=v.last, top=top)
+            heat=heatmap(v.archive()), last=v.last, top=top,
+            top_filter=", ".join(x for x in (cell and f"cell {cell}", band and f"volume band {band}") if x))
     finally:
         v.close()
     write_text_atomic(out, html)

@@ -179,15 +179,19 @@ class StoreReads:
                " FROM archive_cells a WHERE a.round = ? ORDER BY a.cell")
         return [EvasionReport.model_validate_json(r[0]) for r in self.db.execute(sql, (version, round_)) if r[0]]
 
-    def top(self, round_: int, n: int) -> list[dict]:
-        """The Elo table's top ``n`` after round ``round_``, with name, typology, realism and
-        the latest evasion up to the newest detector version."""
-        evasion = _LATEST_EVAL.format(col="evasion", sid="e.scenario_id", v="?")
+    def top(self, round_: int, n: int | None = None) -> list[dict]:
+        """The Elo table after round ``round_`` (its top ``n``, or all of it), with name,
+        typology, realism, the archive cell (None if not an elite) and the latest evasion,
+        money-weighted evasions and funds integrated up to the newest detector version."""
+        cols = ", ".join(f"{_LATEST_EVAL.format(col=c, sid='e.scenario_id', v='?')} AS {c}"
+                         for c in ("evasion", "value_evasion", "case_evasion", "funds_integrated"))
+        v = self.detector_version()
         return _rows(self.db.execute(
-            f"SELECT e.scenario_id, e.rating AS elo, e.games, s.name, s.typology, v.realism, {evasion} AS evasion "  # noqa: S608
+            f"SELECT e.scenario_id, e.rating AS elo, e.games, s.name, s.typology, v.realism, a.cell, {cols} "  # noqa: S608
             "FROM elo_history e JOIN scenarios s ON s.id = e.scenario_id "
-            "LEFT JOIN reviews v ON v.scenario_id = e.scenario_id WHERE e.round = ? "
-            "ORDER BY e.rating DESC, e.scenario_id LIMIT ?", (self.detector_version(), round_, n)))
+            "LEFT JOIN reviews v ON v.scenario_id = e.scenario_id "
+            "LEFT JOIN archive_cells a ON a.scenario_id = e.scenario_id AND a.round = e.round WHERE e.round = ? "
+            "ORDER BY e.rating DESC, e.scenario_id LIMIT ?", (v, v, v, v, round_, -1 if n is None else n)))
 
     def supervisor_state(self) -> dict:
         return json.loads(self.get_meta("supervisor") or "{}")

@@ -10,7 +10,9 @@ CREATE TABLE IF NOT EXISTS scenarios (id TEXT PRIMARY KEY, body TEXT NOT NULL, n
 CREATE TABLE IF NOT EXISTS reviews (scenario_id TEXT PRIMARY KEY, realism REAL NOT NULL,
     accepted INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS evaluations (scenario_id TEXT NOT NULL, detector_version INTEGER NOT NULL,
-    evasion REAL NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scenario_id, detector_version));
+    evasion REAL NOT NULL, value_evasion REAL NOT NULL, case_evasion REAL NOT NULL,
+    funds_integrated REAL NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (scenario_id, detector_version));
 CREATE TABLE IF NOT EXISTS debates (id TEXT PRIMARY KEY, round INTEGER NOT NULL, slot INTEGER NOT NULL,
     origin TEXT NOT NULL, final_scenario TEXT, outcome TEXT NOT NULL, error TEXT, turns INTEGER NOT NULL,
     seconds REAL NOT NULL);
@@ -30,7 +32,9 @@ CREATE TABLE IF NOT EXISTS archive_cells (round INTEGER NOT NULL, cell TEXT NOT 
     PRIMARY KEY (round, cell));
 CREATE TABLE IF NOT EXISTS rounds (round INTEGER PRIMARY KEY, detector_version INTEGER NOT NULL,
     candidates INTEGER NOT NULL, failures INTEGER NOT NULL, coverage REAL NOT NULL, qd_score REAL NOT NULL,
-    best_elo REAL NOT NULL, tokens INTEGER NOT NULL, seconds REAL NOT NULL, finished REAL NOT NULL);
+    best_elo REAL NOT NULL, tokens INTEGER NOT NULL, seconds REAL NOT NULL, families INTEGER NOT NULL,
+    typology_entropy REAL NOT NULL, structural_distance REAL NOT NULL, value_evasion REAL NOT NULL,
+    case_evasion REAL NOT NULL, median_funds REAL NOT NULL, finished REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS detector_versions (version INTEGER PRIMARY KEY, round INTEGER NOT NULL,
     path TEXT NOT NULL, metrics TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (debate_id TEXT NOT NULL, idx INTEGER NOT NULL, role TEXT NOT NULL,

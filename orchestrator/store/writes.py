@@ -48,8 +48,9 @@ class StoreWrites:
                         (r.scenario_id, r.realism, int(r.accepted), r.model_dump_json()))
 
     def put_evaluation(self, rep: EvasionReport, version: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?)",
-                        (rep.scenario_id, version, rep.evasion, rep.model_dump_json()))
+        self.db.execute("INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (rep.scenario_id, version, rep.evasion, rep.evaded_value_share, rep.case_evaded_share,
+                         rep.funds_integrated, rep.model_dump_json()))
 
     def put_calls(self, owner: str, idx: int, calls: list[dict]) -> None:
         """LLM call records of one turn (or one match: owner 'match:<id>'), failed ones included."""
@@ -104,7 +105,8 @@ class StoreWrites:
                     supervisor: dict) -> None:
         """Round ``r``'s Elo table, archive cells (`Elite` by cell), its summary row
         (detector_version, candidates, failures, coverage, qd_score, best_elo, tokens,
-        seconds) and the supervisor's state, in one transaction."""
+        seconds, and the archive's families, typology_entropy, structural_distance,
+        value_evasion, case_evasion, median_funds) and the supervisor's state, in one transaction."""
         with self._atomic():
             for sid, (rating, games) in sorted(elo.items()):
                 self.db.execute("INSERT OR REPLACE INTO elo_history VALUES (?, ?, ?, ?)", (r, sid, rating, games))
@@ -112,9 +114,11 @@ class StoreWrites:
                 self.db.execute("INSERT OR REPLACE INTO archive_cells VALUES (?, ?, ?, ?, ?, ?)",
                                 (r, cell, e.scenario_id, e.quality, e.evasion, e.realism))
             s = summary
-            self.db.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.db.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (r, s["detector_version"], s["candidates"], s["failures"], s["coverage"],
-                             s["qd_score"], s["best_elo"], s["tokens"], s["seconds"], time.time()))
+                             s["qd_score"], s["best_elo"], s["tokens"], s["seconds"], s["families"],
+                             s["typology_entropy"], s["structural_distance"], s["value_evasion"],
+                             s["case_evasion"], s["median_funds"], time.time()))
             self.set_meta("supervisor", json.dumps(supervisor))
 
     def record_detector_version(self, version: int, round_: int, path: str, metrics: dict,

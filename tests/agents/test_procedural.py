@@ -231,11 +231,11 @@ def test_judge_gates_on_realism_then_prefers_evasion(world, stats, adversary):
     s = sample_scenario(np.random.default_rng(1), "fan_out")
     rev, rep = ChecksCritic(world, stats=stats).review_now(s), adversary.evaluate_now(s)
     real = Candidate(scenario=s, review=rev.model_copy(update={"realism": 0.9}),
-                     report=rep.model_copy(update={"evasion": 0.2}))
+                     report=rep.model_copy(update={"evaded_value_share": 0.2, "case_evaded_share": 0.2}))
     fake = Candidate(scenario=s, review=rev.model_copy(update={"realism": 0.3}),
-                     report=rep.model_copy(update={"evasion": 0.99}))
+                     report=rep.model_copy(update={"evaded_value_share": 0.99, "case_evaded_share": 0.99}))
     sly = Candidate(scenario=s, review=rev.model_copy(update={"realism": 0.9}),
-                    report=rep.model_copy(update={"evasion": 0.8}))
+                    report=rep.model_copy(update={"evaded_value_share": 0.8, "case_evaded_share": 0.8}))
     j = PrinciplesJudge()
     v = run(j.compare(fake, real))
     assert v.winner.value == "b" and v.rationale.startswith("realism_gate")

@@ -139,7 +139,8 @@ class RunConfig(_Model):
     )
     debate_turns: int = Field(3, ge=1, le=20, description="Most propose/answer/revise turns of one debate.")
     evasion_target: float = Field(
-        0.6, ge=0, le=1, description="A debate ends early once the critic accepts and evasion reaches this."
+        0.6, ge=0, le=1, description="A debate ends early once the critic accepts and evasion (the judge "
+        "principles' evasion_measure) reaches this."
     )
     concurrency: int = Field(4, ge=1, le=1024, description="Debates in flight at once.")
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig, description="The quality-diversity archive.")

@@ -232,6 +232,7 @@ class Supervisor:
         state = await graph.ainvoke({"debate_id": did, "origin": spec["origin"], "brief": spec["brief"],
                                      "parents": spec["parents"], "sample": r * 10_000 + slot, "turn": 0,
                                      "max_turns": self.cfg.debate_turns, "target": self.cfg.evasion_target,
+                                     "measure": self.principles.judge.evasion_measure,
                                      "turns": []}, context=self.calls)
         best = state.get("best")
         return DebateResult(did, r, slot, spec["origin"], best, state.get("outcome") or "failed",

@@ -52,7 +52,8 @@ class LLMEvolver(Evolver):
                 cs.append({"id": f"C{k}", "check": c.check, "severity": c.severity, "text": c.text})
             views.append({"scenario": scenario_json(p.scenario), "critiques": cs,
                           "flagged": p.report.flagged_transfers if p.report else [],
-                          "evasion": p.report.evasion if p.report else 0.0})
+                          "evasion": p.report.evasion if p.report else 0.0,
+                          "value": p.report.evaded_value_share if p.report else 0.0})
         flagged = {t for v in views for t in v["flagged"]}
         msgs = [SystemMessage(render("evolver_system")),
                 HumanMessage(render("evolver_user", n=n, parents=views))]

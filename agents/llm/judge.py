@@ -32,7 +32,9 @@ def _view(c: Candidate) -> dict:
                        f"({len(s.entities)} entities, {len(s.transfers)} transfers)",
             "realism": c.review.realism, "accepted": c.review.accepted,
             "critiques": "; ".join(f"{x.check}: {x.text}" for x in c.review.critiques[:3]) or "none",
-            "evasion": c.report.evasion, "evaded": c.report.evaded_share}
+            "evasion": c.report.evasion, "evaded": c.report.evaded_share,
+            "value": c.report.evaded_value_share, "case": c.report.case_evaded_share,
+            "funds": c.report.funds_integrated}
 
 
 class LLMJudge(Judge):

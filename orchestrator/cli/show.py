@@ -98,11 +98,15 @@ def show_scenario(v: RunView, sid: str) -> None:
         t.add_column("reason")
         for c in r["checks"]:
             t.add_row(c["name"], f"{c['score']:.2f}", c["reason"])
+        for g in r.get("gates", []):
+            t.add_row(f"gate: {g['name']}", "pass" if g["score"] >= 1 else "[red]fail[/]", g["reason"])
         stdout.print(t)
     for e in d["evaluations"]:
         rep = json.loads(e["body"])
         stdout.print(f"detectors v{e['detector_version']}: evasion {rep['evasion']:.3f}, evaded share "
-                     f"{rep['evaded_share']:.3f}; {rep['argument']}")
+                     f"{rep['evaded_share']:.3f}, undetected value {rep['evaded_value_share']:.3f}, case undetected "
+                     f"{rep['case_evaded_share']:.3f}, {rep['funds_integrated']:,.0f} USD integrated "
+                     f"({rep['integration_share']:.0%} of the funds placed); {rep['argument']}")
     lin = s.lineage
     stdout.print(f"lineage: generation {lin.generation}, operator {lin.operator}, parents "
                  f"{', '.join(lin.parents) or 'none'}; debates: {', '.join(d['debates']) or 'none'}")

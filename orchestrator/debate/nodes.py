@@ -11,6 +11,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 from agents.models import Candidate
+from agents.principles import evasion_of
 from orchestrator.debate.state import DebateState, Turn
 from orchestrator.roles import RoleCalls, RoleFailure
 
@@ -71,8 +72,8 @@ async def attack(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
     return await _answer(state, runtime, "adversary", "evaluate", "report", lambda r: r.argument)
 
 
-def _rank(c: Candidate | None) -> tuple:
-    return (-1.0, 0.0) if c is None else (float(c.review.accepted), c.report.evasion)
+def _rank(c: Candidate | None, measure: str) -> tuple:
+    return (-1.0, 0.0) if c is None else (float(c.review.accepted), evasion_of(c.report, measure))
 
 
 def decide(state: DebateState) -> dict:
@@ -80,10 +81,10 @@ def decide(state: DebateState) -> dict:
     best = state.get("best")
     if state.get("review") is not None and state.get("report") is not None:
         new = Candidate(scenario=state["scenario"], review=state["review"], report=state["report"])
-        if _rank(new) >= _rank(best):
+        if _rank(new, state["measure"]) >= _rank(best, state["measure"]):
             best = new
     t = state["turn"] + 1
-    if best is not None and best.review.accepted and best.report.evasion >= state["target"]:
+    if best is not None and best.review.accepted and evasion_of(best.report, state["measure"]) >= state["target"]:
         outcome = "accepted"
     elif t >= state["max_turns"]:
         outcome = "exhausted" if best is not None else "failed"

@@ -37,6 +37,7 @@ class DebateState(TypedDict, total=False):
     turn: int
     max_turns: int
     target: float
+    measure: str  # the judge's evasion_measure: what `target` is compared with
     scenario: Scenario | None
     review: Review | None
     report: EvasionReport | None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from orchestrator.archive import funds_weighted
 from orchestrator.export.content import RunContent
 
 
@@ -18,6 +19,18 @@ def code_version() -> str:
         return version("redledger")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _money(entries) -> str:
+    funds = [e.report.funds_integrated for e in entries]
+    if not funds or sum(funds) == 0:
+        return "-"
+    return (f"{funds_weighted([e.report.evaded_value_share for e in entries], funds):.3f} / "
+            f"{funds_weighted([e.report.case_evaded_share for e in entries], funds):.3f}")
+
+
+def _median_funds(entries) -> str:
+    return f"{np.median([e.report.funds_integrated for e in entries]):,.0f}" if entries else "-"
 
 
 def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) -> str:
@@ -41,6 +54,8 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         f"| scenarios | {len(c.entries)} |",
         f"| rounds of evolution | {c.rounds} |",
         f"| mean evasion of the scenarios (at export) | {np.mean(ev):.3f} |" if ev else "| mean evasion | - |",
+        f"| funds-weighted undetected value: transactions / cases | {_money(c.entries)} |",
+        f"| median funds integrated per scenario (USD) | {_median_funds(c.entries)} |",
         f"| tournament matches | {len(c.matches)} |", "",
         "## Scenarios by primary typology", "", "| typology | scenarios |", "|---|---:|",
         *[f"| {t} | {n} |" for t, n in sorted(typ.items())], "",

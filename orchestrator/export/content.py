@@ -76,7 +76,9 @@ def scenario_record(e: Entry) -> dict:
     """One line of scenarios.jsonl: the DSL, lineage, review, scores and Elo."""
     return {"scenario_id": e.scenario.uid, "cell": e.cell, "elo": round(e.elo, 4),
             "realism": e.review.realism, "accepted": e.review.accepted, "evasion": e.report.evasion,
-            "evaded_share": e.report.evaded_share, "scenario": e.scenario.model_dump(mode="json"),
+            "evaded_share": e.report.evaded_share, "evaded_value_share": e.report.evaded_value_share,
+            "case_evaded_share": e.report.case_evaded_share, "funds_integrated_usd": e.report.funds_integrated,
+            "scenario": e.scenario.model_dump(mode="json"),
             "review": json.loads(e.review.model_dump_json()), "report": json.loads(e.report.model_dump_json())}
 
 

@@ -27,6 +27,7 @@ from experiments.bench.evolution import evolve_population
 from graph_schema import ScenarioError, compile_scenario, parse_scenario
 from graph_schema.enums import Channel, Typology
 from graph_schema.typologies import sample_scenario
+from graph_schema.world import second_world
 from tests.conftest import fan_doc
 
 
@@ -247,9 +248,12 @@ def test_judge_gates_on_realism_then_prefers_evasion(world, stats, adversary):
 # ---------------------------------------------------------------- the search works
 
 
-def test_five_generations_raise_mean_evasion(world, stats, adversary):
-    pop, history = evolve_population(world, stats, adversary, generations=5)
-    print("mean evasion by generation:", [round(h, 3) for h in history])
-    assert history[-1] > history[0] + 0.1
-    assert all(c.review.realism >= load_principles().judge.realism_floor for c in pop)
-    assert max(c.scenario.lineage.generation for c in pop) >= 1
+def test_generations_raise_money_weighted_evasion_and_keep_funds_and_typologies(world, stats, adversary):
+    second, third = second_world(world.config, 1), second_world(world.config, 2)
+    history, pop = evolve_population(world, second, third, stats, adversary, generations=4, per_niche=1, children=3)
+    print("value evasion by generation:", [round(h["value"], 3) for h in history])
+    assert history[-1]["value"] > history[0]["value"] + 0.1
+    assert history[-1]["families"] == 8  # niching keeps every seeded typology
+    assert history[-1]["funds"] >= 0.8 * history[0]["funds"]  # not bought by laundering less
+    evolved = [m.c for m in pop if m.c.scenario.lineage.generation >= 1]
+    assert evolved and all(c.review.accepted for c in evolved)

@@ -104,6 +104,9 @@ class TournamentConfig(_Model):
         "payment never plays a large operation), 'cell' (only the cell's incumbent), 'any' (the whole archive). "
         "A cell's incumbent is always played to decide the cell; with 'band' that match counts for Elo only "
         "within the band.")
+    separate_families: list[str] = Field(
+        ["lone"], description="Typology families whose scenarios only ever meet their own family in Elo matches, "
+        "whatever `match_within` says: a single payment is compared with single payments, never with operations.")
     top_k: int = Field(5, ge=1, description="Size of the top of the Elo table watched for stability.")
     stable_rounds: int = Field(
         0, ge=0, description="Stop when the top-k Elo ranking is unchanged for this many rounds (0 = never)."

@@ -2,8 +2,9 @@
 
 `Tournament.play_round` offers each accepted candidate of a round to the archive (its
 cell's incumbent is played to decide the cell) and plays random opponents drawn, by
-default, from the same volume band only, so that a single small payment never collects
-Elo from beating large operations. The supervisor schedules rounds and owns the store;
+default, from the same volume band only, so that a small operation never collects Elo from
+beating large ones; families kept separate (by default `lone`, single payments) only ever
+meet their own family. Elo ratings are comparable within such a pool, not across pools. The supervisor schedules rounds and owns the store;
 it hands the tournament a ``judge`` coroutine (stored verdicts are reused there).
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from agents.models import Candidate, Winner
 from agents.principles import Principles, utility
+from graph_schema.families import family_of
 from orchestrator.archive import AddStatus, Archive, signature
 from orchestrator.config import TournamentConfig
 
@@ -81,22 +83,24 @@ class Tournament:
         self.judge, self.candidate = judge, candidate
         self.elo = EloTable(cfg.initial_elo, cfg.k)
 
+    def pool(self, sid: str) -> tuple[str | None, str | None]:
+        """The Elo pool of a scenario: its volume band (with ``match_within = "band"``) and its
+        family if that family is kept separate; only scenarios of one pool move each other's Elo."""
+        c = self.candidate(sid)
+        family = family_of(c.scenario.primary_typology)
+        return (self.archive.band_of(c.report) if self.cfg.match_within == "band" else None,
+                family if family in self.cfg.separate_families else None)
+
     def counts(self, a: str, b: str) -> bool:
         """Whether a match of elites or candidates ``a`` and ``b`` may change Elo ratings."""
-        if self.cfg.match_within != "band":
-            return True
-        return self._band(a) == self._band(b)
-
-    def _band(self, sid: str) -> str:
-        return self.archive.band_of(self.candidate(sid).report)
+        return self.pool(a) == self.pool(b)
 
     def opponents(self, r: int, slot: int, sid: str, incumbent: str | None) -> list[str]:
         """Random archive opponents of candidate ``sid`` (besides its cell's incumbent)."""
         if self.cfg.match_within == "cell":
             return []
-        band = self._band(sid)
-        others = [e for e in self.archive.elites() if e not in (sid, incumbent)
-                  and (self.cfg.match_within == "any" or self.archive.band(e) == band)]
+        mine = self.pool(sid)
+        others = [e for e in self.archive.elites() if e not in (sid, incumbent) and self.pool(e) == mine]
         k = min(self.cfg.random_opponents, len(others))
         rng = np.random.default_rng([self.seed, r, slot, 7])
         return [others[i] for i in sorted(rng.choice(len(others), size=k, replace=False).tolist())] if k else []

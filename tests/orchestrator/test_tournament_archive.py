@@ -103,6 +103,8 @@ def test_within_band_elo_matches_are_never_drawn_across_bands(within):
         assert elo_games == len(played) - len(crossed)
     else:
         assert crossed  # the control: without the rule, bands do meet
+    lone = {sid for sid, c in known.items() if c.scenario.primary_typology.value == "lone_illicit"}
+    assert lone and not [(a, b) for a, b in played if (a in lone) != (b in lone)]  # single payments stay apart
     # and with volume as a cell axis (the default), incumbents share the band too
     arch2 = Archive(ArchiveConfig())
     played.clear()

@@ -84,7 +84,7 @@ def metrics(pop: list[Member], world, third) -> dict:
 
 
 def evolve_population(world, second, third, stats, adversary, generations: int, seed: int = 0,
-                      steering: bool = True, per_niche: int = 2, children: int = 4
+                      steering: bool = True, per_niche: int = 2, children: int = 8
                       ) -> tuple[list[dict], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), and the final population."""
     bands = Archive(ArchiveConfig())
@@ -128,7 +128,7 @@ def main() -> None:
     ap.add_argument("--generations", type=int, default=8)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--per-niche", type=int, default=2, help="Seeds per typology, and survivors per niche.")
-    ap.add_argument("--children", type=int, default=4, help="Children per population member and generation.")
+    ap.add_argument("--children", type=int, default=8, help="Children per population member and generation.")
     args = ap.parse_args()
     cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
     t0 = time.perf_counter()

@@ -37,3 +37,21 @@ def test_show_errors(monkeypatch, finished_run, tmp_path, capsys):
     assert "unknown view 'histogram'" in one_error_line(capsys.readouterr().err)
     assert run(monkeypatch, "show", tmp_path, "archive") == 2
     assert "no run here" in one_error_line(capsys.readouterr().err)
+
+
+def test_show_top_filters_by_band_and_cell(monkeypatch, finished_run, capsys):
+    from orchestrator.inspect import RunView
+    v = RunView.open(finished_run)
+    rows = v.top(100)
+    cell = next(r["cell"] for r in rows if r["cell"])
+    band = rows[0]["band"]
+    assert [r["scenario_id"] for r in v.top(100, band=band)] == [r["scenario_id"] for r in rows if r["band"] == band]
+    assert [r["cell"] for r in v.top(100, cell=cell)] == [cell]  # one elite per cell
+    v.close()
+    assert run(monkeypatch, "show", finished_run, "top", "5", "--band", band) == 0
+    out = capsys.readouterr().out
+    assert f"in volume band {band}" in out
+    assert run(monkeypatch, "show", finished_run, "top", "5", "--band", "v9") == 2
+    assert "no volume band 'v9' (bands: v0, v1, v2, v3)" in one_error_line(capsys.readouterr().err)
+    assert run(monkeypatch, "show", finished_run, "top", "5", "--cell", "nowhere|c0") == 2
+    assert "no elite in cell 'nowhere|c0'" in one_error_line(capsys.readouterr().err)

@@ -41,6 +41,16 @@ def _guard(fn):
     return wrapper
 
 
+@functools.cache
+def _columns() -> dict[str, list[str]]:
+    """The columns of every run table, as the current schema creates them."""
+    mem = sqlite3.connect(":memory:")
+    mem.executescript(SCHEMA)
+    out = {t: [r[1] for r in mem.execute(f"PRAGMA table_info({t})")] for t in TABLES}
+    mem.close()
+    return out
+
+
 class RunStore(StoreReads, StoreWrites):
     """The SQLite file of a run (WAL); the supervisor is its only writer.
 
@@ -86,6 +96,12 @@ class RunStore(StoreReads, StoreWrites):
         missing = [t for t in TABLES if t not in have]
         if missing:
             raise StoreError(f"{self.path}: not a run store (table '{missing[0]}' is missing)")
+        for table, want in _columns().items():
+            got = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            lacking = [c for c in want if c not in got]
+            if lacking:
+                raise StoreError(f"{self.path}: table '{table}' has no column '{lacking[0]}': the store was "
+                                 "written by an older redledger; start a new run directory")
 
     def close(self) -> None:
         if self.db is not None:

@@ -28,6 +28,14 @@ def _damage(path, how: str) -> None:
         path.write_bytes(data[: len(data) // 3])
     elif how == "random bytes":
         path.write_bytes(np.random.default_rng(0).bytes(len(data)))
+    elif how == "older schema":  # a store of an earlier version: rounds without the diversity columns
+        import sqlite3
+
+        db = sqlite3.connect(path)
+        db.execute("ALTER TABLE rounds DROP COLUMN typology_entropy")
+        db.commit()
+        db.execute("PRAGMA journal_mode=DELETE")  # no WAL left for a reader to fold in
+        db.close()
     else:  # a valid SQLite file that is not a run store
         path.unlink()
         import sqlite3
@@ -36,7 +44,7 @@ def _damage(path, how: str) -> None:
             db.execute("CREATE TABLE notes (text TEXT)")
 
 
-@pytest.fixture(params=["truncated", "random bytes", "not a run store"])
+@pytest.fixture(params=["truncated", "random bytes", "not a run store", "older schema"])
 def damaged(request, finished_run, tmp_path):
     run_dir = tmp_path / "run"
     shutil.copytree(finished_run, run_dir)
@@ -54,7 +62,7 @@ def test_each_command_refuses_a_damaged_store_in_one_line(command, damaged, tmp_
     assert run(monkeypatch, *args) == 2
     line = one_error_line(capsys.readouterr().err)
     assert line.startswith("error: ") and str(store) in line
-    assert "damaged" in line or "not a run store" in line
+    assert "damaged" in line or "not a run store" in line or "written by an older redledger" in line
     # nothing was written: not to the store, not a stop request, not an export or a report
     assert hashlib.sha256(store.read_bytes()).hexdigest() == before
     assert not (damaged / "STOP").exists()

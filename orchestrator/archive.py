@@ -147,10 +147,6 @@ class Archive:
                                  s.primary_typology.value, self.band_of(report), report.funds_integrated,
                                  report.evaded_value_share, report.case_evaded_share)
 
-    def band(self, sid: str) -> str | None:
-        """The volume band of elite ``sid`` (None if it holds no cell)."""
-        return next((e.band for e in self.cells.values() if e.scenario_id == sid), None)
-
     def diversity(self) -> dict:
         """Families present, typology entropy (bits), mean pairwise structural distance,
         funds-weighted value and case evasion, and the median funds integrated (USD)."""

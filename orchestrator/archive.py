@@ -44,7 +44,6 @@ class Elite:
     realism: float
     signature: tuple[float, ...]
     typology: str = ""
-    band: str = ""
     funds: float = 0.0  # integrated, US dollars
     value_evasion: float = 0.0
     case_evasion: float = 0.0
@@ -144,7 +143,7 @@ class Archive:
 
     def place(self, cell: str, s: Scenario, review: Review, report: EvasionReport, quality: float) -> None:
         self.cells[cell] = Elite(s.uid, quality, report.evasion, review.realism, signature(s),
-                                 s.primary_typology.value, self.band_of(report), report.funds_integrated,
+                                 s.primary_typology.value, report.funds_integrated,
                                  report.evaded_value_share, report.case_evaded_share)
 
     def diversity(self) -> dict:

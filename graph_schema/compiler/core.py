@@ -78,18 +78,27 @@ def parse_scenario(doc: Scenario | dict | str | bytes) -> Scenario:
         raise ScenarioError("$", f"not a scenario document: {err}") from None
 
 
-def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0) -> CompiledScenario:
+def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
+                     window: tuple[int, int] | None = None) -> CompiledScenario:
     """Compile a scenario into labelled ledger rows inside ``world``; deterministic per seed.
+
+    ``window`` = (first, end) epoch seconds places the whole operation inside that part of
+    the World's period (e.g. a held-out test period); by default it is the whole period.
 
     Raises:
         ScenarioError: the scenario breaks a rule; the message names the JSON path and the rule.
+        ValueError: the window is not inside the World's period.
     """
     s = parse_scenario(scenario)
     order = check_structure(s)
     uid = s.uid
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(uid[:8], 16)])
     res = resolve_entities(s, world, rng)
-    span = world.end_epoch - world.start_epoch
+    first, end = window if window is not None else (world.start_epoch, world.end_epoch)
+    if not world.start_epoch <= first < end <= world.end_epoch:
+        raise ValueError(f"window {first}-{end} is not inside the World's period "
+                         f"{world.start_epoch}-{world.end_epoch}")
+    span = end - first
     horizon = int(s.horizon_days * 86_400)
     events = _lay_out(s, order, rng)
     for t, i, _, _ in events:
@@ -100,12 +109,13 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0) -> C
     length = events[-1][0] if events else 0
     if length > span - 60:
         i = events[-1][1]
+        where = "the World's period" if window is None else "the compile window"
         raise ScenarioError(f"transfers[{i}].timing", f"the operation lasts {length / 86_400:.1f} "
-                            f"days, longer than the World's period of {span / 86_400:g} days; "
+                            f"days, longer than {where} of {span / 86_400:g} days; "
                             "shorten delays or repeats")
     # Place the operation uniformly in the period, by its actual length (not its horizon),
     # so that laundering is spread over the whole period, as in AMLworld.
-    start = world.start_epoch + 60 * int(rng.integers(0, (span - 60 - length) // 60 + 1))
+    start = first + 60 * int(rng.integers(0, (span - 60 - length) // 60 + 1))
     events = [(t + start, i, r, k) for t, i, r, k in events]
     amounts = _run_money(s, events, rng)
     return _rows(s, uid, int(seed), res, events, amounts)

@@ -133,3 +133,18 @@ def test_malformed_documents_name_the_path(small_world):
     doc = fan_doc()
     doc["transfers"][1]["channel"] = "Carrier Pigeon"
     _bad(small_world, doc, "transfers[1].channel", "Input should be")
+
+
+def test_a_compile_window_places_the_whole_operation_inside_it(small_world):
+    w = small_world
+    last_half = (w.end_epoch - (w.end_epoch - w.start_epoch) // 2, w.end_epoch)  # the last half
+    for seed in range(8):
+        ts = compile(fan_doc(), w, seed=seed, window=last_half).rows.column("timestamp").to_numpy()
+        ts = ts.astype("datetime64[s]").astype(np.int64)
+        assert ts.min() >= last_half[0] and ts.max() < last_half[1]
+    whole = (w.start_epoch, w.end_epoch)  # the default window is the World's period
+    assert compile(fan_doc(), w, seed=3).rows.equals(compile(fan_doc(), w, seed=3, window=whole).rows)
+    with pytest.raises(ScenarioError, match="longer than the compile window of 0.0416667 days"):
+        compile(fan_doc(), w, seed=0, window=(w.end_epoch - 3600, w.end_epoch))
+    with pytest.raises(ValueError, match="not inside the World's period"):
+        compile(fan_doc(), w, seed=0, window=(w.start_epoch - 60, w.end_epoch))

@@ -1,0 +1,1 @@
+"""Effect analysis (issue 12): held-out measurements of evolved laundering, with statistics."""

@@ -77,6 +77,11 @@ def _bin(x: float, edges: list[float]) -> int:
     return int(np.searchsorted(np.asarray(edges), x, side="left"))
 
 
+def volume_band(funds_usd: float, bins: list[float]) -> str:
+    """The volume band ``v<k>`` of an amount integrated: the log bin it falls in."""
+    return f"v{_bin(funds_usd, bins)}"
+
+
 def entropy(labels: list[str]) -> float:
     """Shannon entropy (bits) of the labels' distribution; 0 for none or one kind."""
     if not labels:
@@ -117,7 +122,7 @@ class Archive:
 
     def band_of(self, report: EvasionReport) -> str:
         """The volume band of a scenario: ``v<k>``, the log bin of its funds integrated."""
-        return f"v{_bin(report.funds_integrated, self.cfg.volume_bins)}"
+        return volume_band(report.funds_integrated, self.cfg.volume_bins)
 
     @property
     def n_cells(self) -> int:
@@ -165,4 +170,4 @@ class Archive:
 
 
 __all__ = ["FAMILY", "FAMILY_OF", "AddStatus", "Archive", "Elite", "distance", "entropy", "funds_weighted",
-           "signature"]
+           "signature", "volume_band"]

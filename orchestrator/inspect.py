@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from orchestrator.archive import volume_band
 from orchestrator.config import RunConfig
 from orchestrator.store import STORE, RunStore
 
@@ -47,13 +46,13 @@ class RunView:
     def top(self, n: int, cell: str | None = None, band: str | None = None) -> list[dict]:
         """The top ``n`` by Elo, optionally only elites of ``cell`` or scenarios of volume ``band``
         (``v0``, ``v1``, ...: log bins of funds integrated, from the run's archive config)."""
-        edges = np.asarray(self.cfg.archive.volume_bins)
-        bands = [f"v{i}" for i in range(len(edges) + 1)]
+        bins = self.cfg.archive.volume_bins
+        bands = [f"v{i}" for i in range(len(bins) + 1)]
         if band is not None and band not in bands:
             raise InspectError(f"{self.run_dir}: no volume band '{band}' (bands: {', '.join(bands)})")
         out = []
         for r in self.store.top(self.last):
-            r["band"] = f"v{int(np.searchsorted(edges, r['funds_integrated'] or 0.0, side='left'))}"
+            r["band"] = volume_band(r["funds_integrated"] or 0.0, bins)
             if (cell is None or r["cell"] == cell) and (band is None or r["band"] == band):
                 out.append(r)
         if cell is not None and not out:

@@ -4,8 +4,9 @@
 cell's incumbent is played to decide the cell) and plays random opponents drawn, by
 default, from the same volume band only, so that a small operation never collects Elo from
 beating large ones; families kept separate (by default `lone`, single payments) only ever
-meet their own family. Elo ratings are comparable within such a pool, not across pools. The supervisor schedules rounds and owns the store;
-it hands the tournament a ``judge`` coroutine (stored verdicts are reused there).
+meet their own family. Elo ratings are comparable within such a pool, not across pools.
+The supervisor schedules rounds and owns the store; it hands the tournament a ``judge``
+coroutine (stored verdicts are reused there).
 """
 
 from __future__ import annotations

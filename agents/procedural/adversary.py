@@ -20,7 +20,6 @@ from detectors import Detector, from_ledger
 from graph_schema.compiler import CompiledScenario, compile_scenario
 from graph_schema.compiler.flows import integrated_funds
 from graph_schema.dsl import Scenario
-from graph_schema.enums import Purpose
 from graph_schema.reference import in_usd
 
 
@@ -97,8 +96,7 @@ class DetectorAdversary(Adversary):
         mean_pct = float(np.mean([e.mean_percentile for e in evidence]))
         evasion = 0.5 * evaded + 0.5 * (1 - mean_pct)
         s = compiled.scenario
-        camo = np.array([s.transfers[int(i)].purpose is Purpose.CAMOUFLAGE for i in ti], dtype=bool)
-        value = np.where(camo, 0.0, compiled.base_amounts)
+        value = compiled.laundered_value
         total = value.sum()
         value_evaded = (float(np.mean([(value * ~f).sum() / total for f in flags_m])) if total > 0
                         else 1.0 - float(flags_m.any(1).mean()))

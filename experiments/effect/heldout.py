@@ -19,7 +19,6 @@ from detectors import Detector, from_ledger, make, temporal_split
 from graph_schema.baseline import inject_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.dsl import Scenario
-from graph_schema.enums import Purpose
 from graph_schema.errors import ScenarioError
 from graph_schema.reference import in_usd
 from graph_schema.world import World, WorldConfig, generate_world
@@ -64,9 +63,7 @@ class HeldOut:
             ScenarioError: the scenario does not compile in B's test period.
         """
         c = compile_scenario(s, self.world, seed, window=self.window)
-        camo = np.array([s.transfers[int(i)].purpose is Purpose.CAMOUFLAGE for i in c.transfer_index], dtype=bool)
-        out = Outcome(s.uid, s.primary_typology.value, in_usd(s.funds_placed, s.currency.value),
-                      np.where(camo, 0.0, c.base_amounts))
+        out = Outcome(s.uid, s.primary_typology.value, in_usd(s.funds_placed, s.currency.value), c.laundered_value)
         for a in self.armed:
             scores = np.asarray(a.detector.score_injected(a.graph, c.rows), dtype=np.float64)
             out.scores[a.name], out.alerted[a.name] = scores, scores >= a.threshold

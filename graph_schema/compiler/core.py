@@ -59,6 +59,14 @@ class CompiledScenario:
     transfer_index: np.ndarray
     base_amounts: np.ndarray
 
+    @property
+    def laundered_value(self) -> np.ndarray:
+        """Per row, the laundered amount in the base currency: camouflage rows (paid from the
+        account's own legitimate money) count 0."""
+        camo = np.array([self.scenario.transfers[int(i)].purpose is Purpose.CAMOUFLAGE
+                         for i in self.transfer_index], dtype=bool)
+        return np.where(camo, 0.0, self.base_amounts)
+
 
 def parse_scenario(doc: Scenario | dict | str | bytes) -> Scenario:
     """Validate a scenario given as a model, a dict or JSON text.

@@ -100,11 +100,15 @@ class Roles:
 
 def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, str] | None = None,
                 cache_path: str | Path | None = None, only: tuple[str, ...] = ROLE_NAMES,
-                second=None) -> Roles:
+                second=None, critic_gate: bool = True, reference: dict | None = None,
+                reference_budget: float = 0.02) -> Roles:
     """Instantiate the roles named in ``only`` (others are None) for ``world``.
 
     ``detectors`` are fitted detectors by name (needed if the adversary is in ``only``).
     ``second`` is the critic's second World for the robustness gate (`second_world`).
+    ``critic_gate`` False makes the critic accept everything (an ablation).
+    ``reference`` are the contrastive filter's reference detectors by name, alerting at
+    ``reference_budget`` together with ``detectors``.
 
     Raises:
         ConfigError: a backend cannot start (missing key variable, missing local model).
@@ -128,11 +132,11 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     if "planner" in only:
         out["planner"] = LLMPlanner(client("planner"), world) if llm("planner") else TemplatePlanner(world, cfg.seed)
     if "critic" in only:
-        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second)
+        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate)
         out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks
     if "adversary" in only:
         evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed,
-                                     principles.critic.purpose)
+                                     principles.critic.purpose, reference, reference_budget)
         out["adversary"] = LLMAdversary(client("adversary"), evidence) if llm("adversary") else evidence
     if "evolver" in only:
         out["evolver"] = (LLMEvolver(client("evolver"), world) if llm("evolver") else

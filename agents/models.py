@@ -155,6 +155,9 @@ class EvasionReport(_Model):
         ge=0, description="Funds that reach an endpoint or an integration exit, in US dollars.")
     integration_share: float = Field(
         ge=0, le=1.000001, description="funds_integrated as a share of the funds placed.")
+    reference_caught: bool | None = Field(
+        None, description="Whether the contrastive filter's reference ensemble alerts any of the scenario's "
+        "transactions at its larger budget (None: no reference detectors). A scenario nothing catches is noise.")
     argument: str = Field("", max_length=1200, description="The adversary's argument in words.")
     author: str = Field("procedural", description="'procedural' or the model that wrote the argument.")
 

@@ -24,10 +24,12 @@ ROLES = ("planner", "critic", "adversary", "evolver", "judge")
 def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
     """The role object of ``role`` for this run (procedural or LLM, as configured)."""
     world = read_world(world_dir(run_dir, cfg))
-    detectors = load_detectors(run_dir, cfg, version) if role == "adversary" else {}
+    detectors, reference = load_detectors(run_dir, cfg, version) if role == "adversary" else ({}, {})
     second = second_world(world.config) if role == "critic" else None
-    roles = build_roles(cfg.agents, world, detectors, {n: f"v{version}" for n in detectors},
-                        cache_path=run_dir / "llm_cache.sqlite", only=(role,), second=second)
+    roles = build_roles(cfg.agents, world, detectors, {n: f"v{version}" for n in {**detectors, **reference}},
+                        cache_path=run_dir / "llm_cache.sqlite", only=(role,), second=second,
+                        critic_gate=cfg.stages.critic_gate, reference=reference,
+                        reference_budget=cfg.contrastive.budget)
     return getattr(roles, role)
 
 

@@ -34,6 +34,7 @@ class AddStatus(StrEnum):
     KEPT_INCUMBENT = "kept_incumbent"
     NEAR_DUPLICATE = "near_duplicate"
     REJECTED = "rejected"  # not accepted by the critic
+    FILTERED = "filtered"  # dropped by the contrastive filter: not even the reference ensemble catches it
 
 
 @dataclass(frozen=True)

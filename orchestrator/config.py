@@ -127,6 +127,31 @@ class BudgetConfig(_Model):
     )
 
 
+class ContrastiveConfig(_Model):
+    """The contrastive filter (CodecLM's filter stage): keep the accepted candidates that the
+    deployed detectors miss but a strong reference catches; a scenario that no detector could
+    ever catch is noise for training, not a hard and learnable example."""
+
+    enabled: bool = Field(True, description="Apply the filter before the tournament; off keeps every accepted candidate.")
+    reference: list[str] = Field(
+        ["sage"], description="Reference detectors, trained with the deployed ones (and retrained with the elites "
+        "at co-evolution); together with the deployed detectors they form the reference ensemble.")
+    budget: float = Field(
+        0.02, gt=0, lt=1, description="Alert share of the reference ensemble: a scenario is caught by the reference "
+        "when any of its transactions is in any reference or deployed detector's top `budget` of the World's scores.")
+
+
+class StagesConfig(_Model):
+    """Switches of the loop's stages, for ablations (every one on in a normal run)."""
+
+    brief_encoding: bool = Field(
+        True, description="Give the planner the whole encoded brief (channels, jurisdictions, actors, complexity, "
+        "red flags to avoid); off gives it only the typology name.")
+    critic_gate: bool = Field(
+        True, description="A candidate the critic rejects stays out of the tournament and the archive; off keeps "
+        "the critic's realism score and objections but never rejects.")
+
+
 class RunConfig(_Model):
     """Everything a run needs; equal configs and seeds give equal archives."""
 
@@ -148,6 +173,8 @@ class RunConfig(_Model):
     concurrency: int = Field(4, ge=1, le=1024, description="Debates in flight at once.")
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig, description="The quality-diversity archive.")
     tournament: TournamentConfig = Field(default_factory=TournamentConfig, description="The Elo tournament.")
+    stages: StagesConfig = Field(default_factory=StagesConfig, description="Stage switches (ablations).")
+    contrastive: ContrastiveConfig = Field(default_factory=ContrastiveConfig, description="The contrastive filter.")
     coevolution_period: int = Field(
         0, ge=0, description="Every this many rounds retrain the detectors on World + elites (0 = never)."
     )
@@ -164,5 +191,5 @@ class RunConfig(_Model):
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
 
 
-__all__ = ["ActorsConfig", "ArchiveConfig", "BudgetConfig", "DetectorsConfig", "RunConfig",
-           "TournamentConfig", "WorldSource"]
+__all__ = ["ActorsConfig", "ArchiveConfig", "BudgetConfig", "ContrastiveConfig", "DetectorsConfig", "RunConfig",
+           "StagesConfig", "TournamentConfig", "WorldSource"]

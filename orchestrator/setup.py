@@ -35,6 +35,12 @@ def detector_dir(run_dir: Path, version: int) -> Path:
     return run_dir / "detectors" / f"v{version}"
 
 
+def trained_names(cfg: RunConfig) -> list[str]:
+    """The deployed detectors, then the contrastive filter's reference detectors (if on)."""
+    extra = [n for n in cfg.contrastive.reference if n not in cfg.detectors.names] if cfg.contrastive.enabled else []
+    return list(cfg.detectors.names) + extra
+
+
 def train_detectors(run_dir: Path, cfg: RunConfig, version: int, elites: list | None = None) -> tuple[Path, dict]:
     """Train and save detector ``version`` on the World with baseline typologies, plus the
     given elite scenarios (co-evolution). Returns its directory and validation metrics."""
@@ -54,7 +60,7 @@ def train_detectors(run_dir: Path, cfg: RunConfig, version: int, elites: list | 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     metrics = {"elites": len(compiled)}
-    for name in cfg.detectors.names:
+    for name in trained_names(cfg):
         det = make(name, **cfg.detectors.overrides.get(name, {}))
         det.fit(data, split)
         det.save(tmp / name)
@@ -66,9 +72,13 @@ def train_detectors(run_dir: Path, cfg: RunConfig, version: int, elites: list | 
     return out, metrics
 
 
-def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> dict:
+def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> tuple[dict, dict]:
+    """(deployed detectors, reference detectors of the contrastive filter) by name."""
     d = detector_dir(run_dir, version)
-    return {name: load_detector(d / name) for name in cfg.detectors.names}
+    loaded = {name: load_detector(d / name) for name in trained_names(cfg)}
+    # a reference detector that is also deployed already counts in the ensemble as deployed
+    ref = [n for n in cfg.contrastive.reference if n not in cfg.detectors.names] if cfg.contrastive.enabled else []
+    return {n: loaded[n] for n in cfg.detectors.names}, {n: loaded[n] for n in ref}
 
 
-__all__ = ["detector_dir", "load_detectors", "prepare_world", "train_detectors", "world_dir"]
+__all__ = ["detector_dir", "load_detectors", "prepare_world", "train_detectors", "trained_names", "world_dir"]

@@ -19,9 +19,9 @@ from enum import StrEnum
 import numpy as np
 
 from agents.briefs import library_briefs
-from agents.models import Candidate, Winner
+from agents.models import Brief, Candidate, Winner
 from agents.principles import load_principles, utility
-from orchestrator.archive import Archive
+from orchestrator.archive import AddStatus, Archive
 from orchestrator.config import RunConfig
 from orchestrator.debate.graph import graph
 from orchestrator.results import DebateResult, debate_id, load_candidate, load_result
@@ -80,7 +80,7 @@ class Supervisor:
         self.archive = Archive(cfg.archive)
         self.known: dict[str, Candidate] = {}
         self.tournament = Tournament(cfg.tournament, self.archive, self.principles, cfg.seed, self._match,
-                                     self._candidate)
+                                     self._candidate, cfg.contrastive.enabled)
         self.elo = self.tournament.elo
         self.version = 0
         self.stable = 0
@@ -180,6 +180,8 @@ class Supervisor:
             else:
                 brief = self.briefs[int(rng.integers(len(self.briefs)))]
                 brief = brief.model_copy(update={"complexity": int(rng.integers(1, 6))})
+                if not self.cfg.stages.brief_encoding:  # the ablation: only the typology name
+                    brief = Brief(typology=brief.typology, source=brief.source)
                 out.append({"origin": "plan", "brief": brief, "parents": []})
         return out
 
@@ -266,7 +268,9 @@ class Supervisor:
             self.archive.cells,
             {"detector_version": self.version, "candidates": len(results), "failures": failures,
              "coverage": self.archive.coverage, "qd_score": self.archive.qd_score, "best_elo": self._best_elo(),
-             "tokens": self.tokens(), "seconds": round(seconds, 3), **self.archive.diversity()},
+             "tokens": self.tokens(), "seconds": round(seconds, 3), **self.archive.diversity(),
+             "filter_dropped": stats.get(AddStatus.FILTERED.value, 0),
+             "filter_kept": sum(v for k, v in stats.items() if k not in (AddStatus.FILTERED, AddStatus.REJECTED))},
             {"stable": self.stable, "top": top, "last_stats": stats, "failed_streak": self.failed_streak})
         p = self.progress
         if self.failed_streak:

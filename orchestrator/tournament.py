@@ -79,8 +79,9 @@ class Tournament:
     """
 
     def __init__(self, cfg: TournamentConfig, archive: Archive, principles: Principles, seed: int,
-                 judge: Judge, candidate: Callable[[str], Candidate]):
+                 judge: Judge, candidate: Callable[[str], Candidate], contrastive: bool = False):
         self.cfg, self.archive, self.principles, self.seed = cfg, archive, principles, seed
+        self.contrastive = contrastive  # drop accepted candidates that not even the reference catches
         self.judge, self.candidate = judge, candidate
         self.elo = EloTable(cfg.initial_elo, cfg.k)
 
@@ -117,6 +118,8 @@ class Tournament:
         """Offer an evaluated candidate to the archive and play its matches."""
         if c is None or not c.review.accepted:
             return AddStatus.REJECTED
+        if self.contrastive and c.report.reference_caught is False:
+            return AddStatus.FILTERED
         sid = c.scenario.uid
         cell = self.archive.cell_of(c.scenario, c.report)
         inc = self.archive.cells.get(cell)

@@ -43,22 +43,33 @@ class DetectorAdversary(Adversary):
         budget: alert budget, the share of the World's transactions alerted (0.5% default).
         seed: compile seed; the critic must use the same one.
         purpose: what counts as integrated funds (endpoint roles, exit purposes).
+        reference: the contrastive filter's reference detectors by name (none: no filter
+            evidence, ``reference_caught`` stays None).
+        reference_budget: alert share of the reference ensemble (reference and deployed
+            detectors together).
     """
 
     def __init__(self, world, detectors: dict[str, Detector], versions: dict[str, str] | None = None,
-                 budget: float = 0.005, seed: int = 0, purpose: PurposeRules | None = None):
+                 budget: float = 0.005, seed: int = 0, purpose: PurposeRules | None = None,
+                 reference: dict[str, Detector] | None = None, reference_budget: float = 0.02):
         if not detectors:
             raise ValueError("the adversary needs at least one fitted detector")
         self.world, self.budget, self.seed = world, budget, seed
         self.purpose = purpose or PurposeRules()
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
         data = from_ledger(world.ledger, world.n_accounts)
-        self.armed = []
-        for name, det in detectors.items():
+
+        def arm(name: str, det: Detector) -> _Armed:
             wg = det.prepare(data)
             scores = np.sort(det.score_prepared(wg))
             thr = float(np.quantile(scores, 1 - budget))
-            self.armed.append(_Armed(name, (versions or {}).get(name, "unversioned"), det, wg, scores, thr))
+            return _Armed(name, (versions or {}).get(name, "unversioned"), det, wg, scores, thr)
+
+        self.armed = [arm(n, d) for n, d in detectors.items()]
+        self.reference = [arm(n, d) for n, d in (reference or {}).items()]
+        # the reference ensemble alerts at its own, larger budget
+        self.reference_thresholds = {a.name: float(np.quantile(a.sorted_scores, 1 - reference_budget))
+                                     for a in self.armed + self.reference} if self.reference else {}
 
     async def evaluate(self, scenario: Scenario) -> EvasionReport:
         return await asyncio.to_thread(self.evaluate_now, scenario)
@@ -67,11 +78,20 @@ class DetectorAdversary(Adversary):
         """Raises: ScenarioError if the scenario does not compile in the World."""
         compiled = compile_scenario(scenario, self.world, self.seed)
         with self._lock:
-            scores = {a.name: a.detector.score_injected(a.world_graph, compiled.rows) for a in self.armed}
+            scores = {a.name: a.detector.score_injected(a.world_graph, compiled.rows)
+                      for a in self.armed + self.reference}
         return self.report(compiled, scores)
 
+    def reference_caught(self, scores: dict[str, np.ndarray]) -> bool | None:
+        """Whether the reference ensemble alerts any of the scenario's transactions (None
+        without reference detectors)."""
+        if not self.reference_thresholds:
+            return None
+        return bool(any((np.asarray(scores[n]) >= thr).any() for n, thr in self.reference_thresholds.items()))
+
     def report(self, compiled: CompiledScenario, scores: dict[str, np.ndarray]) -> EvasionReport:
-        """Assemble the report from per-detector scores of the compiled rows."""
+        """Assemble the report from per-detector scores of the compiled rows (the reference
+        detectors' scores, if any, only decide ``reference_caught``)."""
         evidence, flags = [], []
         for a in self.armed:
             s = np.asarray(scores[a.name], dtype=np.float64)
@@ -108,7 +128,7 @@ class DetectorAdversary(Adversary):
                              case_evaded_share=round(case_evaded, 6),
                              funds_integrated=round(in_usd(integrated, s.currency.value), 2),
                              integration_share=round(min(1.0, integrated / s.funds_placed), 6),
-                             argument=_argument(evidence, transfers))
+                             reference_caught=self.reference_caught(scores), argument=_argument(evidence, transfers))
 
 
 def _argument(evidence: list[DetectorEvidence], transfers: list[TransferEvidence]) -> str:

@@ -44,11 +44,13 @@ class ChecksCritic(Critic):
         stats: precomputed `world_stats(world)`, shared with other roles.
         second: a second World of the same config with another seed (`second_world`), for
             the robustness gate; None skips that part of the gate.
+        gate: False never rejects (the no-critic-gate ablation): realism, gates and objections
+            are still measured and reported, but every review is accepted.
     """
 
     def __init__(self, world, principles: Principles | None = None, checks: list[str] | None = None,
-                 seed: int = 0, stats: WorldStats | None = None, second=None):
-        self.world, self.seed, self.second = world, seed, second
+                 seed: int = 0, stats: WorldStats | None = None, second=None, gate: bool = True):
+        self.world, self.seed, self.second, self.gate = world, seed, second, gate
         self.principles = principles or load_principles()
         names = checks or [p.name for p in self.principles.critic.principles if p.name in CHECKS]
         unknown = [n for n in names if n not in CHECKS]
@@ -83,10 +85,10 @@ class ChecksCritic(Critic):
         every gate passes; failed gates are the first objections."""
         r = realism(checks, self.principles)
         failed = [g for g in gates if g.score < 1]
-        ok = r >= self.principles.critic.accept_threshold and not failed
+        ok = (r >= self.principles.critic.accept_threshold and not failed) or not self.gate
         worst = min(checks, key=lambda c: c.score)
         if summary is None:
-            summary = (f"realism {r:.2f} ({'accepted' if ok else 'rejected'}); weakest: {worst.name} "
+            summary = (f"realism {r:.2f} ({'accepted' if ok else 'rejected'}{'' if self.gate else ', gate off'}); weakest: {worst.name} "
                        f"({worst.score:.2f})" + "".join(f"; fails {g.name}" for g in failed))
         objections = critiques_of(failed) + (critiques if critiques is not None else critiques_of(checks))
         return Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6), accepted=ok, gates=gates,

@@ -11,15 +11,21 @@ of the scores of B's test-period transactions.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from detectors import Detector, from_ledger, make, temporal_split
+from detectors import Detector, from_ledger, load_detector, make, temporal_split
+from detectors.split import TemporalSplit
+from graph_schema import inject
 from graph_schema.baseline import inject_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
+from graph_schema.formats import read_world, write_world
 from graph_schema.reference import in_usd
 from graph_schema.world import World, WorldConfig, generate_world
 
@@ -42,9 +48,15 @@ class Outcome:
     scenario_id: str
     typology: str
     funds_usd: float  # funds placed, US dollars
-    value: np.ndarray  # laundered value per row (camouflage rows: 0), scenario currency
+    value: np.ndarray  # laundered value per row in US dollars (camouflage rows: 0)
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # detector -> score per row
     alerted: dict[str, np.ndarray] = field(default_factory=dict)  # detector -> alerted per row
+
+
+def _outcome(c) -> Outcome:
+    s = c.scenario
+    return Outcome(c.scenario_id, s.primary_typology.value, in_usd(s.funds_placed, s.currency.value),
+                   c.laundered_value * in_usd(1.0, s.currency.value))
 
 
 @dataclass
@@ -63,7 +75,7 @@ class HeldOut:
             ScenarioError: the scenario does not compile in B's test period.
         """
         c = compile_scenario(s, self.world, seed, window=self.window)
-        out = Outcome(s.uid, s.primary_typology.value, in_usd(s.funds_placed, s.currency.value), c.laundered_value)
+        out = _outcome(c)
         for a in self.armed:
             scores = np.asarray(a.detector.score_injected(a.graph, c.rows), dtype=np.float64)
             out.scores[a.name], out.alerted[a.name] = scores, scores >= a.threshold
@@ -71,14 +83,86 @@ class HeldOut:
 
     def evaluate_all(self, scenarios: list[Scenario], seed: int = 0) -> tuple[list[Outcome], dict[str, str]]:
         """Every scenario that compiles into B's test period, and the reason of each that does
-        not (scenario id -> the compiler's message): a report gives both, never drops them."""
-        outcomes, failed = [], {}
+        not (scenario id -> the compiler's message): a report gives both, never drops them.
+        Each scenario is scored as if alone in B (`Detector.score_many`)."""
+        compiled, failed = [], {}
         for s in scenarios:
             try:
-                outcomes.append(self.evaluate(s, seed))
+                compiled.append(compile_scenario(s, self.world, seed, window=self.window))
             except ScenarioError as err:
                 failed[s.uid] = str(err)
+        outcomes = [_outcome(c) for c in compiled]
+        for a in self.armed:
+            for o, scores in zip(outcomes, a.detector.score_many(a.graph, [c.rows for c in compiled]), strict=True):
+                scores = np.asarray(scores, dtype=np.float64)
+                o.scores[a.name], o.alerted[a.name] = scores, scores >= a.threshold
         return outcomes, failed
+
+    def save(self, path: Path) -> None:
+        """World B and its detectors (with thresholds and negatives) under ``path``, complete or absent."""
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        write_world(self.world, tmp / "world")
+        for a in self.armed:
+            a.detector.save(tmp / "detectors" / a.name)
+            np.save(tmp / "detectors" / a.name / "negatives.npy", a.negatives)
+        (tmp / "heldout.json").write_text(json.dumps({
+            "window": list(self.window), "budget": self.budget,
+            "thresholds": {a.name: a.threshold for a in self.armed}}))
+        shutil.rmtree(path, ignore_errors=True)
+        tmp.rename(path)
+
+
+def load_heldout(path: Path, names: list[str] | None = None) -> HeldOut:
+    """World B as `HeldOut.save` left it, with the detectors ``names`` (default: all) ready to score."""
+    meta = json.loads((path / "heldout.json").read_text())
+    world = read_world(path / "world")
+    data = from_ledger(world.ledger, world.n_accounts)
+    armed = []
+    for name in names if names is not None else sorted(meta["thresholds"]):
+        det = load_detector(path / "detectors" / name)
+        armed.append(Armed(name, det, det.prepare(data), float(meta["thresholds"][name]),
+                           np.load(path / "detectors" / name / "negatives.npy")))
+    return HeldOut(world, tuple(meta["window"]), armed, float(meta["budget"]))
+
+
+def heldout_world(cfg: WorldConfig, seed_offset: int, training_share: float) -> World:
+    """World B with its baseline laundering: ``cfg`` with seed ``cfg.seed + seed_offset``.
+
+    Raises:
+        ValueError: ``seed_offset`` is 0 (B would be the evolution World itself).
+    """
+    if seed_offset == 0:
+        raise ValueError("seed_offset must not be 0: World B must not be the World the loop evolved in")
+    b_cfg = cfg.model_copy(update={"seed": cfg.seed + seed_offset})
+    return inject_baseline(generate_world(b_cfg), training_share, b_cfg.seed)
+
+
+def arm_detector(world: World, name: str, overrides: dict, budget: float = 0.005,
+                 extra: list | None = None, label: str | None = None) -> tuple[Armed, tuple[int, int]]:
+    """Train detector ``name`` (called ``label``, default ``name``) on B's training split and arm it on B's test period; returns
+    it and the test window.
+
+    ``extra`` compiled scenarios (placed in B's training period) are injected for training
+    only (E2's retraining): the split's cut times are B's own, and the detector scores,
+    alerts and keeps its negatives on B without them, so that a retrained detector differs
+    from the original in its weights alone.
+    """
+    data = from_ledger(world.ledger, world.n_accounts)
+    split = temporal_split(data)
+    fit_data, fit_split = data, split
+    if extra:
+        aug = inject(world, extra)
+        fit_data = from_ledger(aug.ledger, aug.n_accounts)
+        t = fit_data.t
+        fit_split = TemporalSplit(t < split.t_val, (t >= split.t_val) & (t < split.t_test), t >= split.t_test,
+                                  split.t_val, split.t_test)
+    det = make(name, **overrides).fit(fit_data, fit_split)
+    graph = det.prepare(data)
+    scores = np.asarray(det.score_prepared(graph), dtype=np.float64)
+    threshold = float(np.quantile(scores[split.test], 1 - budget))
+    legit_test = split.test & ~data.y.astype(bool)
+    return Armed(label or name, det, graph, threshold, scores[legit_test]), (int(split.t_test), int(world.end_epoch))
 
 
 def build_heldout(cfg: WorldConfig, seed_offset: int, detectors: dict[str, dict], training_share: float,
@@ -89,21 +173,12 @@ def build_heldout(cfg: WorldConfig, seed_offset: int, detectors: dict[str, dict]
     Raises:
         ValueError: ``seed_offset`` is 0 (B would be the evolution World itself).
     """
-    if seed_offset == 0:
-        raise ValueError("seed_offset must not be 0: World B must not be the World the loop evolved in")
-    b_cfg = cfg.model_copy(update={"seed": cfg.seed + seed_offset})
-    world = inject_baseline(generate_world(b_cfg), training_share, b_cfg.seed)
-    data = from_ledger(world.ledger, world.n_accounts)
-    split = temporal_split(data)
-    legit_test = split.test & ~data.y.astype(bool)
-    armed = []
+    world = heldout_world(cfg, seed_offset, training_share)
+    armed, window = [], None
     for name, overrides in detectors.items():
-        det = make(name, **overrides).fit(data, split)
-        graph = det.prepare(data)
-        scores = np.asarray(det.score_prepared(graph), dtype=np.float64)
-        threshold = float(np.quantile(scores[split.test], 1 - budget))
-        armed.append(Armed(name, det, graph, threshold, scores[legit_test]))
-    return HeldOut(world, (int(split.t_test), int(world.end_epoch)), armed, budget)
+        a, window = arm_detector(world, name, overrides, budget)
+        armed.append(a)
+    return HeldOut(world, window, armed, budget)
 
 
-__all__ = ["Armed", "HeldOut", "Outcome", "build_heldout"]
+__all__ = ["Armed", "HeldOut", "Outcome", "arm_detector", "build_heldout", "heldout_world", "load_heldout"]

@@ -58,6 +58,56 @@ def ratio_of_sums(num, den, seed: int = 0, resamples: int = 2000) -> Estimate:
     return Estimate(value, low, high, len(num))
 
 
+def ratio_difference(before, after, den, seed: int = 0, resamples: int = 2000) -> Estimate:
+    """sum(after)/sum(den) - sum(before)/sum(den): the change of a ratio measured twice on the
+    same items (e.g. money recall before and after retraining), items resampled together.
+
+    Raises:
+        ValueError: the arrays differ in length, are empty, or the denominators sum to 0.
+    """
+    before, after, den = (np.asarray(x, dtype=float) for x in (before, after, den))
+    if not (before.shape == after.shape == den.shape) or before.ndim != 1 or not len(den):
+        raise ValueError("ratio_difference needs three non-empty arrays of the same length")
+    if den.sum() <= 0:
+        raise ValueError("ratio_difference: the denominators sum to 0")
+    value = float((after.sum() - before.sum()) / den.sum())
+    if len(den) < 2 or np.all(after == before):
+        return Estimate(value, value, value, len(den))
+
+    def stat(a, b, d):
+        return (b.sum() - a.sum()) / d.sum() if d.sum() > 0 else np.nan
+
+    low, high = _interval((before, after, den), stat, seed, resamples)
+    return Estimate(value, low, high, len(den))
+
+
+def ratio_gap(num1, den1, num2, den2, seed: int = 0, resamples: int = 2000) -> Estimate:
+    """sum(num2)/sum(den2) - sum(num1)/sum(den1) for two independent groups of items (e.g.
+    money recall of evolved elites minus that of round-0 drafts); each group is resampled
+    on its own, an item's numerator and denominator together. ``n`` is the smaller group.
+
+    Raises:
+        ValueError: a group is empty or mismatched, or its denominators sum to 0.
+    """
+    g1, g2 = (tuple(np.asarray(x, dtype=float) for x in pair) for pair in ((num1, den1), (num2, den2)))
+    for n, d in (g1, g2):
+        if n.shape != d.shape or n.ndim != 1 or not len(n) or d.sum() <= 0:
+            raise ValueError("ratio_gap needs two non-empty groups of paired arrays with positive denominators")
+    value = float(g2[0].sum() / g2[1].sum() - g1[0].sum() / g1[1].sum())
+    if min(len(g1[0]), len(g2[0])) < 2:
+        return Estimate(value, value, value, min(len(g1[0]), len(g2[0])))
+
+    def stat(i, j):
+        i, j = i.astype(int), j.astype(int)
+        d1, d2 = g1[1][i].sum(), g2[1][j].sum()
+        return g2[0][j].sum() / d2 - g1[0][i].sum() / d1 if d1 > 0 and d2 > 0 else np.nan
+
+    res = bootstrap((np.arange(len(g1[0])), np.arange(len(g2[0]))), stat, paired=False, vectorized=False,
+                    n_resamples=resamples, method="percentile", random_state=np.random.default_rng(seed))
+    return Estimate(value, float(res.confidence_interval.low), float(res.confidence_interval.high),
+                    min(len(g1[0]), len(g2[0])))
+
+
 def mean(x, seed: int = 0, resamples: int = 2000) -> Estimate:
     """The mean with a bootstrap interval (a share when ``x`` holds 0s and 1s)."""
     x = np.asarray(x, dtype=float)
@@ -82,4 +132,4 @@ def spearman(x, y, seed: int = 0, resamples: int = 2000) -> Estimate:
     return Estimate(value, low, high, len(x))
 
 
-__all__ = ["Estimate", "mean", "ratio_of_sums", "spearman"]
+__all__ = ["Estimate", "mean", "ratio_difference", "ratio_gap", "ratio_of_sums", "spearman"]

@@ -111,13 +111,14 @@ def status(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
         counts = store.counts()
     t = Table(title=f"run '{cfg.name}' in {run_dir}: {state}")
     for col in ("round", "candidates", "failures", "coverage", "QD-score", "best Elo", "families", "typology H",
-                "struct. dist.", "value evasion", "case evasion", "median funds", "tokens", "detectors", "seconds"):
+                "struct. dist.", "value evasion", "case evasion", "median funds", "filter kept/dropped", "tokens",
+                "detectors", "seconds"):
         t.add_column(col, justify="right")
     for r in rows:
         t.add_row(str(r["round"]), str(r["candidates"]), str(r["failures"]), f"{r['coverage']:.1%}",
                   f"{r['qd_score']:.2f}", f"{r['best_elo']:.0f}", str(r["families"]), f"{r['typology_entropy']:.2f}",
                   f"{r['structural_distance']:.3f}", f"{r['value_evasion']:.2f}", f"{r['case_evasion']:.2f}",
-                  f"{r['median_funds']:,.0f}", f"{r['tokens']:,}", f"v{r['detector_version']}", f"{r['seconds']:.1f}")
+                  f"{r['median_funds']:,.0f}", f"{r['filter_kept']}/{r['filter_dropped']}", f"{r['tokens']:,}", f"v{r['detector_version']}", f"{r['seconds']:.1f}")
     console.print(t)
     if state == "running" and progress:
         console.print(f"now: round {progress.get('round', 0) + 1}, {progress.get('done', 0)}/"

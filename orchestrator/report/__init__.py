@@ -52,7 +52,10 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
                    ("mean structural distance", f"{rounds[-1]['structural_distance']:.3f}"),
                    ("funds-weighted evasion: transactions / cases",
                     f"{rounds[-1]['value_evasion']:.2f} / {rounds[-1]['case_evasion']:.2f}"),
-                   ("median funds integrated (USD)", f"{rounds[-1]['median_funds']:,.0f}")]
+                   ("median funds integrated (USD)", f"{rounds[-1]['median_funds']:,.0f}"),
+                   ("contrastive filter: kept / dropped (all rounds)",
+                    f"{sum(r['filter_kept'] for r in rounds)} / {sum(r['filter_dropped'] for r in rounds)}"
+                    + ("" if v.cfg.contrastive.enabled else " (filter off)"))]
         top = []
         for r in v.top(top_n, cell=cell, band=band):
             s = v.store.scenario(r["scenario_id"])

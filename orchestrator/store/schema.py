@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS rounds (round INTEGER PRIMARY KEY, detector_version I
     candidates INTEGER NOT NULL, failures INTEGER NOT NULL, coverage REAL NOT NULL, qd_score REAL NOT NULL,
     best_elo REAL NOT NULL, tokens INTEGER NOT NULL, seconds REAL NOT NULL, families INTEGER NOT NULL,
     typology_entropy REAL NOT NULL, structural_distance REAL NOT NULL, value_evasion REAL NOT NULL,
-    case_evasion REAL NOT NULL, median_funds REAL NOT NULL, finished REAL NOT NULL);
+    case_evasion REAL NOT NULL, median_funds REAL NOT NULL, filter_kept INTEGER NOT NULL,
+    filter_dropped INTEGER NOT NULL, finished REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS detector_versions (version INTEGER PRIMARY KEY, round INTEGER NOT NULL,
     path TEXT NOT NULL, metrics TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (debate_id TEXT NOT NULL, idx INTEGER NOT NULL, role TEXT NOT NULL,

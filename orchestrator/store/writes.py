@@ -106,7 +106,8 @@ class StoreWrites:
         """Round ``r``'s Elo table, archive cells (`Elite` by cell), its summary row
         (detector_version, candidates, failures, coverage, qd_score, best_elo, tokens,
         seconds, and the archive's families, typology_entropy, structural_distance,
-        value_evasion, case_evasion, median_funds) and the supervisor's state, in one transaction."""
+        value_evasion, case_evasion, median_funds; the contrastive filter's filter_kept and
+        filter_dropped) and the supervisor's state, in one transaction."""
         with self._atomic():
             for sid, (rating, games) in sorted(elo.items()):
                 self.db.execute("INSERT OR REPLACE INTO elo_history VALUES (?, ?, ?, ?)", (r, sid, rating, games))
@@ -114,11 +115,13 @@ class StoreWrites:
                 self.db.execute("INSERT OR REPLACE INTO archive_cells VALUES (?, ?, ?, ?, ?, ?)",
                                 (r, cell, e.scenario_id, e.quality, e.evasion, e.realism))
             s = summary
-            self.db.execute("INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.db.execute("INSERT OR REPLACE INTO rounds VALUES "
+                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (r, s["detector_version"], s["candidates"], s["failures"], s["coverage"],
                              s["qd_score"], s["best_elo"], s["tokens"], s["seconds"], s["families"],
                              s["typology_entropy"], s["structural_distance"], s["value_evasion"],
-                             s["case_evasion"], s["median_funds"], time.time()))
+                             s["case_evasion"], s["median_funds"], s["filter_kept"], s["filter_dropped"],
+                             time.time()))
             self.set_meta("supervisor", json.dumps(supervisor))
 
     def record_detector_version(self, version: int, round_: int, path: str, metrics: dict,

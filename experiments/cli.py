@@ -1,0 +1,96 @@
+"""`redledger experiment CONFIG --out DIR`: the effect analysis, and the `redledger` entry point.
+
+The command lives here, not in `orchestrator.cli`, because arrows point down: experiments
+use the orchestrator, never the other way round. `main` adds it to the orchestrator's app.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from orchestrator.cli import app
+from orchestrator.cli.common import console, fail, run_guarded
+
+
+def experiment(
+    config: Path = typer.Argument(..., help="Experiment TOML (see experiments/configs/effect-small.toml)."),
+    out: Path = typer.Option(..., "--out", help="Output directory; running again on it resumes and skips finished cells."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Join a Ray cluster; cells run there as tasks."),
+    inline: bool = typer.Option(False, "--inline", help="Run every cell in this process (no Ray)."),
+) -> None:
+    """Effect analysis: evolve in World A, measure in held-out World B (E1 hardness, E2 training
+    utility, E3 ablations, realism C2ST, E4 Elo); writes results.json, report.md, report.html."""
+    from experiments.effect.analysis import analyse
+    from experiments.effect.config import load_experiment
+    from experiments.effect.grid import OutDirError, execute, open_out, plan
+    from experiments.effect.report import headline, write_reports
+    from graph_schema.formats.atomic import write_text_atomic
+
+    if out.exists() and not out.is_dir():
+        fail(f"{out}: --out must be a directory")
+    cfg = load_experiment(config)
+    if inline:
+        cfg = cfg.model_copy(update={"workers": 1})
+    try:
+        open_out(cfg, out, config.read_text(encoding="utf-8"))
+    except OutDirError as err:
+        fail(str(err))
+    stop = [False]
+
+    def on_signal(*_):
+        stop[0] = True
+        console.print("stopping: cells in flight finish and are stored; run the command again to resume")
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    t0 = time.monotonic()
+    total = len(plan(cfg).cells)
+    running: list[str] = []
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as bar:
+            task = bar.add_task("cells", total=total)
+
+            def on_event(kind: str, key: str, done: int, _total: int) -> None:
+                if kind == "start":
+                    running.append(key)
+                else:
+                    running.remove(key)
+                bar.update(task, completed=done, description=f"cells ({', '.join(running[-2:]) or 'idle'})"[:70])
+
+            missing = execute(cfg, out, None if inline else ray_address, on_event, lambda: stop[0])
+            bar.update(task, completed=total - len(missing), description="cells")
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if missing:
+        console.print(f"stopped with {len(missing)} of {total} cells to go; run the same command to resume",
+                      highlight=False)
+        raise typer.Exit(130)
+    import json
+
+    res = analyse(cfg, out, round(time.monotonic() - t0, 1))
+    write_text_atomic(out / "results.json", json.dumps(res, indent=1, sort_keys=True))
+    md, page = write_reports(res, out)
+    from rich.markdown import Markdown
+
+    console.print(Markdown("\n".join(headline(res))))
+    console.print(f"wrote {out / 'results.json'}, {md}, {page}", highlight=False)
+
+
+app.command()(experiment)
+
+
+def main() -> None:
+    run_guarded(app)
+
+
+__all__ = ["experiment", "main"]
+
+
+if __name__ == "__main__":
+    main()

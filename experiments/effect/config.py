@@ -1,0 +1,146 @@
+"""The experiment configuration (TOML + pydantic; every field is described).
+
+An experiment is a grid: arms (the loop with one stage switched off) x evolution seeds x
+evaluation detectors. Evolution runs in World A (the loop config's World); every figure is
+measured in World B, generated from the same config with another seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agents import AgentsConfig
+from detectors import REGISTRY
+from experiments.effect.arms import ARMS
+from orchestrator.cli.common import load_toml_model
+from orchestrator.config import RunConfig
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HeldOutConfig(_Model):
+    """World B and the detectors every figure is measured with."""
+
+    seed_offset: int = Field(
+        1000, description="World B is the loop's World config with seed + this (never 0: B is not A).")
+    training_share: float = Field(
+        0.004, gt=0, lt=0.2, description="Share of baseline laundering injected into B to train its detectors on.")
+    budget: float = Field(
+        0.005, gt=0, lt=1, description="Alert budget in B: a transaction is alerted when its score is in the top "
+        "`budget` of B's test-period scores.")
+    detectors: dict[str, dict] = Field(
+        default_factory=lambda: {"gine": {"epochs": 40, "seed": 1}, "sage": {"epochs": 40}, "gcn": {"epochs": 40},
+                                 "pna": {"epochs": 40}, "multi-gine": {"epochs": 40}, "lightgbm": {}, "rules": {}},
+        description="Evaluation detectors by name with config overrides; a `name@tag` key trains `name` again "
+        "(e.g. the loop's architecture with another seed). None of them is the loop's detector.")
+    baseline_per_template: int = Field(
+        3, ge=1, le=50, description="Baseline group: scenarios sampled from each library template.")
+    compile_seed: int = Field(0, ge=0, description="Seed with which scenarios are compiled into B's test period.")
+
+    @model_validator(mode="after")
+    def _check(self) -> HeldOutConfig:
+        if self.seed_offset == 0:
+            raise ValueError("seed_offset must not be 0: World B must not be the World the loop evolved in")
+        unknown = [k for k in self.detectors if k.split("@")[0] not in REGISTRY]
+        if unknown or not self.detectors:
+            raise ValueError(f"unknown evaluation detector(s) {unknown or '(none)'}; known: {sorted(REGISTRY)}")
+        return self
+
+
+class RetrainConfig(_Model):
+    """E2: B's detectors retrained on B plus the elites of one seed, tested on another seed's."""
+
+    enabled: bool = Field(True, description="Run E2 (needs at least 2 evolution seeds).")
+    detectors: list[str] = Field(
+        default_factory=lambda: ["gine", "sage", "lightgbm"],
+        description="Evaluation detectors to retrain (keys of heldout.detectors).")
+    arm: str = Field("full", description="The arm whose elites are trained on and tested on.")
+    copies: int = Field(
+        3, ge=1, le=20, description="Times each training elite is compiled into B's training period (seeds differ).")
+
+
+class RealismConfig(_Model):
+    """The classifier two-sample test (C2ST) and the single-transaction leak check."""
+
+    enabled: bool = Field(True, description="Run the realism tests.")
+    matched: int = Field(3, ge=1, le=20, description="Legitimate accounts of the same profile matched to each scenario account.")
+
+
+class ExperimentConfig(_Model):
+    """A whole effect analysis: what runs, where it is measured, and how."""
+
+    name: str = Field("experiment", pattern=r"^[A-Za-z0-9_-]{1,40}$", description="Name of the experiment.")
+    arms: list[str] = Field(["full"], min_length=1, description=f"Arms to run, from: {', '.join(ARMS)}.")
+    seeds: list[int] = Field([1, 2, 3], min_length=1, description="Evolution seeds (each arm runs once per seed).")
+    loop: RunConfig = Field(default_factory=RunConfig, description="The evolution run (World A, detectors, roles, "
+                            "budgets); its seed is replaced by each evolution seed.")
+    agents_file: Path | None = Field(
+        None, description="A TOML file whose [agents] table replaces loop.agents (e.g. LLM roles on an endpoint).")
+    heldout: HeldOutConfig = Field(default_factory=HeldOutConfig, description="World B and its detectors.")
+    retrain: RetrainConfig = Field(default_factory=RetrainConfig, description="E2, training utility.")
+    realism: RealismConfig = Field(default_factory=RealismConfig, description="The C2ST and the leak check.")
+    resamples: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples of every interval.")
+    workers: int = Field(2, ge=1, le=1024, description="Cells run at once as Ray tasks (1 runs them inline).")
+
+    @model_validator(mode="after")
+    def _check(self) -> ExperimentConfig:
+        bad = [a for a in self.arms if a not in ARMS]
+        if bad:
+            raise ValueError(f"unknown arm(s) {bad}; known: {', '.join(ARMS)}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds must be distinct")
+        if self.retrain.enabled:
+            if len(self.seeds) < 2:
+                raise ValueError("retrain needs at least 2 seeds (train on one seed's elites, test on another's)")
+            if self.retrain.arm not in self.arms:
+                raise ValueError(f"retrain.arm '{self.retrain.arm}' is not one of the arms")
+            missing = [d for d in self.retrain.detectors if d not in self.heldout.detectors]
+            if missing:
+                raise ValueError(f"retrain.detectors {missing} are not among heldout.detectors")
+        return self
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+
+    def run_config(self, arm: str, seed: int) -> RunConfig:
+        """The loop's config for one arm and evolution seed."""
+        return ARMS[arm](self.loop.model_copy(update={"seed": seed, "name": f"{arm}-s{seed}"}, deep=True))
+
+    @property
+    def plumbing_only(self) -> bool:
+        """LLM roles on a local model test the HTTP path, never the quality of a plan."""
+        backends = self.loop.agents.backends
+        return any(backends[getattr(self.loop.agents, r).backend].kind in ("local", "scripted")
+                   for r in self.loop.agents.llm_roles())
+
+
+class _AgentsFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    agents: AgentsConfig = Field(description="The roles of the loop.")
+
+
+def load_experiment(path: Path) -> ExperimentConfig:
+    """Read an experiment TOML; ``agents_file`` is relative to the config's directory and
+    "${VAR}" strings take environment values, as in run configs.
+
+    Raises:
+        UsageError: unreadable TOML, or a field that breaks its rule (one line naming the
+            file, the field and the rule).
+    """
+    cfg = load_toml_model(path, ExperimentConfig, {})
+    if cfg.agents_file is not None:
+        f = cfg.agents_file if cfg.agents_file.is_absolute() else path.parent / cfg.agents_file
+        agents = load_toml_model(f, _AgentsFile, {}).agents
+        cfg = cfg.model_copy(update={"loop": cfg.loop.model_copy(update={"agents": agents}), "agents_file": f})
+    return cfg
+
+
+__all__ = ["ExperimentConfig", "HeldOutConfig", "RealismConfig", "RetrainConfig",
+           "load_experiment"]

@@ -82,14 +82,45 @@ def experiment(
     console.print(f"wrote {out / 'results.json'}, {md}, {page}", highlight=False)
 
 
+def sample(
+    out: Path = typer.Option(Path("datasets/sample"), "--out", help="Directory of the sample dataset."),
+    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out."),
+) -> None:
+    """Rebuild the released sample (experiments/configs/sample.toml, exported as AMLworld CSV); its
+    card carries the E1 table of its own data, measured in a held-out World."""
+    import tempfile
+
+    from experiments.effect.sample_card import e1_section
+    from graph_schema.formats.atomic import write_text_atomic
+    from orchestrator.cli.demo import _config, _run
+    from orchestrator.export import export_run
+    from orchestrator.export.card import manifest
+
+    if out.exists() and any(out.iterdir()) and not force:
+        fail(f"{out}: directory is not empty; pass --force to replace it")
+    with tempfile.TemporaryDirectory(prefix="redledger-sample-") as tmp:
+        if _run(Path(tmp), _config("sample"), inline=True) != "finished":
+            fail("the sample run did not finish")
+        with console.status("measuring E1 in a held-out World"):
+            section = e1_section(Path(tmp))
+        d = export_run(Path(tmp), "amlworld", out, force=True, command="redledger sample --out datasets/sample")
+    card = (d / "README.md").read_text(encoding="utf-8")
+    card = card.replace("## Provenance", "\n".join(section) + "\n## Provenance", 1)
+    write_text_atomic(d / "README.md", card)
+    write_text_atomic(d / "MANIFEST.sha256", manifest(d))
+    size = sum(p.stat().st_size for p in d.iterdir())
+    console.print(f"sample dataset in {d}: {size / 1e6:.2f} MB", highlight=False)
+
+
 app.command()(experiment)
+app.command()(sample)
 
 
 def main() -> None:
     run_guarded(app)
 
 
-__all__ = ["experiment", "main"]
+__all__ = ["experiment", "main", "sample"]
 
 
 if __name__ == "__main__":

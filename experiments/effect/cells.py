@@ -123,12 +123,22 @@ def load_armed(cfg: ExperimentConfig, out: Path, det: str, data=None) -> Armed:
     return Armed(det, detector, detector.prepare(data), float(meta["threshold"]), np.load(d / "negatives.npy"))
 
 
+_CACHE: dict = {}  # per process (a Ray worker runs many cells): World B and armed detectors, loaded once
+
+
 def load_b(cfg: ExperimentConfig, out: Path, dets: list[str]) -> HeldOut:
-    world = read_world(out / WORLD_B)
-    data = from_ledger(world.ledger, world.n_accounts)
-    armed = [load_armed(cfg, out, d, data) for d in dets]
+    """World B with the stored detectors ``dets``, cached in this process."""
+    key = str(out.resolve())
+    if _CACHE.get("out") != key:
+        _CACHE.clear()
+        world = read_world(out / WORLD_B)
+        _CACHE.update(out=key, world=world, data=from_ledger(world.ledger, world.n_accounts), armed={})
+    armed = _CACHE["armed"]
+    for d in dets:
+        if d not in armed:
+            armed[d] = load_armed(cfg, out, d, _CACHE["data"])
     window = tuple(load_cell(out, f"heldout/{dets[0]}")["window"])
-    return HeldOut(world, window, armed, cfg.heldout.budget)
+    return HeldOut(_CACHE["world"], window, [armed[d] for d in dets], cfg.heldout.budget)
 
 
 # ---------------------------------------------------------------- evolve/ARM-sSEED
@@ -206,8 +216,10 @@ def retrain_cell(cfg: ExperimentConfig, out: Path, det: str, s1: int, s2: int) -
     tested = [Scenario.model_validate(e["scenario"])
               for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s2}")["elites"]]
     outcomes, failed = b.evaluate_all(tested, cfg.heldout.compile_seed)
+    base, base_failed = b.evaluate_all(baseline_group(cfg), cfg.heldout.compile_seed)
     scores = np.asarray(armed.detector.score_prepared(armed.graph))
     return {"trained_on": len(extra), "elites": {"records": [record(o, det) for o in outcomes], "failed": failed},
+            "baseline": {"records": [record(o, det) for o in base], "failed": base_failed},
             "baseline_test": _baseline_test(world, data, split, scores, armed.threshold)}
 
 

@@ -175,8 +175,8 @@ def build_heldout(cfg: WorldConfig, seed_offset: int, detectors: dict[str, dict]
     """
     world = heldout_world(cfg, seed_offset, training_share)
     armed, window = [], None
-    for name, overrides in detectors.items():
-        a, window = arm_detector(world, name, overrides, budget)
+    for name, overrides in detectors.items():  # a "name@tag" key trains `name` again under its own label
+        a, window = arm_detector(world, name.split("@")[0], overrides, budget, label=name)
         armed.append(a)
     return HeldOut(world, window, armed, budget)
 

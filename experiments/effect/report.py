@@ -96,13 +96,19 @@ def _e2(res: dict) -> list[str]:
         return ["E2 was not run.", ""]
     rows = []
     for d, r in e2["detectors"].items():
-        m, c, b = r.get("elites_money_recall"), r.get("elites_case_funds"), r.get("baseline_recall")
-        rows.append([d, fmt(m and m["before"]), fmt(m and m["after"]), fmt(m and m["gain"]), fmt(c and c["gain"]),
-                     fmt(b and b["before"]), fmt(b and b["after"]), fmt(b and b["change"]),
-                     (m or {}).get("gain", {}).get("n", 0), (b or {}).get("change", {}).get("n", 0)])
-    return _table(["detector", "other seed's elites: money recall before", "after", "gain (points)",
-                   "funds in caught cases: gain", "baseline test recall before", "after", "change (points)",
-                   "n elites", "n baseline cases"], rows)
+        for label, g in (("other seed's elites", r["elites"]), ("baseline templates", r["baseline_templates"])):
+            if not g.get("n"):
+                continue
+            m, c = g["money_recall"], g["case_funds"]
+            rows.append([d, label, fmt(m["before"]), fmt(m["after"]), fmt(m["change"]), fmt(c["before"]),
+                         fmt(c["after"]), fmt(c["change"]), g["n"]])
+        bt = r.get("baseline_test")
+        if bt:
+            m = bt["money_recall"]
+            rows.append([d, "B's own baseline laundering (test period)", fmt(m["before"]), fmt(m["after"]),
+                         fmt(m["change"]), "-", "-", "-", m["change"]["n"]])
+    return _table(["detector", "tested on", "money recall before", "after", "change (points)",
+                   "funds in caught cases before", "after", "change (points)", "n scenarios"], rows)
 
 
 def _e3(res: dict) -> list[str]:
@@ -232,3 +238,38 @@ def write_reports(res: dict, out: Path) -> tuple[Path, Path]:
 
 
 __all__ = ["fmt", "headline", "markdown", "write_reports"]
+
+
+BEGIN, END = "<!-- results: generated from {path} by experiments.effect.report; do not edit -->", "<!-- /results -->"
+
+
+def readme_block(res: dict, path: str) -> str:
+    """The README's Results tables, generated from ``results.json`` (so they always agree)."""
+    e4 = res["e4"]
+    lines = [BEGIN.format(path=path), "",
+             f"World A {res['worlds']['A']['transactions']:,} and World B {res['worlds']['B']['transactions']:,} "
+             f"transactions; arms {', '.join(res['arms'])}; evolution seeds {', '.join(map(str, res['seeds']))}; "
+             f"figures in %, 95% bootstrap intervals over scenarios, n = scenarios.", "",
+             "**E1, hardness in World B** (money-weighted recall; the loop played against "
+             f"{', '.join(res['loop_detectors'])} in World A):", "", *headline(res),
+             "**E2, training utility** (retrained on B plus one seed's elites):", "", *_e2(res),
+             "**E3, ablations**:", "", *_e3(res), "**Realism** (C2ST AUC, 0.5 = indistinguishable):", "", *_realism(res)]
+    if e4.get("spearman"):
+        lines += [f"**E4**: Spearman of {e4['measure']}: {fmt(e4['spearman'], False)} (n={e4['n']}).", ""]
+    return "\n".join([*lines, END])
+
+
+def update_readme(results: Path, readme: Path) -> None:
+    """Replace the generated block of ``readme`` with the tables of ``results``."""
+    import json
+
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index("<!-- results:"), text.index(END) + len(END)
+    block = readme_block(json.loads(results.read_text()), results.as_posix())
+    write_text_atomic(readme, text[:start] + block + text[end:])
+
+
+if __name__ == "__main__":  # python -m experiments.effect.report RESULTS.json README.md
+    import sys
+
+    update_readme(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -30,8 +30,9 @@ class Estimate:
         return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
 
 
-def _interval(data: tuple[np.ndarray, ...], stat, seed: int, resamples: int) -> tuple[float, float]:
-    res = bootstrap(data, stat, paired=True, vectorized=False, n_resamples=resamples, method="percentile",
+def _interval(data: tuple[np.ndarray, ...], stat, seed: int, resamples: int,
+              vectorized: bool = False) -> tuple[float, float]:
+    res = bootstrap(data, stat, paired=True, vectorized=vectorized, n_resamples=resamples, method="percentile",
                     confidence_level=0.95, random_state=np.random.default_rng(seed))
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
@@ -51,10 +52,12 @@ def ratio_of_sums(num, den, seed: int = 0, resamples: int = 2000) -> Estimate:
     if len(num) < 2 or np.all(num * den.sum() == den * num.sum()):  # one item, or every item at the ratio
         return Estimate(value, value, value, len(num))
 
-    def stat(a, b):
-        return a.sum() / b.sum() if b.sum() > 0 else np.nan
+    def stat(a, b, axis=-1):
+        d = b.sum(axis=axis)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(d > 0, a.sum(axis=axis) / np.where(d > 0, d, 1), np.nan)
 
-    low, high = _interval((num, den), stat, seed, resamples)
+    low, high = _interval((num, den), stat, seed, resamples, vectorized=True)
     return Estimate(value, low, high, len(num))
 
 
@@ -74,10 +77,11 @@ def ratio_difference(before, after, den, seed: int = 0, resamples: int = 2000) -
     if len(den) < 2 or np.all(after == before):
         return Estimate(value, value, value, len(den))
 
-    def stat(a, b, d):
-        return (b.sum() - a.sum()) / d.sum() if d.sum() > 0 else np.nan
+    def stat(a, b, d, axis=-1):
+        s = d.sum(axis=axis)
+        return np.where(s > 0, (b.sum(axis=axis) - a.sum(axis=axis)) / np.where(s > 0, s, 1), np.nan)
 
-    low, high = _interval((before, after, den), stat, seed, resamples)
+    low, high = _interval((before, after, den), stat, seed, resamples, vectorized=True)
     return Estimate(value, low, high, len(den))
 
 

@@ -10,7 +10,7 @@ import typer
 from orchestrator.cli.benchmark import benchmark
 from orchestrator.cli.briefs import briefs, principles
 from orchestrator.cli.common import run_guarded
-from orchestrator.cli.demo import demo, sample
+from orchestrator.cli.demo import demo
 from orchestrator.cli.doctor import doctor
 from orchestrator.cli.export import export
 from orchestrator.cli.report import report
@@ -35,7 +35,6 @@ app.command()(export)
 app.command()(show)
 app.command()(report)
 app.command()(demo)
-app.command()(sample)
 app.command()(doctor)
 
 

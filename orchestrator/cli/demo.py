@@ -1,10 +1,9 @@
-"""`redledger demo` (the whole loop in a few minutes) and `redledger sample` (the released sample)."""
+"""`redledger demo`: the whole loop in a few minutes (`redledger sample` lives in experiments.cli)."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-import tempfile
 import time
 import tomllib
 from importlib import resources
@@ -64,19 +63,4 @@ def demo(
                   f"{out / 'export-amlworld' / 'World_Trans.csv'} --out {out / 'bench'}", highlight=False)
 
 
-def sample(
-    out: Path = typer.Option(Path("datasets/sample"), "--out", help="Directory of the sample dataset."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out."),
-) -> None:
-    """Rebuild the released sample (experiments/configs/sample.toml, exported as AMLworld CSV)."""
-    if out.exists() and any(out.iterdir()) and not force:
-        fail(f"{out}: directory is not empty; pass --force to replace it")
-    with tempfile.TemporaryDirectory(prefix="redledger-sample-") as tmp:
-        if _run(Path(tmp), _config("sample"), inline=True) != "finished":
-            fail("the sample run did not finish")
-        d = export_run(Path(tmp), "amlworld", out, force=True, command="redledger sample --out datasets/sample")
-    size = sum(p.stat().st_size for p in d.iterdir())
-    console.print(f"sample dataset in {d}: {size / 1e6:.2f} MB", highlight=False)
-
-
-__all__ = ["demo", "sample"]
+__all__ = ["demo"]

@@ -131,3 +131,29 @@ def test_children_keep_their_delays_inside_the_horizon_with_slack(world, adversa
         assert timing_bound_hours(k.scenario) * 1.1 <= k.scenario.horizon_days * 24 + 1e-6
         for seed in range(5):  # and so they compile under other seeds too
             compile_scenario(k.scenario, world, seed)
+
+
+def test_with_the_critic_gate_off_nothing_is_rejected_but_the_objections_stay(world, stats):
+    """The no-critic-gate ablation: realism and gates are still measured and argued."""
+    stuck = parse_scenario(chain(0.5))
+    review = ChecksCritic(world, stats=stats, gate=False).review_now(stuck)
+    assert review.accepted and gate(review, "laundering_purpose").score == 0
+    assert review.critiques[0].check == "laundering_purpose" and "gate off" in review.summary
+    assert not ChecksCritic(world, stats=stats).review_now(stuck).accepted
+
+
+def test_the_reference_ensemble_decides_whether_a_scenario_is_learnable(world, detector):
+    """The contrastive filter's evidence: caught by the reference ensemble at its larger
+    budget, or by nothing (noise); without reference detectors there is no evidence."""
+    from agents.procedural import DetectorAdversary
+
+    plain = DetectorAdversary(world, {"gine": detector})
+    s = sample_scenario(np.random.default_rng(4), "fan_out")
+    assert plain.evaluate_now(s).reference_caught is None
+    ref = DetectorAdversary(world, {"gine": detector}, reference={"gine-ref": detector}, reference_budget=0.5)
+    assert ref.evaluate_now(s).reference_caught is True  # half the World alerted: any scenario is caught
+    # a near-zero budget alerts (almost) nothing of the World: the reference misses
+    blind = DetectorAdversary(world, {"gine": detector}, reference={"gine-ref": detector}, reference_budget=1e-9)
+    report = blind.evaluate_now(s)
+    top = max(max(a.sorted_scores) for a in blind.armed)
+    assert report.reference_caught is any(t.max_score >= top for t in report.transfers)

@@ -21,7 +21,7 @@ def tiny_config(**over) -> RunConfig:
         "name": "tiny", "seed": 5, "population": 6, "debate_turns": 2, "concurrency": 3,
         "coevolution_period": 2,
         "world": {"generate": {"accounts": 2000, "days": 10, "seed": 5}},
-        "detectors": {"names": ["gine"], "training_share": 0.005, "overrides": {"gine": {"epochs": 15}}},
+        "detectors": {"names": ["gine"], "training_share": 0.005, "overrides": {"gine": {"epochs": 15}, "sage": {"epochs": 15}}},
         "budgets": {"rounds": 4},
     }
     for k, v in over.items():

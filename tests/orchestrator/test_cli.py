@@ -11,7 +11,7 @@ from orchestrator.cli import main
 from tests.conftest import fan_doc
 
 
-def run(monkeypatch, *args) -> int:
+def run(monkeypatch, *args, main=main) -> int:
     monkeypatch.setattr(sys, "argv", ["redledger", *map(str, args)])
     try:
         main()

@@ -1,0 +1,195 @@
+"""`redledger experiment` end to end on a tiny config: the machinery, never the numbers.
+
+The grid runs inline (the Ray path is the same `run_cell` per cell); every table carries
+intervals and counts; a second run resumes and recomputes nothing; a lost cell is
+recomputed; an output directory of another config and bad configs are refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from experiments.cli import main
+from experiments.effect.config import ExperimentConfig
+from experiments.effect.grid import plan
+from tests.orchestrator.test_cli import one_error_line
+from tests.orchestrator.test_cli import run as cli_run
+
+TINY = """
+name = "tiny"
+arms = ["full", "no-evolver"]
+seeds = [1, 2]
+resamples = 200
+workers = 1
+
+[loop]
+population = 4
+debate_turns = 2
+concurrency = 2
+coevolution_period = 0
+
+[loop.world.generate]
+accounts = 1200
+days = 30
+seed = 31
+
+[loop.detectors]
+names = ["gine"]
+training_share = 0.005
+
+[loop.detectors.overrides.gine]
+epochs = 6
+
+[loop.detectors.overrides.sage]
+epochs = 6
+
+[loop.budgets]
+rounds = 2
+
+[heldout]
+baseline_per_template = 1
+
+[heldout.detectors]
+"gine@1" = {epochs = 6, seed = 1}
+rules = {}
+
+[retrain]
+detectors = ["rules", "gine@1"]
+copies = 1
+"""
+
+
+def run(monkeypatch, *args) -> int:
+    """`redledger ARGS` through the full entry point (the orchestrator's commands plus experiment)."""
+    return cli_run(monkeypatch, *args, main=main)
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory):
+    d = tmp_path_factory.mktemp("exp")
+    (d / "tiny.toml").write_text(TINY)
+    mp = pytest.MonkeyPatch()
+    try:
+        assert run(mp, "experiment", d / "tiny.toml", "--out", d / "out") == 0
+    finally:
+        mp.undo()
+    return d
+
+
+def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
+    out = done / "out"
+    for name in ("results.json", "report.md", "report.html", "config.toml", "experiment.json",
+                 "e1_money_recall.png", "e3_arms.png"):
+        assert (out / name).is_file(), name
+    assert (out / "config.toml").read_text() == (done / "tiny.toml").read_text()
+    res = json.loads((out / "results.json").read_text())
+    assert res["detectors"] == ["gine@1", "rules"] and res["worlds"]["A"]["seed"] != res["worlds"]["B"]["seed"]
+    assert set(res["e3"]) == {"full", "no-evolver"}
+    base = res["e1"]["per_detector"]["baseline"]["rules"]
+    assert base["money_recall"]["n"] > 0 and base["money_recall"]["low"] <= base["money_recall"]["value"]
+    md = (out / "report.md").read_text()
+    for section in ("E1: hardness", "E2: training utility", "E3: one ablation per stage", "Realism", "E4"):
+        assert section in md
+    # every figure of the E1 detail tables is an interval with its n
+    assert "(n=" in md and " [" in md and "| n |" in md
+    html = (out / "report.html").read_text()
+    assert "<table>" in html and "data:image/png;base64," in html
+    # the runs are ordinary run directories (show/report read them)
+    assert (out / "runs" / "full-s1" / "run.sqlite").is_file()
+
+
+def test_running_again_resumes_and_a_lost_cell_is_recomputed(done, monkeypatch):
+    out = done / "out"
+    cells = sorted((out / "cells").iterdir())
+    assert len(cells) == len(plan(ExperimentConfig.model_validate_json(
+        json.dumps(json.loads((out / "experiment.json").read_text())["config"]))).cells)
+    stamps = {p.name: p.stat().st_mtime_ns for p in cells}
+    lost = out / "cells" / "measure__full-s2__rules.json"
+    lost.unlink()
+    assert run(monkeypatch, "experiment", done / "tiny.toml", "--out", out) == 0
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "cells").iterdir()}
+    assert set(after) == set(stamps)
+    changed = [k for k in after if after[k] != stamps[k]]
+    assert changed == [lost.name]
+
+
+def test_bad_configs_and_foreign_output_directories_are_refused(done, tmp_path, monkeypatch, capsys):
+    other = tmp_path / "other.toml"
+    other.write_text(TINY.replace("resamples = 200", "resamples = 300"))
+    assert run(monkeypatch, "experiment", other, "--out", done / "out") == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "belongs to another experiment config" in line and "resamples" in line
+    for text, rule in ((TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full", "no-such-arm"]'),
+                        "arms: Value error, unknown arm(s) ['no-such-arm']"),
+                       (TINY.replace("seeds = [1, 2]", "seeds = [1]"), "retrain needs at least 2 seeds"),
+                       (TINY.replace("[heldout]", "[heldout]\nseed_offset = 0"), "seed_offset must not be 0"),
+                       (TINY.replace('rules = {}', 'nonsense = {}'), "unknown evaluation detector(s) ['nonsense']")):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        assert run(monkeypatch, "experiment", bad, "--out", tmp_path / "o") == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert str(bad) in line and rule in line, line
+        assert not (tmp_path / "o").exists()
+
+
+def test_an_interrupted_experiment_resumes_where_it_stopped(tmp_path):
+    """Ctrl-C: cells in flight finish and are stored, the command exits with 130; the same
+    command then finishes the rest without recomputing what was stored."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full"]')
+                   .replace("[retrain]", "[retrain]\nenabled = false"))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(cfg), "--out", str(out), "--inline"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not list((out / "cells").glob("*.json")):
+        time.sleep(0.2)  # the first cell is stored: interrupt during the next one
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 130, err
+    assert "run the same command to resume" in err
+    stored = {q.name: q.stat().st_mtime_ns for q in (out / "cells").iterdir()}
+    assert stored and not (out / "results.json").exists()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    assert (out / "results.json").is_file()
+    assert all((out / "cells" / k).stat().st_mtime_ns == v for k, v in stored.items())
+    assert len(list((out / "cells").iterdir())) > len(stored)
+
+
+def test_shipped_experiment_configs_load():
+    from pathlib import Path
+
+    from experiments.effect.config import load_experiment
+
+    configs = Path(__file__).parents[2] / "experiments" / "configs"
+    small = load_experiment(configs / "effect-small.toml")
+    assert len(small.arms) == 8 and len(small.seeds) >= 3 and len(small.heldout.detectors) >= 7
+    assert {"gine@1", "sage", "gcn", "pna", "multi-gine", "lightgbm", "rules"} <= set(small.heldout.detectors)
+    assert not small.plumbing_only
+    paper = load_experiment(configs / "effect-paper.toml")
+    assert len(paper.seeds) > len(small.seeds) and paper.loop.world.generate.accounts > small.loop.world.generate.accounts
+    llm = load_experiment(configs / "effect-llm.toml")
+    assert llm.plumbing_only and llm.loop.agents.planner.mode == "llm"
+
+
+def test_the_readme_results_are_the_committed_effect_small_results():
+    """The README's Results tables are generated from the committed results.json."""
+    from pathlib import Path
+
+    from experiments.effect.report import readme_block
+
+    root = Path(__file__).parents[2]
+    results = root / "experiments" / "results" / "effect-small" / "results.json"
+    res = json.loads(results.read_text())
+    assert readme_block(res, "experiments/results/effect-small/results.json") in (root / "README.md").read_text()
+    assert res["name"] == "effect-small" and len(res["seeds"]) >= 3 and not res["plumbing_only"]
+    assert sum(p.stat().st_size for p in results.parent.iterdir()) < 1_000_000  # kept small

@@ -60,6 +60,10 @@ def experiment(
                     running.append(key)
                 else:
                     running.remove(key)
+                if kind == "stopped":
+                    stop[0] = True
+                for sig in old:  # an inline run's event loop restores Python's handler when it ends
+                    signal.signal(sig, on_signal)
                 bar.update(task, completed=done, description=f"cells ({', '.join(running[-2:]) or 'idle'})"[:70])
 
             missing = execute(cfg, out, None if inline else ray_address, on_event, lambda: stop[0])

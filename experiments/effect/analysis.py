@@ -251,10 +251,11 @@ def e4(cells: Cells) -> dict:
         if k < len(ratings) and ratings[k] is not None and r["value"] > 0:
             x.append(ratings[k])
             y.append(1 - r["alerted_value"] / r["value"])
-    if len(x) < 3:
-        return {"arm": arm, "n": len(x), "spearman": None}
-    return {"arm": arm, "n": len(x), "spearman": _est(spearman(x, y, 0, cells.cfg.resamples)),
-            "measure": "final Elo vs held-out money-weighted miss rate (1 - money recall, mean over detectors)"}
+    measure = "final Elo vs held-out money-weighted miss rate (1 - money recall, mean over detectors)"
+    try:
+        return {"arm": arm, "n": len(x), "spearman": _est(spearman(x, y, 0, cells.cfg.resamples)), "measure": measure}
+    except ValueError as err:  # too few elites, or a constant variable
+        return {"arm": arm, "n": len(x), "spearman": None, "measure": measure, "why": str(err)}
 
 
 def _world_facts(path: Path) -> dict:

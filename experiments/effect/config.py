@@ -11,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents import AgentsConfig
 from detectors import REGISTRY
@@ -43,14 +43,20 @@ class HeldOutConfig(_Model):
         3, ge=1, le=50, description="Baseline group: scenarios sampled from each library template.")
     compile_seed: int = Field(0, ge=0, description="Seed with which scenarios are compiled into B's test period.")
 
-    @model_validator(mode="after")
-    def _check(self) -> HeldOutConfig:
-        if self.seed_offset == 0:
+    @field_validator("seed_offset")
+    @classmethod
+    def _offset(cls, v: int) -> int:
+        if v == 0:
             raise ValueError("seed_offset must not be 0: World B must not be the World the loop evolved in")
-        unknown = [k for k in self.detectors if k.split("@")[0] not in REGISTRY]
-        if unknown or not self.detectors:
+        return v
+
+    @field_validator("detectors")
+    @classmethod
+    def _detectors(cls, v: dict) -> dict:
+        unknown = [k for k in v if k.split("@")[0] not in REGISTRY]
+        if unknown or not v:
             raise ValueError(f"unknown evaluation detector(s) {unknown or '(none)'}; known: {sorted(REGISTRY)}")
-        return self
+        return v
 
 
 class RetrainConfig(_Model):
@@ -88,16 +94,27 @@ class ExperimentConfig(_Model):
     resamples: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples of every interval.")
     workers: int = Field(2, ge=1, le=1024, description="Cells run at once as Ray tasks (1 runs them inline).")
 
-    @model_validator(mode="after")
-    def _check(self) -> ExperimentConfig:
-        bad = [a for a in self.arms if a not in ARMS]
+    @field_validator("arms")
+    @classmethod
+    def _arms(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if a not in ARMS]
         if bad:
             raise ValueError(f"unknown arm(s) {bad}; known: {', '.join(ARMS)}")
-        if len(set(self.seeds)) != len(self.seeds):
+        return v
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v):
             raise ValueError("seeds must be distinct")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> ExperimentConfig:
         if self.retrain.enabled:
             if len(self.seeds) < 2:
-                raise ValueError("retrain needs at least 2 seeds (train on one seed's elites, test on another's)")
+                raise ValueError("retrain needs at least 2 seeds (train on one seed's elites, test on another's); "
+                                 "add seeds or set retrain.enabled = false")
             if self.retrain.arm not in self.arms:
                 raise ValueError(f"retrain.arm '{self.retrain.arm}' is not one of the arms")
             missing = [d for d in self.retrain.detectors if d not in self.heldout.detectors]

@@ -16,14 +16,26 @@ from graph_schema.families import family_of
 from orchestrator.config import RunConfig
 from orchestrator.run import execute, open_run
 from orchestrator.store import RunStore
+from orchestrator.supervisor import RunOutcome
+
+
+class LoopInterrupted(RuntimeError):
+    """The loop stopped before its budgets ended (Ctrl-C): the cell is not complete."""
 
 
 def run_loop(cfg: RunConfig, run_dir: Path) -> dict:
-    """Run (or resume) the loop inline in ``run_dir`` and summarise it."""
+    """Run (or resume) the loop inline in ``run_dir`` and summarise it.
+
+    Raises:
+        LoopInterrupted: a stop (Ctrl-C, SIGTERM) ended the run early; running the cell
+            again resumes the run from its store.
+    """
     t0 = time.monotonic()
     store, cfg = open_run(run_dir, cfg)
     try:
         status = asyncio.run(execute(run_dir, store, cfg, inline=True))
+        if status == RunOutcome.STOPPED:
+            raise LoopInterrupted(f"{run_dir}: the run was stopped; run the experiment again to resume it")
         summary = summarise(store, cfg)
     finally:
         store.close()
@@ -70,4 +82,4 @@ def summarise(store: RunStore, cfg: RunConfig) -> dict:
     }
 
 
-__all__ = ["run_loop", "summarise"]
+__all__ = ["LoopInterrupted", "run_loop", "summarise"]

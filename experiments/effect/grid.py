@@ -13,6 +13,7 @@ from pathlib import Path
 
 from experiments.effect import cells
 from experiments.effect.config import ExperimentConfig
+from experiments.effect.evolve import LoopInterrupted
 from graph_schema.formats.atomic import write_text_atomic
 from orchestrator.run import first_difference
 
@@ -133,7 +134,13 @@ def execute(cfg: ExperimentConfig, out: Path, ray_address: str | None = None,
         while todo and not should_stop():
             c = ready()[0]
             event("start", c.key, len(done), total)
-            run_cell(cfg_json, str(out), c.key)
+            try:
+                run_cell(cfg_json, str(out), c.key)
+            except (LoopInterrupted, KeyboardInterrupt):
+                # Ctrl-C reached the loop's own handler, or Python's: the cell is not stored
+                # (cells are written only when complete), so running again resumes it
+                event("stopped", c.key, len(done), total)
+                break
             done.add(c.key)
             del todo[c.key]
             event("done", c.key, len(done), total)

@@ -170,7 +170,7 @@ def markdown(res: dict, plots: list[str]) -> str:
         lines += [f"Spearman correlation of {e4['measure']}, arm `{e4['arm']}`: "
                   f"{fmt(e4['spearman'], False)} (n={e4['n']} elites).", ""]
     else:
-        lines += [f"Too few elites to correlate (n={e4['n']}).", ""]
+        lines += [f"Not computed: {e4.get('why', 'too few elites')} (n={e4['n']}).", ""]
     lines += ["## Plots", "", *(f"![{p}]({p})" for p in plots), ""]
     return "\n".join(lines)
 

@@ -45,8 +45,9 @@ def e1_section(run_dir: Path, seed_offset: int = 1000, days: int = 40, per_templ
             if not outcomes:
                 continue
             h = hardness_of([record(o, a.name) for o in outcomes], a.negatives, 0, resamples)
-            rows.append(f"| {name} | {a.name} | {fmt(h['recall'])} | {fmt(h['money_recall'])} | "
-                        f"{fmt(h['case_funds'])} | {len(outcomes)} |")
+            e = {k: h[k].as_dict() for k in ("recall", "money_recall", "case_funds")}
+            rows.append(f"| {name} | {a.name} | {fmt(e['recall'])} | {fmt(e['money_recall'])} | "
+                        f"{fmt(e['case_funds'])} | {len(outcomes)} |")
     w = b.world
     return ["## E1: hardness on detectors this run never saw", "",
             f"Measured in a held-out World B ({w.config.accounts:,} accounts, {w.config.days} days, seed "

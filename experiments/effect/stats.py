@@ -127,10 +127,12 @@ def spearman(x, y, seed: int = 0, resamples: int = 2000) -> Estimate:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape or len(x) < 3:
         raise ValueError("spearman needs at least 3 pairs of equal length")
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        raise ValueError("spearman: one of the variables is constant, so the correlation is undefined")
     value = float(spearmanr(x, y).statistic)
 
     def stat(a, b):
-        return spearmanr(a, b).statistic
+        return spearmanr(a, b).statistic if np.ptp(a) > 0 and np.ptp(b) > 0 else 0.0
 
     low, high = _interval((x, y), stat, seed, resamples)
     return Estimate(value, low, high, len(x))

@@ -125,8 +125,9 @@ def test_bad_configs_and_foreign_output_directories_are_refused(done, tmp_path, 
     for text, rule in ((TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full", "no-such-arm"]'),
                         "arms: Value error, unknown arm(s) ['no-such-arm']"),
                        (TINY.replace("seeds = [1, 2]", "seeds = [1]"), "retrain needs at least 2 seeds"),
-                       (TINY.replace("[heldout]", "[heldout]\nseed_offset = 0"), "seed_offset must not be 0"),
-                       (TINY.replace('rules = {}', 'nonsense = {}'), "unknown evaluation detector(s) ['nonsense']")):
+                       (TINY.replace("[heldout]", "[heldout]\nseed_offset = 0"), "heldout.seed_offset: Value error, seed_offset must not be 0"),
+                       (TINY.replace('rules = {}', 'nonsense = {}'),
+                        "heldout.detectors: Value error, unknown evaluation detector(s) ['nonsense']")):
         bad = tmp_path / "bad.toml"
         bad.write_text(text)
         assert run(monkeypatch, "experiment", bad, "--out", tmp_path / "o") == 2

@@ -27,7 +27,7 @@ def experiment(
     utility, E3 ablations, realism C2ST, E4 Elo); writes results.json, report.md, report.html."""
     from experiments.effect.analysis import analyse
     from experiments.effect.config import load_experiment
-    from experiments.effect.grid import OutDirError, execute, open_out, plan
+    from experiments.effect.grid import CellFailed, OutDirError, execute, open_out, plan
     from experiments.effect.report import headline, write_reports
     from graph_schema.formats.atomic import write_text_atomic
 
@@ -66,7 +66,12 @@ def experiment(
                     signal.signal(sig, on_signal)
                 bar.update(task, completed=done, description=f"cells ({', '.join(running[-2:]) or 'idle'})"[:70])
 
-            missing = execute(cfg, out, None if inline else ray_address, on_event, lambda: stop[0])
+            try:
+                missing = execute(cfg, out, None if inline else ray_address, on_event, lambda: stop[0])
+            except CellFailed as err:
+                console.print(f"[red]error:[/red] {err}; the cells stored so far are kept: fix the cause and run "
+                              "the same command to go on", highlight=False, soft_wrap=True)
+                raise typer.Exit(1) from None
             bar.update(task, completed=total - len(missing), description="cells")
     finally:
         for s, h in old.items():

@@ -24,6 +24,16 @@ class OutDirError(ValueError):
     """The output directory belongs to another experiment config (one line)."""
 
 
+class CellFailed(RuntimeError):
+    """A cell raised: its key and the one-line cause (the cells stored so far stay)."""
+
+    def __init__(self, key: str, err: BaseException):
+        cause = getattr(err, "cause", None) or err  # Ray wraps the task's exception
+        text = " ".join(str(cause).split())[:500]
+        super().__init__(f"cell {key} failed: {type(cause).__name__}: {text}")
+        self.key = key
+
+
 @dataclass(frozen=True)
 class Cell:
     key: str
@@ -141,6 +151,8 @@ def execute(cfg: ExperimentConfig, out: Path, ray_address: str | None = None,
                 # (cells are written only when complete), so running again resumes it
                 event("stopped", c.key, len(done), total)
                 break
+            except Exception as err:  # noqa: BLE001 - reported in one line, the stored cells stay
+                raise CellFailed(c.key, err) from err
             done.add(c.key)
             del todo[c.key]
             event("done", c.key, len(done), total)
@@ -173,7 +185,10 @@ def execute(cfg: ExperimentConfig, out: Path, ray_address: str | None = None,
             finished, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
             for ref in finished:
                 key = running.pop(ref)
-                ray.get(ref)  # a failed cell raises here, with its cause
+                try:
+                    ray.get(ref)
+                except Exception as err:  # noqa: BLE001 - the cells in flight are cancelled by the shutdown
+                    raise CellFailed(key, err) from err
                 done.add(key)
                 todo.pop(key, None)
                 event("done", key, len(done), total)
@@ -183,4 +198,4 @@ def execute(cfg: ExperimentConfig, out: Path, ray_address: str | None = None,
     return sorted(todo)
 
 
-__all__ = ["MANIFEST", "Cell", "OutDirError", "Plan", "execute", "open_out", "pending", "plan", "run_cell"]
+__all__ = ["MANIFEST", "Cell", "CellFailed", "OutDirError", "Plan", "execute", "open_out", "pending", "plan", "run_cell"]

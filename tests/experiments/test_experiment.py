@@ -194,3 +194,54 @@ def test_the_readme_results_are_the_committed_effect_small_results():
     assert readme_block(res, "experiments/results/effect-small/results.json") in (root / "README.md").read_text()
     assert res["name"] == "effect-small" and len(res["seeds"]) >= 3 and not res["plumbing_only"]
     assert sum(p.stat().st_size for p in results.parent.iterdir()) < 1_000_000  # kept small
+
+
+def test_an_agents_file_puts_llm_roles_into_every_arm_and_marks_plumbing(tmp_path):
+    """The same experiment with LLM roles: `agents_file` replaces the loop's roles in every
+    arm; a local or scripted model marks the report as plumbing only."""
+    from experiments.effect.config import load_experiment
+    from experiments.effect.report import markdown
+
+    (tmp_path / "agents.toml").write_text(
+        '[agents.judge]\nmode = "llm"\nbackend = "fake"\n\n'
+        '[agents.backends.fake]\nkind = "scripted"\nscript = ["{}"]\n')
+    (tmp_path / "e.toml").write_text('agents_file = "agents.toml"\n' + TINY)
+    cfg = load_experiment(tmp_path / "e.toml")
+    assert cfg.plumbing_only
+    for arm in cfg.arms:
+        assert cfg.run_config(arm, 1).agents.judge.mode == "llm"
+    assert cfg.loop.agents.planner.mode != "llm"  # only the roles the file names change
+    (tmp_path / "bad.toml").write_text('agents_file = "missing.toml"\n' + TINY)
+    from orchestrator.cli.common import UsageError
+
+    with pytest.raises(UsageError, match="missing.toml: cannot read"):
+        load_experiment(tmp_path / "bad.toml")
+    assert "Plumbing only" in markdown({**_minimal_results(), "plumbing_only": True}, [])
+
+
+def _minimal_results() -> dict:
+    """The smallest results document the report renders (an experiment whose loop made nothing)."""
+    empty = {"n": 0}
+    return {"name": "x", "plumbing_only": False, "arms": ["full"], "seeds": [1], "detectors": ["rules"],
+            "loop_detectors": ["gine"], "budget": 0.005,
+            "worlds": {k: {"seed": 1, "accounts": 1, "transactions": 1, "days": 1} for k in ("A", "B")},
+            "e1": {"per_detector": {"baseline": {"rules": None}, "full/drafts": {"rules": None},
+                                    "full/elites": {"rules": None}},
+                   "mean": {"baseline": empty, "full/drafts": empty, "full/elites": empty}, "gap": {"full": {}},
+                   "per_typology": {"baseline": {}, "drafts": {}, "elites": {}}, "per_typology_arm": "full",
+                   "failed": {g: {"count": 0, "first": None} for g in ("baseline", "full/drafts", "full/elites")}},
+            "e2": {}, "e3": {}, "realism": {}, "e4": {"n": 0, "spearman": None, "why": "too few elites"}}
+
+
+def test_a_failing_cell_is_one_line_and_keeps_the_stored_cells(done, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(done / "out", out)
+    (out / "world-B" / "ledger.parquet").unlink()  # World B is damaged ...
+    (out / "cells" / "measure__full-s1__rules.json").unlink()  # ... and a cell that reads it must run again
+    before = sorted(p.name for p in (out / "cells").iterdir())
+    assert run(monkeypatch, "experiment", done / "tiny.toml", "--out", out) == 1
+    line = [x for x in capsys.readouterr().err.splitlines() if "error:" in x][0]
+    assert "cell measure/full-s1/rules failed" in line and "ledger.parquet" in line
+    assert sorted(p.name for p in (out / "cells").iterdir()) == before

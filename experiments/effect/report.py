@@ -60,9 +60,11 @@ def headline(res: dict) -> list[str]:
 
 def _e1_detail(res: dict) -> list[str]:
     out = []
-    for g, per in res["e1"]["per_detector"].items():
+    for g in ["baseline", *(f"{a}/{k}" for a in res["arms"] for k in ("drafts", "elites"))]:
+        per = res["e1"]["per_detector"][g]
         rows = []
-        for d, m in per.items():
+        for d in res["detectors"]:
+            m = per.get(d)
             if m is None:
                 continue
             rows.append([d, fmt(m["recall"]), fmt(m["money_recall"]), fmt(m["case_share"]), fmt(m["case_funds"]),
@@ -111,25 +113,37 @@ def _e2(res: dict) -> list[str]:
                    "funds in caught cases before", "after", "change (points)", "n scenarios"], rows)
 
 
+def _spread(d: dict, f: str = "{:.2f}") -> str:
+    """Mean over evolution seeds with [min, max] (a seed-level figure: no bootstrap)."""
+    return f"{f.format(d['mean'])} [{f.format(d['min'])}, {f.format(d['max'])}]"
+
+
 def _e3(res: dict) -> list[str]:
     rows = []
-    for arm, r in res["e3"].items():
-        el, d = r["elites"], r["diversity"]
-        rows.append([arm, fmt(el.get("money_recall")), fmt(el.get("case_funds")), f"{r['median_funds_integrated_usd']:,.0f}",
-                     fmt(r["realism_auc"], False), f"{d['coverage']['mean']:.1%}", f"{d['typology_entropy']['mean']:.2f}",
-                     f"{d['structural_distance']['mean']:.3f}", f"{r['validity']['rate']:.1%} of {r['validity']['proposals']}",
-                     f"{r['cost']['candidates']['mean']:.0f}", f"{r['cost']['seconds']['mean']:.0f}",
-                     f"{r['cost']['tokens']['mean']:.0f}", f"{r['filter']['kept']}/{r['filter']['dropped']}",
-                     el.get("n", 0)])
-    return _table(["arm", "elites' money recall (mean over detectors)", "funds in caught cases",
-                   "median funds integrated (USD)", "realism C2ST AUC", "coverage", "typology H (bits)",
-                   "struct. dist.", "validity", "candidates / seed", "seconds / seed", "tokens / seed",
-                   "filter kept/dropped", "n elites"], rows)
+    for arm in res["arms"]:  # results.json sorts its keys; the config's order is the arms list
+        r = res["e3"][arm]
+        el, d, c = r["elites"], r["diversity"], r["cost"]
+        rows.append([arm, fmt(el.get("money_recall")), fmt(el.get("case_funds")),
+                     f"{r['median_funds_integrated_usd']:,.0f}", fmt(r["realism_auc"], False),
+                     _spread({k: 100 * v if k != "n" else v for k, v in d["coverage"].items()}, "{:.1f}"),
+                     _spread(d["typology_entropy"]), _spread(d["structural_distance"], "{:.3f}"),
+                     f"{r['validity']['rate']:.1%} of {r['validity']['proposals']}",
+                     _spread(c["candidates"], "{:.0f}"), _spread(c["seconds"], "{:.0f}"), _spread(c["tokens"], "{:.0f}"),
+                     f"{r['filter']['kept']}/{r['filter']['dropped']}", el.get("n", 0)])
+    seeds = len(res["seeds"])
+    return [*_table(["arm", "elites' money recall (mean over detectors)", "funds in caught cases",
+                     "median funds integrated (USD)", "realism C2ST AUC", "coverage (%)", "typology H (bits)",
+                     "struct. dist.", "validity (of proposals)", "candidates / seed", "loop seconds / seed",
+                     "tokens / seed", "filter kept/dropped", "n elites"], rows),
+            f"Money recall, funds and realism: 95% bootstrap over the arm's elites (n). Coverage, entropy, distance "
+            f"and cost: mean [min, max] over the {seeds} evolution seeds (one value per seed, too few for a "
+            "bootstrap); validity pools every proposal of the arm.", ""]
 
 
 def _realism(res: dict) -> list[str]:
     rows = []
-    for g, r in res["realism"].items():
+    for g in [x for x in ["baseline", *res["arms"]] if x in res["realism"]]:
+        r = res["realism"][g]
         if "error" in r:
             rows.append([g, r["error"], "", "", "", ""])
             continue
@@ -206,7 +220,7 @@ def plots(res: dict, out: Path) -> dict[str, bytes]:
     ax.legend(fontsize=8)
     figs["e1_money_recall.png"] = _png(fig, out / "e1_money_recall.png")
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    arms = list(res["e3"])
+    arms = [a for a in res["arms"] if a in res["e3"]]
     for ax, key, title in ((axes[0], "money_recall", "elites' money recall (mean over detectors)"),
                            (axes[1], "realism_auc", "realism C2ST AUC (0.5 = indistinguishable)")):
         ms = [res["e3"][a]["elites"].get(key) if key != "realism_auc" else res["e3"][a]["realism_auc"] for a in arms]

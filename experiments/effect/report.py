@@ -120,7 +120,7 @@ def _spread(d: dict, f: str = "{:.2f}") -> str:
 
 def _e3(res: dict) -> list[str]:
     rows = []
-    for arm in res["arms"]:  # results.json sorts its keys; the config's order is the arms list
+    for arm in [a for a in res["arms"] if a in res["e3"]]:  # results.json sorts keys; arms keep the config's order
         r = res["e3"][arm]
         el, d, c = r["elites"], r["diversity"], r["cost"]
         rows.append([arm, fmt(el.get("money_recall")), fmt(el.get("case_funds")),

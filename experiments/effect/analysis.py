@@ -265,8 +265,16 @@ def _world_facts(path: Path) -> dict:
             "laundering_transactions": int(np.asarray(w.ledger.column("is_laundering")).sum())}
 
 
+def _cell_seconds(out: Path) -> float:
+    """Compute time of every stored cell, summed (the invocation's ``seconds`` only counts the
+    cells that invocation ran, e.g. after a resume)."""
+    import json
+
+    return round(sum(json.loads(p.read_text())["seconds"] for p in (out / "cells").glob("*.json")), 1)
+
+
 def analyse(cfg: ExperimentConfig, out: Path, seconds: float | None = None) -> dict:
-    """Every table of the experiment, from its stored cells."""
+    """Every table of the experiment, from its stored cells; ``seconds`` is this invocation's wall time."""
     cells = Cells(cfg, out)
     realism = {}
     if cfg.realism.enabled:
@@ -286,7 +294,7 @@ def analyse(cfg: ExperimentConfig, out: Path, seconds: float | None = None) -> d
         "worlds": {"A": _world_facts(out / WORLD_A), "B": _world_facts(out / WORLD_B)},
         "heldout": heldout,
         "e1": e1(cells), "e2": e2(cells), "e3": e3(cells, realism), "e4": e4(cells),
-        "realism": realism, "seconds": seconds,
+        "realism": realism, "seconds": seconds, "cell_seconds": _cell_seconds(out),
         "families": {t: family(t) for t in sorted({r["typology"] for r in cells.records(None, "baseline", cells.dets[0])})},
     }
 

@@ -163,7 +163,8 @@ def c2st(world: World, window: tuple[int, int], compiled: list[CompiledScenario]
         scen_frames.append(df)
         tainted |= {a for a in c.entity_accounts.values() if a >= 0}
     active = pd.unique(np.concatenate([base["src"].values, base["dst"].values]))
-    pool = {p: [a for a in active if a < n and profiles[a] == p and a not in tainted] for p in set(profiles)}
+    # sorted: the draws must not depend on the process's string hashing (the same cell, the same numbers)
+    pool = {p: [a for a in active if a < n and profiles[a] == p and a not in tainted] for p in sorted(set(profiles))}
     for p in pool.values():
         rng.shuffle(p)
     taken = {p: 0 for p in pool}
@@ -181,7 +182,8 @@ def c2st(world: World, window: tuple[int, int], compiled: list[CompiledScenario]
     cols = [c for c in feats.columns if c not in ("account", "label", "group", "profile")]
     x, y, groups = feats[cols].to_numpy(float), feats["label"].to_numpy(int), feats["group"].to_numpy(int)
     p = _out_of_fold(lambda: LGBMClassifier(n_estimators=200, num_leaves=15, min_child_samples=5,
-                                            learning_rate=0.05, verbose=-1, random_state=seed), x, y, groups)
+                                            learning_rate=0.05, verbose=-1, random_state=seed,
+                                            n_jobs=1), x, y, groups)
     auc = _auc_interval(y, p, seed, resamples)
     # the leak check: scenario transactions against the matched accounts' transactions
     legit = base[base["src"].isin(set(u.loc[u["label"] == 0, "account"])) & ~base["laundering"]]

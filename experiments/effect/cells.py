@@ -87,10 +87,9 @@ def _split_b(out: Path):
 def heldout_cell(cfg: ExperimentConfig, out: Path, det: str) -> dict:
     world, data, split = _split_b(out)
     t0 = time.monotonic()
-    armed, window = arm_detector(world, det.split("@")[0], cfg.heldout.detectors[det], cfg.heldout.budget,
-                                  label=det)
+    armed, window, scores = arm_detector(world, det.split("@")[0], cfg.heldout.detectors[det],
+                                         cfg.heldout.budget, label=det)
     seconds = time.monotonic() - t0
-    scores = np.asarray(armed.detector.score_prepared(armed.graph))
     base = _baseline_test(world, data, split, scores, armed.threshold)
 
     def save(d: Path) -> None:
@@ -113,13 +112,11 @@ def _baseline_test(world, data, split, scores: np.ndarray, threshold: float) -> 
             "usd": np.round(data.amount_usd[test_pos], 2).tolist()}
 
 
-def load_armed(cfg: ExperimentConfig, out: Path, det: str, data=None) -> Armed:
+def load_armed(out: Path, det: str, data) -> Armed:
+    """Stored detector ``det``, prepared on World B's ``data``, with its threshold and negatives."""
     meta = load_cell(out, f"heldout/{det}")
     d = out / "detectors" / det
     detector = load_detector(d)
-    if data is None:
-        world = read_world(out / WORLD_B)
-        data = from_ledger(world.ledger, world.n_accounts)
     return Armed(det, detector, detector.prepare(data), float(meta["threshold"]), np.load(d / "negatives.npy"))
 
 
@@ -136,7 +133,7 @@ def load_b(cfg: ExperimentConfig, out: Path, dets: list[str]) -> HeldOut:
     armed = _CACHE["armed"]
     for d in dets:
         if d not in armed:
-            armed[d] = load_armed(cfg, out, d, _CACHE["data"])
+            armed[d] = load_armed(out, d, _CACHE["data"])
     window = tuple(load_cell(out, f"heldout/{dets[0]}")["window"])
     return HeldOut(_CACHE["world"], window, [armed[d] for d in dets], cfg.heldout.budget)
 
@@ -210,14 +207,13 @@ def retrain_cell(cfg: ExperimentConfig, out: Path, det: str, s1: int, s2: int) -
                 extra.append(compile_scenario(copy, world, 5000 + 100 * i + k, window=train_window))
             except ScenarioError:
                 continue
-    armed, window = arm_detector(world, det.split("@")[0], cfg.heldout.detectors[det], cfg.heldout.budget, extra,
-                                  label=det)
+    armed, window, scores = arm_detector(world, det.split("@")[0], cfg.heldout.detectors[det],
+                                         cfg.heldout.budget, extra, label=det)
     b = HeldOut(world, window, [armed], cfg.heldout.budget)
     tested = [Scenario.model_validate(e["scenario"])
               for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s2}")["elites"]]
     outcomes, failed = b.evaluate_all(tested, cfg.heldout.compile_seed)
     base, base_failed = b.evaluate_all(baseline_group(cfg), cfg.heldout.compile_seed)
-    scores = np.asarray(armed.detector.score_prepared(armed.graph))
     return {"trained_on": len(extra), "elites": {"records": [record(o, det) for o in outcomes], "failed": failed},
             "baseline": {"records": [record(o, det) for o in base], "failed": base_failed},
             "baseline_test": _baseline_test(world, data, split, scores, armed.threshold)}

@@ -11,21 +11,17 @@ of the scores of B's test-period transactions.
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from detectors import Detector, from_ledger, load_detector, make, temporal_split
+from detectors import Detector, from_ledger, make, temporal_split
 from detectors.split import TemporalSplit
 from graph_schema import inject
 from graph_schema.baseline import inject_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
-from graph_schema.formats import read_world, write_world
 from graph_schema.reference import in_usd
 from graph_schema.world import World, WorldConfig, generate_world
 
@@ -98,33 +94,6 @@ class HeldOut:
                 o.scores[a.name], o.alerted[a.name] = scores, scores >= a.threshold
         return outcomes, failed
 
-    def save(self, path: Path) -> None:
-        """World B and its detectors (with thresholds and negatives) under ``path``, complete or absent."""
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        write_world(self.world, tmp / "world")
-        for a in self.armed:
-            a.detector.save(tmp / "detectors" / a.name)
-            np.save(tmp / "detectors" / a.name / "negatives.npy", a.negatives)
-        (tmp / "heldout.json").write_text(json.dumps({
-            "window": list(self.window), "budget": self.budget,
-            "thresholds": {a.name: a.threshold for a in self.armed}}))
-        shutil.rmtree(path, ignore_errors=True)
-        tmp.rename(path)
-
-
-def load_heldout(path: Path, names: list[str] | None = None) -> HeldOut:
-    """World B as `HeldOut.save` left it, with the detectors ``names`` (default: all) ready to score."""
-    meta = json.loads((path / "heldout.json").read_text())
-    world = read_world(path / "world")
-    data = from_ledger(world.ledger, world.n_accounts)
-    armed = []
-    for name in names if names is not None else sorted(meta["thresholds"]):
-        det = load_detector(path / "detectors" / name)
-        armed.append(Armed(name, det, det.prepare(data), float(meta["thresholds"][name]),
-                           np.load(path / "detectors" / name / "negatives.npy")))
-    return HeldOut(world, tuple(meta["window"]), armed, float(meta["budget"]))
-
 
 def heldout_world(cfg: WorldConfig, seed_offset: int, training_share: float) -> World:
     """World B with its baseline laundering: ``cfg`` with seed ``cfg.seed + seed_offset``.
@@ -139,9 +108,10 @@ def heldout_world(cfg: WorldConfig, seed_offset: int, training_share: float) -> 
 
 
 def arm_detector(world: World, name: str, overrides: dict, budget: float = 0.005,
-                 extra: list | None = None, label: str | None = None) -> tuple[Armed, tuple[int, int]]:
+                 extra: list | None = None, label: str | None = None
+                 ) -> tuple[Armed, tuple[int, int], np.ndarray]:
     """Train detector ``name`` (called ``label``, default ``name``) on B's training split and arm it on B's test period; returns
-    it and the test window.
+    it, the test window and its scores of every transaction of B.
 
     ``extra`` compiled scenarios (placed in B's training period) are injected for training
     only (E2's retraining): the split's cut times are B's own, and the detector scores,
@@ -162,7 +132,8 @@ def arm_detector(world: World, name: str, overrides: dict, budget: float = 0.005
     scores = np.asarray(det.score_prepared(graph), dtype=np.float64)
     threshold = float(np.quantile(scores[split.test], 1 - budget))
     legit_test = split.test & ~data.y.astype(bool)
-    return Armed(label or name, det, graph, threshold, scores[legit_test]), (int(split.t_test), int(world.end_epoch))
+    armed = Armed(label or name, det, graph, threshold, scores[legit_test])
+    return armed, (int(split.t_test), int(world.end_epoch)), scores
 
 
 def build_heldout(cfg: WorldConfig, seed_offset: int, detectors: dict[str, dict], training_share: float,
@@ -176,9 +147,9 @@ def build_heldout(cfg: WorldConfig, seed_offset: int, detectors: dict[str, dict]
     world = heldout_world(cfg, seed_offset, training_share)
     armed, window = [], None
     for name, overrides in detectors.items():  # a "name@tag" key trains `name` again under its own label
-        a, window = arm_detector(world, name.split("@")[0], overrides, budget, label=name)
+        a, window, _ = arm_detector(world, name.split("@")[0], overrides, budget, label=name)
         armed.append(a)
     return HeldOut(world, window, armed, budget)
 
 
-__all__ = ["Armed", "HeldOut", "Outcome", "arm_detector", "build_heldout", "heldout_world", "load_heldout"]
+__all__ = ["Armed", "HeldOut", "Outcome", "arm_detector", "build_heldout", "heldout_world"]

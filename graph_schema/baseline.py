@@ -24,9 +24,17 @@ def inject_baseline(world: World, share: float, seed: int,
     Raises:
         ValueError: no template compiles in this World.
     """
+    return inject(world, sample_baseline(world, world.ledger.num_rows, share, seed, names, progress))
+
+
+def sample_baseline(world: World, n_bg: int, share: float, seed: int,
+                    names: list[str] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> list:
+    """The compiled typology instances `inject_baseline` adds to a World of ``n_bg``
+    background transactions. Compiling reads only ``world``'s banks and accounts, so a
+    World whose ledger stays on disk works too."""
     lib = library()
     names = sorted(names or lib)
-    n_bg = world.ledger.num_rows
     target = int(round(share * n_bg / (1.0 - share))) if share > 0 else 0
     rng = np.random.default_rng([seed, 0xBA5E])
     compiled, rows, failures, k = [], 0, 0, 0
@@ -48,4 +56,4 @@ def inject_baseline(world: World, share: float, seed: int,
         rows += c.rows.num_rows
         if progress:
             progress(min(rows, target), target)
-    return inject(world, compiled)
+    return compiled

@@ -80,7 +80,8 @@ def dictionary_codes(col: pa.ChunkedArray | pa.Array, values: list[str]) -> np.n
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_dictionary(col.type):
         dict_values = col.dictionary.to_pylist()
-        lookup = np.array([_index(values, v) for v in dict_values] + [-1], dtype=np.int32)
+        pos = {v: i for i, v in enumerate(values)}
+        lookup = np.array([_index(pos, values, v) for v in dict_values] + [-1], dtype=np.int32)
         idx = col.indices.fill_null(0).to_numpy(zero_copy_only=False)
         idx = np.where(col.is_null().to_numpy(zero_copy_only=False), len(dict_values), idx)
         return lookup[idx.astype(np.int64)]
@@ -88,13 +89,12 @@ def dictionary_codes(col: pa.ChunkedArray | pa.Array, values: list[str]) -> np.n
     return dictionary_codes(enc, values)
 
 
-def _index(values: list[str], v: str | None) -> int:
+def _index(pos: dict, values: list[str], v: str | None) -> int:
     if v is None:
         return -1
-    try:
-        return values.index(v)
-    except ValueError as exc:
-        raise ValueError(f"value {v!r} is not one of {values}") from exc
+    if v not in pos:
+        raise ValueError(f"value {v!r} is not one of {values}")
+    return pos[v]
 
 
 def ledger_table(cols: dict[str, np.ndarray], *, scenario_values: list[str] | None = None,

@@ -62,8 +62,8 @@ def format_amount(values, currency_codes: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(whole, frac_s, ".")
 
 
-def _trans_lines(world: World, rows: pa.Table) -> pa.Table:
-    numbers = world.accounts.column("account_number")
+def trans_lines(numbers: pa.ChunkedArray | pa.Array, rows: pa.Table) -> pa.Table:
+    """AMLworld's 11 text columns for ledger ``rows``; ``numbers`` is the account-number column."""
     cur_p = dictionary_codes(rows.column("payment_currency"), CURRENCIES)
     cur_r = dictionary_codes(rows.column("receiving_currency"), CURRENCIES)
     cols = [
@@ -82,22 +82,39 @@ def _trans_lines(world: World, rows: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(cols, names=_COLS)
 
 
-def _write_csv(table: pa.Table, header: str, path: Path) -> None:
+def write_csv(table: pa.Table, header: str, path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write((header + "\n").encode())
-        pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+        append_csv(table, fh)
+
+
+def append_csv(table: pa.Table, fh) -> None:
+    """Rows of ``table`` as CSV lines (no header, no quoting) onto an open binary file."""
+    pcsv.write_csv(table, fh, pcsv.WriteOptions(include_header=False, quoting_style="none"))
 
 
 def write_amlworld(world: World, out: str | Path, name: str | None = None) -> list[Path]:
     """Write the AMLworld triplet of ``world`` into ``out``; returns the three paths."""
+    paths = amlworld_paths(out, name or world.config.name)
+    numbers = world.accounts.column("account_number")
+    write_csv(trans_lines(numbers, world.ledger), TRANS_HEADER, paths[0])
+    led = world.ledger
+    write_accounts_and_patterns(world, led.filter(pc.is_valid(led.column("scenario_id"))), paths)
+    return paths
+
+
+def amlworld_paths(out: str | Path, name: str) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    name = name or world.config.name
-    paths = [out / f"{name}_Trans.csv", out / f"{name}_accounts.csv", out / f"{name}_Patterns.txt"]
-    _write_csv(_trans_lines(world, world.ledger), TRANS_HEADER, paths[0])
+    return [out / f"{name}_Trans.csv", out / f"{name}_accounts.csv", out / f"{name}_Patterns.txt"]
+
+
+def write_accounts_and_patterns(world: World, injected: pa.Table, paths: list[Path]) -> None:
+    """``*_accounts.csv`` from ``world``'s tables and ``*_Patterns.txt`` from ``injected``,
+    the rows of injected scenarios in ledger order (``world.ledger`` is not read)."""
     acc = world.accounts
     bank_names = world.banks.column("bank_name")
-    _write_csv(pa.Table.from_arrays([
+    write_csv(pa.Table.from_arrays([
         pc.take(bank_names, acc.column("bank_id")),
         bank_code(acc.column("bank_id")),
         acc.column("account_number"),
@@ -106,8 +123,7 @@ def write_amlworld(world: World, out: str | Path, name: str | None = None) -> li
     ], names=["bank_name", "bank_id", "account_number", "entity_id", "entity_name"]),
         ACCOUNTS_HEADER, paths[1])
     with atomic_path(paths[2]) as tmp:
-        tmp.write_text(_patterns(world), encoding="utf-8")
-    return paths
+        tmp.write_text(_patterns(acc.column("account_number"), injected, world.scenarios), encoding="utf-8")
 
 
 def pattern_type(typology: str) -> str:
@@ -115,18 +131,14 @@ def pattern_type(typology: str) -> str:
     return typology.upper().replace("_", "-")
 
 
-def _patterns(world: World) -> str:
-    led = world.ledger
-    sid = led.column("scenario_id")
-    mask = pc.is_valid(sid)
-    rows = led.filter(mask)
+def _patterns(numbers: pa.ChunkedArray, rows: pa.Table, scenarios: list) -> str:
     if rows.num_rows == 0:
         return ""
-    lines = _trans_lines(world, rows)
+    lines = trans_lines(numbers, rows)
     text = pc.binary_join_element_wise(*[lines.column(i) for i in range(lines.num_columns)], ",")
     text = text.to_pylist()
     ids = pc.cast(rows.column("scenario_id"), pa.string()).to_pylist()
-    names = {s.scenario_id: s.scenario for s in world.scenarios}
+    names = {s.scenario_id: s.scenario for s in scenarios}
     blocks: dict[str, list[str]] = {}
     for i, t in zip(ids, text, strict=True):
         blocks.setdefault(i, []).append(t)

@@ -66,27 +66,43 @@ def write_world(world: World, out: str | Path) -> None:
     write_table(world.accounts, out / "accounts.parquet")
     write_table(world.banks, out / "banks.parquet")
     write_text_atomic(out / "world.json", world.config.model_dump_json(indent=2) + "\n")
-    lines = [json.dumps({"scenario_id": s.scenario_id, "seed": s.seed, "n_rows": s.n_rows,
-                         "scenario": s.scenario.model_dump(mode="json")}, sort_keys=True)
-             for s in world.scenarios]
-    write_text_atomic(out / "scenarios.jsonl", "".join(line + "\n" for line in lines))
+    write_text_atomic(out / "scenarios.jsonl", scenario_lines(world.scenarios))
 
 
 def read_world(path: str | Path) -> World:
-    """Read a World directory written by `write_world`.
+    """Read a World directory written by `write_world`, or a partitioned one (its parts
+    merged in memory; see `graph_schema.formats.partitioned`).
 
     Raises:
         FormatError: a file is missing or malformed (the message names file and field).
     """
+    from graph_schema.formats.partitioned import is_partitioned, open_partitioned
+
     path = Path(path)
+    if is_partitioned(path):
+        return open_partitioned(path).materialise()
+    cfg = read_world_config(path)
+    return World(
+        cfg,
+        read_table(path / "banks.parquet", BANK_SCHEMA),
+        read_table(path / "accounts.parquet", ACCOUNT_SCHEMA),
+        read_table(path / "ledger.parquet", LEDGER_SCHEMA),
+        read_scenarios(path),
+    )
+
+
+def read_world_config(path: Path) -> WorldConfig:
     if not (path / "world.json").is_file():
         raise FormatError(f"{path}: not a World directory (world.json is missing)")
     try:
-        cfg = WorldConfig.model_validate_json((path / "world.json").read_text())
+        return WorldConfig.model_validate_json((path / "world.json").read_text())
     except ValidationError as err:
         e = err.errors()[0]
         loc = ".".join(str(x) for x in e["loc"]) or "$"
         raise FormatError(f"{path / 'world.json'}: {loc}: {e['msg']}") from None
+
+
+def read_scenarios(path: Path) -> list[InjectedScenario]:
     scenarios = []
     sc_path = path / "scenarios.jsonl"
     if sc_path.is_file():
@@ -97,10 +113,12 @@ def read_world(path: str | Path) -> World:
                                                   parse_scenario(rec["scenario"]), int(rec["n_rows"])))
             except (ValueError, KeyError, ScenarioError) as err:
                 raise FormatError(f"{sc_path}:{n}: {err}") from None
-    return World(
-        cfg,
-        read_table(path / "banks.parquet", BANK_SCHEMA),
-        read_table(path / "accounts.parquet", ACCOUNT_SCHEMA),
-        read_table(path / "ledger.parquet", LEDGER_SCHEMA),
-        scenarios,
-    )
+    return scenarios
+
+
+def scenario_lines(scenarios: list[InjectedScenario]) -> str:
+    """``scenarios.jsonl``'s text: one JSON object per injected scenario."""
+    lines = [json.dumps({"scenario_id": s.scenario_id, "seed": s.seed, "n_rows": s.n_rows,
+                         "scenario": s.scenario.model_dump(mode="json")}, sort_keys=True)
+             for s in scenarios]
+    return "".join(line + "\n" for line in lines)

@@ -54,10 +54,23 @@ class Flows:
 
 @dataclass
 class Ctx:
+    """What a behaviour draws with. ``lo:hi`` is the range of accounts whose activity this
+    call simulates (a shard); the default is every account. Counterparties are global."""
+
     rng: np.random.Generator
     pop: Population
     cal: Calendar
     scale: float = 1.0
+    lo: int = 0
+    hi: int | None = None
+
+    @property
+    def stop(self) -> int:
+        return self.pop.n if self.hi is None else self.hi
+
+    def own(self, ids: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``ids`` drive their flows in this call."""
+        return (ids >= self.lo) & (ids < self.stop)
 
 
 def roundify(rng: np.random.Generator, x: np.ndarray, p: float) -> np.ndarray:
@@ -85,11 +98,13 @@ def poisson_sources(ctx: Ctx, behaviour: str) -> np.ndarray:
     rate = np.zeros(len(Profile))
     for prof, r in RATES[behaviour].items():
         rate[P[prof]] = r
-    lam = rate[ctx.pop.profile] * ctx.pop.activity * ctx.cal.days * ctx.scale
-    return np.repeat(np.arange(ctx.pop.n), ctx.rng.poisson(lam))
+    lo, hi = ctx.lo, ctx.stop
+    lam = rate[ctx.pop.profile[lo:hi]] * ctx.pop.activity[lo:hi] * ctx.cal.days * ctx.scale
+    return np.repeat(np.arange(lo, hi), ctx.rng.poisson(lam))
 
 
 def group_sources(ctx: Ctx, members: np.ndarray, rate: float) -> np.ndarray:
+    members = members[ctx.own(members)]
     lam = rate * ctx.pop.activity[members] * ctx.cal.days * ctx.scale
     return np.repeat(members, ctx.rng.poisson(lam))
 
@@ -115,42 +130,63 @@ def _pick_from_list(ctx: Ctx, src: np.ndarray, indptr_key: str, list_key: str) -
 # ---------------------------------------------------------------- periodic
 
 
+def utility_due(payers: np.ndarray) -> np.ndarray:
+    """A fixed due day of the month per utility payer."""
+    return (payers * 7919) % 28 + 1
+
+
+def expected_periodic(pop: Population, cal: Calendar) -> int:
+    """Number of periodic payments due in the period, without the random payment lag.
+
+    A sharded World scales its Poisson flows with this count, which every shard can
+    compute alike; the unsharded generator counts the flows it drew instead.
+    """
+    rel = pop.rel
+    dues = [rel["payday"][rel["employer"]], np.full(len(rel["retiree"]), 3),
+            np.ones(len(rel["renter"]), dtype=np.int64), utility_due(rel["utility_payer"])]
+    return sum(len(cal.monthly(d, 0, None)[0]) for d in dues)
+
+
+def _owned(ctx: Ctx, driver: str, *others: str) -> list[np.ndarray]:
+    """The relationship arrays ``driver`` and ``others`` restricted to owned drivers."""
+    rel = ctx.pop.rel
+    mine = ctx.own(rel[driver])
+    return [rel[k][mine] for k in (driver, *others)]
+
+
 def salary(ctx: Ctx) -> Flows:
     rel = ctx.pop.rel
-    emp = rel["employer"]
+    workers, emp = _owned(ctx, "worker", "employer")
     idx, day = ctx.cal.monthly(rel["payday"][emp], 0, ctx.rng)
-    worker = rel["worker"][idx]
+    worker = workers[idx]
     usd = np.round(rel["salary"][worker], 2)
     return make(ctx, emp[idx], worker, ctx.cal.at_day(ctx.rng, day, "batch"), usd, CH[Channel.ACH])
 
 
 def pension(ctx: Ctx) -> Flows:
-    rel = ctx.pop.rel
-    idx, day = ctx.cal.monthly(np.full(len(rel["retiree"]), 3), 0, ctx.rng)
-    who = rel["retiree"][idx]
+    retirees, payers = _owned(ctx, "retiree", "pension_payer")
+    idx, day = ctx.cal.monthly(np.full(len(retirees), 3), 0, ctx.rng)
+    who = retirees[idx]
     usd = np.round(ctx.rng.lognormal(np.log(1800), 0.35, ctx.pop.n)[who], 2)
-    return make(ctx, rel["pension_payer"][idx], who, ctx.cal.at_day(ctx.rng, day, "batch"), usd,
+    return make(ctx, payers[idx], who, ctx.cal.at_day(ctx.rng, day, "batch"), usd,
                 CH[Channel.ACH])
 
 
 def rent(ctx: Ctx) -> Flows:
-    rel = ctx.pop.rel
-    renters = rel["renter"]
+    renters, landlords = _owned(ctx, "renter", "landlord")
     idx, day = ctx.cal.monthly(np.ones(len(renters), dtype=np.int64), 4, ctx.rng)
     who = renters[idx]
     ch = np.where(ctx.rng.random(len(idx)) < 0.25, CH[Channel.CHEQUE], CH[Channel.ACH])
-    return make(ctx, who, rel["landlord"][idx], ctx.cal.at_day(ctx.rng, day, "batch"),
-                rel["rent"][who], ch)
+    return make(ctx, who, landlords[idx], ctx.cal.at_day(ctx.rng, day, "batch"),
+                ctx.pop.rel["rent"][who], ch)
 
 
 def utilities(ctx: Ctx) -> Flows:
-    rel = ctx.pop.rel
-    payers = rel["utility_payer"]
-    due = (payers * 7919) % 28 + 1  # a fixed due day per payer
-    idx, day = ctx.cal.monthly(due, 2, ctx.rng)
+    payers, utility = _owned(ctx, "utility_payer", "utility")
+    idx, day = ctx.cal.monthly(utility_due(payers), 2, ctx.rng)
     who = payers[idx]
     usd = ctx.rng.lognormal(np.log(110), 0.5, len(idx)) * ctx.pop.level[who] ** 0.5
-    return make(ctx, who, rel["utility"][idx], ctx.cal.at_day(ctx.rng, day, "batch"), usd,
+    return make(ctx, who, utility[idx], ctx.cal.at_day(ctx.rng, day, "batch"), usd,
                 CH[Channel.ACH])
 
 

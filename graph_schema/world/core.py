@@ -16,7 +16,7 @@ from graph_schema.world import behaviours
 from graph_schema.world.behaviours import Ctx, concat
 from graph_schema.world.calendar import Calendar
 from graph_schema.world.config import WorldConfig
-from graph_schema.world.population import accounts_table, build_population
+from graph_schema.world.population import Population, accounts_table, build_population
 
 Progress = Callable[[str], None]
 
@@ -103,25 +103,49 @@ def generate_world(cfg: WorldConfig, progress: Progress | None = None) -> World:
     Every behaviour draws from its own child seed, so adding one never shifts another.
     """
     step = progress or (lambda _msg: None)
-    seeds = np.random.SeedSequence(cfg.seed).spawn(2 + len(behaviours.PERIODIC) + len(behaviours.POISSON))
     step("population")
-    pop = build_population(cfg, np.random.default_rng(seeds[0]))
-    cal = Calendar(cfg.start, cfg.days)
+    pop = build_population(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(0,))))
+
+    def scale(periodic: list) -> float:
+        return poisson_scale(cfg, pop, sum(len(p.src) for p in periodic))
+
+    flows = simulate(pop, Calendar(cfg.start, cfg.days), cfg.seed, lambda j: (j,), scale, step=step)
+    step("ledger")
+    ledger = assemble(pop.currency, pop.bank, flows, cfg.start_epoch)
+    step("accounts")
+    return World(cfg, pop.banks, accounts_table(pop), ledger)
+
+
+def poisson_scale(cfg: WorldConfig, pop: Population, periodic: int) -> float:
+    """Factor on the Poisson rates that brings the World to its transactions-per-day target."""
+    target = cfg.accounts * cfg.days * cfg.tx_per_account_day
+    return max(0.05, (target - periodic) / max(behaviours.expected_poisson(pop, cfg.days), 1.0))
+
+
+def simulate(pop: Population, cal: Calendar, seed: int, spawn_key: Callable[[int], tuple[int, ...]],
+             scale: Callable[[list], float], lo: int = 0, hi: int | None = None,
+             step: Progress | None = None) -> behaviours.Flows:
+    """Every behaviour's flows driven by accounts ``lo:hi``.
+
+    Behaviour ``j`` (periodic ones from 2; the population is 0) draws from the seed
+    sequence of ``seed`` with ``spawn_key(j)``; ``scale`` gets the periodic flows and returns the
+    factor on the Poisson rates.
+    """
+    step = step or (lambda _msg: None)
+
+    def rng(j: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=spawn_key(j)))
+
     parts = []
     for i, (name, fn) in enumerate(behaviours.PERIODIC.items()):
         step(name)
-        parts.append(fn(Ctx(np.random.default_rng(seeds[2 + i]), pop, cal)))
-    target = cfg.accounts * cfg.days * cfg.tx_per_account_day
-    periodic = sum(len(p.src) for p in parts)
-    scale = max(0.05, (target - periodic) / max(behaviours.expected_poisson(pop, cfg.days), 1.0))
+        parts.append(fn(Ctx(rng(2 + i), pop, cal, 1.0, lo, hi)))
+    factor = scale(parts)
     base = 2 + len(behaviours.PERIODIC)
     for i, (name, fn) in enumerate(behaviours.POISSON.items()):
         step(name)
-        parts.append(fn(Ctx(np.random.default_rng(seeds[base + i]), pop, cal, scale)))
-    step("ledger")
-    ledger = _assemble(pop.currency, pop.bank, concat(parts), cfg.start_epoch)
-    step("accounts")
-    return World(cfg, pop.banks, accounts_table(pop), ledger)
+        parts.append(fn(Ctx(rng(base + i), pop, cal, factor, lo, hi)))
+    return concat(parts)
 
 
 def second_world(cfg: WorldConfig, offset: int = 1) -> World:
@@ -132,8 +156,7 @@ def second_world(cfg: WorldConfig, offset: int = 1) -> World:
     is all a robustness check needs; the behaviours are not simulated.
     """
     other = cfg.model_copy(update={"seed": cfg.seed + offset})
-    seeds = np.random.SeedSequence(other.seed).spawn(1)
-    pop = build_population(other, np.random.default_rng(seeds[0]))
+    pop = build_population(other, np.random.default_rng(np.random.SeedSequence(other.seed, spawn_key=(0,))))
     empty = {name: np.zeros(0, dtype=dt) for name, dt in _LEDGER_DTYPES.items()}
     return World(other, pop.banks, accounts_table(pop), ledger_table(empty))
 
@@ -144,7 +167,7 @@ _LEDGER_DTYPES = {"tx_id": np.int64, "timestamp": np.int64, "src_account": np.in
                   "channel": np.int8, "is_laundering": bool}
 
 
-def _assemble(currency: np.ndarray, bank: np.ndarray, f, start_epoch: int) -> pa.Table:
+def assemble(currency: np.ndarray, bank: np.ndarray, f, start_epoch: int) -> pa.Table:
     order = np.argsort(f.t, kind="stable")
     src, dst, ch = f.src[order], f.dst[order], f.channel[order]
     btc = ch == CHANNELS.index("Bitcoin")

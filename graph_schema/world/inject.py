@@ -32,9 +32,28 @@ def inject(world: World, compiled: list) -> World:
     Raises:
         ValueError: a scenario id is injected twice, or two new accounts share a number.
     """
+    rows, acc, records = injection(world, compiled)
+    rows = [world.ledger, *rows]
+    ts = np.concatenate([r.column("timestamp").to_numpy().view(np.int64) for r in rows])
+    ledger = concat_take(rows, LEDGER_SCHEMA, np.argsort(ts, kind="stable"))
+    ledger = ledger.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(ledger.num_rows, dtype=np.int64)))
+    return World(world.config, world.banks, acc, ledger, world.scenarios + records)
+
+
+def injection(world: World, compiled: list) -> tuple[list[pa.Table], pa.Table, list[InjectedScenario]]:
+    """What injecting ``compiled`` adds to ``world``, without touching its ledger.
+
+    Returns each scenario's rows with new accounts renumbered to the next free ids, the
+    whole account table (background plus new accounts) and the scenario records. Only the
+    account table and the scenarios already injected are read, so this works on a World
+    whose ledger stays on disk.
+
+    Raises:
+        ValueError: a scenario id is injected twice, or two new accounts share a number.
+    """
     seen = {s.scenario_id for s in world.scenarios}
     next_id = world.n_accounts
-    rows, accounts, records = [world.ledger], [world.accounts], []
+    rows, accounts, records = [], [world.accounts], []
     for c in compiled:
         if c.scenario_id in seen:
             raise ValueError(f"scenario {c.scenario_id} is already in this World")
@@ -53,10 +72,7 @@ def inject(world: World, compiled: list) -> World:
         records.append(InjectedScenario(c.scenario_id, c.seed, c.scenario, r.num_rows))
     acc = concat_take(accounts, ACCOUNT_SCHEMA, None)
     _check_numbers(acc, world.n_accounts)
-    ts = np.concatenate([r.column("timestamp").to_numpy().view(np.int64) for r in rows])
-    ledger = concat_take(rows, LEDGER_SCHEMA, np.argsort(ts, kind="stable"))
-    ledger = ledger.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(ledger.num_rows, dtype=np.int64)))
-    return World(world.config, world.banks, acc, ledger, world.scenarios + records)
+    return rows, acc, records
 
 
 def _check_numbers(acc: pa.Table, n_background: int) -> None:

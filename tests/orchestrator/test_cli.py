@@ -39,6 +39,28 @@ def test_world_writes_parquet_and_the_amlworld_triplet(monkeypatch, tmp_path, ca
     assert "laundering" in capsys.readouterr().err
 
 
+def test_world_in_shards_runs_on_ray_and_is_byte_identical_per_seed_and_shards(monkeypatch, tmp_path,
+                                                                             ray_cluster):
+    args = ["world", "--accounts", 2000, "--days", 10, "--seed", 3, "--laundering-share", 0.005,
+            "--shards", 3]
+    assert run(monkeypatch, *args, "--out", tmp_path / "a") == 0
+    assert run(monkeypatch, *args, "--amlsim", "--out", tmp_path / "b") == 0
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert sorted(p.name for p in (a / "ledger").iterdir()) == [
+        "injected.parquet", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet", "parts.json"]
+    for f in ["ledger/part-00001.parquet", "ledger/injected.parquet", "World_Trans.csv", "World_Patterns.txt"]:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+    assert (b / "transactions.csv").is_file() and not (a / "transactions.csv").exists()
+    w = read_world(a)
+    assert 0.004 < w.ledger.column("is_laundering").to_numpy().mean() < 0.008
+
+
+def test_ray_options_need_shards(monkeypatch, tmp_path, capsys):
+    assert run(monkeypatch, "world", "--accounts", 500, "--workers", 2, "--out", tmp_path / "o") == 2
+    assert "--shards" in one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "o").exists()
+
+
 def test_config_file_form_equals_the_flags(monkeypatch, tmp_path):
     cfg = tmp_path / "world.toml"
     cfg.write_text("accounts = 2000\ndays = 10\nseed = 3\nlaundering_share = 0.005\n")

@@ -24,19 +24,27 @@ def inject_baseline(world: World, share: float, seed: int,
     Raises:
         ValueError: no template compiles in this World.
     """
-    return inject(world, sample_baseline(world, world.ledger.num_rows, share, seed, names, progress))
+    target = baseline_rows(world.ledger.num_rows, share)
+    return inject(world, sample_baseline(world, target, seed, names, progress))
 
 
-def sample_baseline(world: World, n_bg: int, share: float, seed: int,
-                    names: list[str] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> list:
-    """The compiled typology instances `inject_baseline` adds to a World of ``n_bg``
-    background transactions. Compiling reads only ``world``'s banks and accounts, so a
-    World whose ledger stays on disk works too."""
+def baseline_rows(n_bg: int, share: float) -> int:
+    """Laundering rows that make ``share`` of a World of ``n_bg`` background transactions."""
+    return int(round(share * n_bg / (1.0 - share))) if share > 0 else 0
+
+
+def sample_baseline(world: World, target: int, seed: int, names: list[str] | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    block: int | None = None) -> list:
+    """Compiled typology instances of about ``target`` rows in all, as `inject_baseline`
+    adds them. Compiling reads only ``world``'s banks and accounts, so a World whose ledger
+    stays on disk works too. ``block`` names one of several independent draws (each with
+    its own random stream and compile seeds) that a sharded World makes in parallel."""
     lib = library()
     names = sorted(names or lib)
-    target = int(round(share * n_bg / (1.0 - share))) if share > 0 else 0
-    rng = np.random.default_rng([seed, 0xBA5E])
+    key = [seed, 0xBA5E] if block is None else [seed, 0xBA5E, block]
+    base = seed * 1_000_003 + (0 if block is None else (block + 1) * 10_000_019)
+    rng = np.random.default_rng(key)
     compiled, rows, failures, k = [], 0, 0, 0
     order: list[str] = []
     while rows < target:
@@ -44,7 +52,7 @@ def sample_baseline(world: World, n_bg: int, share: float, seed: int,
             order = [names[i] for i in rng.permutation(len(names))]
         name = order.pop()
         try:
-            c = compile_scenario(lib[name].sample(rng), world, seed=seed * 1_000_003 + k)
+            c = compile_scenario(lib[name].sample(rng), world, seed=base + k)
         except ScenarioError:
             failures += 1
             if failures > 50 + 2 * len(compiled):

@@ -6,8 +6,9 @@ The steps, and what each holds in memory:
 2. each shard's background flows, written as a time-sorted Parquet part (a shard at a time
    per worker: about 80 bytes per transaction of the shard);
 3. baseline typologies compiled against the account table only (hijacked accounts are
-   found through its profile index; the ledger is never loaded) and written as one more
-   part, ``injected.parquet``;
+   found through its profile index; the ledger is never loaded), in one independent block
+   per shard so that they compile in parallel, and written as one more part,
+   ``injected.parquet``;
 4. the AMLworld triplet (and AMLSim's files if asked) streamed from the k-way merge.
 
 Steps 2 and 4 take a `Runner`, so the caller decides where shards and windows run (one
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from graph_schema.baseline import sample_baseline
+from graph_schema.baseline import baseline_rows, sample_baseline
 from graph_schema.formats.atomic import write_text_atomic
 from graph_schema.formats.parquet import scenario_lines, write_table
 from graph_schema.formats.partitioned import (
@@ -70,13 +71,16 @@ def build_sharded_world(cfg: WorldConfig, out: str | Path, shards: int,
     step("population")
     pop = population(cfg)
     step(f"{shards} shards")
-    parts = runner(write_shard, (cfg, pop), [(k, shards, str(out)) for k in range(shards)])
+    parts = list(runner(write_shard, (cfg, pop), [(k, shards, str(out)) for k in range(shards)]))
     step("accounts")
     background = World(cfg, pop.banks, accounts_table(pop), empty_ledger())
     del pop
     step("baseline typologies")
-    n_bg = sum(p.rows for p in parts)
-    compiled = sample_baseline(background, n_bg, cfg.laundering_share, cfg.seed)
+    target = baseline_rows(sum(p.rows for p in parts), cfg.laundering_share)
+    blocks = [(b, target * (b + 1) // shards - target * b // shards) for b in range(shards)]
+    drawn = runner(_baseline_block, (background, cfg.seed), [b for b in blocks if b[1] > 0])
+    compiled = [c for block in drawn for c in block]
+    step("labelled part")
     rows, accounts, records = injection(background, compiled)
     injected = _sorted(rows)
     write_part(injected, out / "ledger" / "injected.parquet")
@@ -91,6 +95,10 @@ def build_sharded_world(cfg: WorldConfig, out: str | Path, shards: int,
         step("exports")
         write_exports(pw, out, formats, runner=runner)
     return pw
+
+
+def _baseline_block(world: World, seed: int, block: int, target: int) -> list:
+    return sample_baseline(world, target, seed, block=block)
 
 
 def _sorted(rows: list[pa.Table]) -> pa.Table:

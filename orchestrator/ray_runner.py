@@ -1,11 +1,14 @@
 """A `graph_schema.runner.Runner` that runs jobs as Ray tasks (one CPU each).
 
 The common arguments are put into the object store once, so every task reads the same
-copy (numpy arrays are shared, not copied, between workers on one node).
+copy (numpy arrays are shared, not copied, between workers on one node). Results are
+yielded in job order with at most two tasks per CPU in flight, so results that finish
+early wait in the object store only briefly.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -17,12 +20,24 @@ def _call(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def ray_runner(fn: Callable[..., Any], common: tuple, jobs: Sequence[tuple]) -> list:
+def ray_runner(fn: Callable[..., Any], common: tuple, jobs: Sequence[tuple]) -> Iterator:
     import ray
 
     remote = ray.remote(num_cpus=1, max_retries=0)(_call)
     refs = [ray.put(c) for c in common]
-    return ray.get([remote.remote(fn, *refs, *job) for job in jobs])
+    limit = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
+    pending: collections.deque = collections.deque()
+    todo = iter(jobs)
+    try:
+        while True:
+            while len(pending) < limit and (job := next(todo, None)) is not None:
+                pending.append(remote.remote(fn, *refs, *job))
+            if not pending:
+                return
+            yield ray.get(pending.popleft())
+    finally:
+        for ref in pending:
+            ray.cancel(ref)
 
 
 @contextlib.contextmanager

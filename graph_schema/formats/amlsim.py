@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph_schema.formats.amlworld import format_amount, write_csv
+from graph_schema.formats.amlworld import format_amount, format_times, write_csv
 from graph_schema.reference import convert
 from graph_schema.tables import CURRENCIES, dictionary_codes
 from graph_schema.world import World
@@ -40,7 +40,7 @@ def tx_table(rows: pa.Table, tran_id: pa.Array | pa.ChunkedArray, sids: list[str
         rows.column("dst_account"),
         tx_type,
         format_amount(usd, np.zeros(len(usd), dtype=np.int64)),
-        pc.strftime(rows.column("timestamp"), format="%Y-%m-%dT%H:%M:%SZ"),
+        format_times(rows.column("timestamp"), "%Y-%m-%dT%H:%M:%SZ"),
         pc.if_else(rows.column("is_laundering"), "True", "False"),
         pa.array(sid.astype(np.int64)),
     ]

@@ -48,6 +48,14 @@ def bank_code(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.utf8_lpad(pc.cast(ids, pa.string()), BANK_WIDTH, "0")
 
 
+def format_times(col: pa.ChunkedArray | pa.Array, fmt: str) -> pa.Array:
+    """``strftime`` of a timestamp column, formatting each distinct time once (ledgers
+    have minute timestamps, so there are far fewer distinct values than rows)."""
+    ts = np.asarray(col.to_numpy()).astype("datetime64[s]")
+    uniq, inv = np.unique(ts, return_inverse=True)
+    return pc.take(pc.strftime(pa.array(uniq, pa.timestamp("s")), format=fmt), pa.array(inv))
+
+
 def format_amount(values, currency_codes: np.ndarray) -> pa.Array:
     """Plain decimals: two places, six for Bitcoin; never exponent notation."""
     v = np.asarray(values, dtype=np.float64)
@@ -67,7 +75,7 @@ def trans_lines(numbers: pa.ChunkedArray | pa.Array, rows: pa.Table) -> pa.Table
     cur_p = dictionary_codes(rows.column("payment_currency"), CURRENCIES)
     cur_r = dictionary_codes(rows.column("receiving_currency"), CURRENCIES)
     cols = [
-        pc.strftime(rows.column("timestamp"), format=TIME_FORMAT),
+        format_times(rows.column("timestamp"), TIME_FORMAT),
         bank_code(rows.column("src_bank")),
         pc.take(numbers, rows.column("src_account")),
         bank_code(rows.column("dst_bank")),

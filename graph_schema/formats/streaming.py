@@ -3,16 +3,15 @@ from the k-way merge of its time-sorted parts.
 
 The period is cut into windows of whole days (about `WINDOW_ROWS` transactions each, fixed
 by the data, never by the number of workers). Each window is merged and formatted on its
-own into a fragment file, so windows can run in parallel; the fragments are then appended
-in order to a temporary file that is renamed into place. Memory per window is about one
-Parquet row group per part plus the account numbers, whatever the World's size.
+own, so windows can run in parallel; their text is appended in window order to a
+temporary file that is renamed into place. Memory per window is one Parquet row group per
+part, the account numbers and the window's text, whatever the World's size.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,34 +52,29 @@ def windows(pw: PartitionedWorld) -> list[Window]:
     return out
 
 
-def _fragment(frag_dir: Path, fmt: str, index: int) -> Path:
-    return frag_dir / f"{fmt}-{index:05d}.csv"
+def write_window(pw: PartitionedWorld, sids: list[str], formats: tuple[str, ...], day_lo: int,
+                 day_hi: int, first_id: int) -> dict:
+    """Merge days ``day_lo:day_hi`` and format their lines.
 
-
-def write_window(pw: PartitionedWorld, formats: tuple[str, ...], frag_dir: str | Path,
-                 day_lo: int, day_hi: int, index: int, first_id: int) -> dict:
-    """Merge days ``day_lo:day_hi`` and append their lines to this window's fragments.
-
-    Returns the window's row count, its injected rows (for the Patterns file) and its
-    AMLSim alert rows.
+    Returns the window's row count, its CSV text per format (an Arrow buffer, which Ray
+    hands over without copying), its injected rows (for the Patterns file) and its AMLSim
+    alert rows.
     """
-    frag_dir = Path(frag_dir)
     numbers = pw.accounts.column("account_number")
-    sids = [s.scenario_id for s in pw.scenarios]
+    sinks = {f: pa.BufferOutputStream() for f in formats}
     injected, alerts, n = [], [], 0
-    with contextlib.ExitStack() as stack:
-        files = {f: stack.enter_context(open(_fragment(frag_dir, f, index), "wb")) for f in formats}
-        for chunk in pw.merged(day_lo, day_hi):
-            if "amlworld" in files:
-                append_csv(trans_lines(numbers, chunk), files["amlworld"])
-            if "amlsim" in files:
-                ids = pa.array(np.arange(first_id + n, first_id + n + chunk.num_rows, dtype=np.int64))
-                tx = tx_table(chunk, ids, sids)
-                append_csv(tx, files["amlsim"])
-                alerts.append(alerts_of(tx))
-            injected.append(chunk.filter(pc.is_valid(chunk.column("scenario_id"))))
-            n += chunk.num_rows
-    return {"rows": n, "injected": pa.concat_tables(injected) if injected else LEDGER_SCHEMA.empty_table(),
+    for chunk in pw.merged(day_lo, day_hi):
+        if "amlworld" in sinks:
+            append_csv(trans_lines(numbers, chunk), sinks["amlworld"])
+        if "amlsim" in sinks:
+            ids = pa.array(np.arange(first_id + n, first_id + n + chunk.num_rows, dtype=np.int64))
+            tx = tx_table(chunk, ids, sids)
+            append_csv(tx, sinks["amlsim"])
+            alerts.append(alerts_of(tx))
+        injected.append(chunk.filter(pc.is_valid(chunk.column("scenario_id"))))
+        n += chunk.num_rows
+    return {"rows": n, "text": {f: sink.getvalue() for f, sink in sinks.items()},
+            "injected": pa.concat_tables(injected) if injected else LEDGER_SCHEMA.empty_table(),
             "alerts": pa.concat_tables(alerts) if alerts else None}
 
 
@@ -88,42 +82,39 @@ def write_exports(pw: PartitionedWorld, out: str | Path, formats: tuple[str, ...
                   name: str | None = None, runner: Runner = sequential) -> list[Path]:
     """Write the chosen formats of a partitioned World into ``out``; returns the paths.
 
-    ``runner`` runs the windows (`write_window`); every file is renamed into place only
-    when whole.
+    ``runner`` formats the windows (`write_window`), possibly in parallel; their text is
+    appended here in window order, so each file is written once, sequentially. Every file
+    is renamed into place only when whole.
     """
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise ValueError(f"formats: '{bad[0]}' is not one of {list(FORMATS)}")
     out = Path(out)
-    frag_dir = out / f".fragments-{os.getpid()}"
-    frag_dir.mkdir(parents=True, exist_ok=True)
-    jobs = windows(pw)
-    paths: list[Path] = []
-    try:
-        results = runner(write_window, (pw, formats, str(frag_dir)), jobs)
-        if "amlworld" in formats:
-            trip = amlworld_paths(out, name or pw.config.name)
-            _concatenate(frag_dir, "amlworld", len(jobs), TRANS_HEADER, trip[0])
-            injected = pa.concat_tables([r["injected"] for r in results])
-            write_accounts_and_patterns(pw.stub(), injected, trip)
-            paths += trip
-        if "amlsim" in formats:
-            sim = amlsim_paths(out)
-            _concatenate(frag_dir, "amlsim", len(jobs), TX_HEADER, sim[0])
-            write_alerts(pa.concat_tables([r["alerts"] for r in results]), pw.stub(), sim[1])
-            paths += sim
-    finally:
-        shutil.rmtree(frag_dir, ignore_errors=True)
-    return paths
-
-
-def _concatenate(frag_dir: Path, fmt: str, n: int, header: str, path: Path) -> None:
-    """Header plus the fragments in window order; each fragment is deleted once copied,
-    so the disk holds the data about once."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as dst:
-        dst.write((header + "\n").encode())
-        for i in range(n):
-            frag = _fragment(frag_dir, fmt, i)
-            with open(frag, "rb") as src:
-                shutil.copyfileobj(src, dst, 16 << 20)
-            frag.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    trip = amlworld_paths(out, name or pw.config.name) if "amlworld" in formats else []
+    sim = amlsim_paths(out) if "amlsim" in formats else []
+    targets = {"amlworld": (trip[:1], TRANS_HEADER), "amlsim": (sim[:1], TX_HEADER)}
+    injected, alerts = [], []
+    with contextlib.ExitStack() as stack:
+        files = {}
+        for f in formats:
+            (path,), header = targets[f]
+            files[f] = stack.enter_context(open(stack.enter_context(atomic_path(path)), "wb"))
+            files[f].write((header + "\n").encode())
+        # The windows get only what they read: account numbers, scenario ids, the parts.
+        light = replace(pw, accounts=pw.accounts.select(["account_number"]), scenarios=[])
+        sids = [s.scenario_id for s in pw.scenarios]
+        jobs = [(lo, hi, first) for lo, hi, _, first in windows(pw)]
+        for res in runner(write_window, (light, sids, formats), jobs):
+            for f, text in res["text"].items():
+                files[f].write(memoryview(text))
+            injected.append(res["injected"])
+            if res["alerts"] is not None:
+                alerts.append(res["alerts"])
+        for fh in files.values():
+            fh.close()  # before the rename that leaving atomic_path does
+    if trip:
+        write_accounts_and_patterns(pw.stub(), pa.concat_tables(injected), trip)
+    if sim:
+        write_alerts(pa.concat_tables(alerts), pw.stub(), sim[1])
+    return trip + sim

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import tomli
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -78,8 +79,8 @@ class Template:
             raise ScenarioError(f"{self.path}: params", f"missing parameters {sorted(missing)}")
         try:
             text = _compiled(self.body).render(**params)
-            doc = tomllib.loads(text)
-        except (TemplateError, tomllib.TOMLDecodeError) as err:
+            doc = tomli.loads(text)
+        except (TemplateError, tomli.TOMLDecodeError) as err:
             raise ScenarioError(f"{self.path}: body", f"template does not render: {err}") from None
         doc.setdefault("lineage", {"operator": f"template:{self.name}", "generation": 0})
         return parse_scenario(doc)

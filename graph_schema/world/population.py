@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph_schema.enums import EntityKind, Profile
 from graph_schema.reference import jurisdictions
@@ -250,22 +251,24 @@ def accounts_table(pop: Population) -> pa.Table:
     # Multiplication by an odd constant is a bijection mod 2^32: unique, scrambled numbers.
     acc = (ids * 2654435761) % (1 << 32) + 0x800000000
     ent = (ids * 2246822519 + 374761393) % (1 << 32) + 0x800000000
-    bank_names = pop.banks.column("bank_name").to_pylist()
     prof_list = list(Profile)
-    names = []
-    for i, p in enumerate(pop.profile.tolist()):
-        prof = prof_list[p]
-        names.append(f"{bank_names[pop.bank[i]]} Cash Desk" if prof is Profile.CASH_DESK
-                     else f"{_NAME_OF[prof]} #{i}")
+    # Names: "<kind of entity> #<id>", and "<bank name> Cash Desk" for the cash desks.
+    prefix = pc.take(pa.array([f"{_NAME_OF[p]} #" for p in prof_list]), pa.array(pop.profile.astype(np.int64)))
+    names = pc.binary_join_element_wise(prefix, pc.cast(pa.array(ids), pa.string()), "")
+    desk = pop.profile == P[Profile.CASH_DESK]
+    if desk.any():
+        desk_names = pc.binary_join_element_wise(
+            pc.take(pop.banks.column("bank_name"), pa.array(pop.bank[desk].astype(np.int64))), " Cash Desk", "")
+        names = pc.replace_with_mask(names, pa.array(desk), desk_names.combine_chunks())
     kind = np.array([KINDS.index(_KIND_OF[p].value) for p in prof_list], dtype=np.int32)[pop.profile]
     jur_codes = [j.code for j in jurisdictions()]
     return pa.Table.from_arrays(
         [
             pa.array(ids),
             pa.array(pop.bank, type=pa.int32()),
-            pa.array([f"{x:09X}" for x in acc.tolist()]),
-            pa.array([f"{x:09X}" for x in ent.tolist()]),
-            pa.array(names),
+            hex9(acc),
+            hex9(ent),
+            names,
             codes_to_dictionary(pop.profile, PROFILES),
             codes_to_dictionary(kind, KINDS),
             codes_to_dictionary(pop.jur, jur_codes),
@@ -273,3 +276,13 @@ def accounts_table(pop: Population) -> pa.Table:
         ],
         schema=ACCOUNT_SCHEMA,
     )
+
+
+def hex9(x: np.ndarray) -> pa.Array:
+    """Nine upper-case hex digits per value (``f"{x:09X}"`` for values below 16**9), vectorised."""
+    shifts = np.arange(32, -1, -4, dtype=np.int64)
+    digits = (np.asarray(x, dtype=np.int64)[:, None] >> shifts) & 0xF
+    chars = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)[digits]
+    data = pa.py_buffer(np.ascontiguousarray(chars).tobytes())
+    offsets = pa.py_buffer((np.arange(len(x) + 1, dtype=np.int32) * 9).tobytes())
+    return pa.Array.from_buffers(pa.string(), len(x), [None, offsets, data])

@@ -57,7 +57,7 @@ def test_streamed_exports_equal_the_in_memory_writers_on_the_merged_world(sharde
     write_amlsim(w, tmp_path)
     for f in FILES:
         assert (sharded / "a" / f).read_bytes() == (tmp_path / f).read_bytes(), f
-    assert not list((sharded / "a").glob(".fragments-*")), "fragments are cleaned up"
+    assert not list((sharded / "a").glob(".*tmp*")), "no temporary file is left"
 
 
 def test_merged_world_is_time_sorted_labelled_and_loads_as_a_dataset(sharded):

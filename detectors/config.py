@@ -33,7 +33,12 @@ class GNNConfig(BaseModel):
                                      "loss; empty means sqrt(negatives / positives).")
     sampled: bool = Field(False, description="Neighbour-sampled mini-batch training instead of "
                           "full-graph epochs (for graphs too large for memory, or ego IDs).")
-    fanouts: list[int] = Field([15, 10], description="Neighbours sampled per hop (sampled training).")
+    sample_above: int = Field(2_000_000, ge=0, description="Train with sampled mini-batches "
+                              "whenever the training graph has more edges than this (0: only "
+                              "when sampled = true), so that training memory beyond the graph "
+                              "stays bounded on big Worlds.")
+    fanouts: list[int] = Field([15, 10], description="Neighbours sampled per hop (sampled training); "
+                               "the last repeats when layers outnumber them.")
     batch_size: int = Field(2048, ge=16, description="Seed edges per mini-batch (sampled "
                             "training) or per scoring batch (ego IDs).")
     seed: int = Field(0, ge=0, description="Seed of initialisation, sampling and shuffling.")
@@ -45,6 +50,13 @@ class GNNConfig(BaseModel):
         if self.sampled and len(self.fanouts) != self.layers:
             raise ValueError(f"fanouts needs one entry per layer ({self.layers})")
         return self
+
+    def samples(self, n_edges: int) -> bool:
+        """Whether training on a graph of ``n_edges`` edges uses sampled mini-batches."""
+        return self.sampled or (self.sample_above > 0 and n_edges > self.sample_above)
+
+    def hop_fanouts(self) -> list[int]:
+        return (self.fanouts + [self.fanouts[-1]] * self.layers)[: self.layers]
 
 
 # Sampled epochs cost several full-graph epochs, so the Multi-GNN presets train fewer.

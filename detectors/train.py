@@ -1,8 +1,10 @@
 """Training and scoring loops for the GNN detectors (separate from the model files).
 
 Full-graph training runs one forward pass per epoch over the training graph. Sampled
-training draws mini-batches of seed edges, samples a neighbourhood subgraph around their
-endpoints (both directions with reverse message passing) and learns on the seeds only.
+training (asked for, or automatic above ``sample_above`` edges) draws mini-batches of seed
+edges, samples a neighbourhood subgraph around their endpoints (both directions with
+reverse message passing) and learns on the seeds only; validation then scores sampled
+batches too, so training memory beyond the graph depends on the batch, not the graph.
 Early stopping keeps the weights with the best validation F1.
 """
 
@@ -74,14 +76,14 @@ def predict(model: nn.Module, cfg: GNNConfig, gd: GraphData, eids: torch.Tensor 
 
 
 def sample_batch(cfg: GNNConfig, gd: GraphData, seeds: torch.Tensor):
-    """A sampled subgraph around the seed edges: (subgraph, node inputs, edge inputs, seed positions)."""
+    """A sampled subgraph around the seed edges: (subgraph, node inputs, edge inputs, seed
+    positions, parent edge ids). Its size depends on the batch and the fanouts only: no
+    array of the whole graph's size is allocated."""
     g = gd.g
     src, dst = g.find_edges(seeds)
     ends = torch.unique(torch.cat([src, dst]))
-    eids, frontier = [seeds], ends
-    seen = torch.zeros(g.num_nodes(), dtype=torch.bool)
-    seen[ends] = True
-    for fanout in reversed(cfg.fanouts):
+    eids, frontier, seen = [seeds], ends, ends
+    for fanout in reversed(cfg.hop_fanouts()):
         dirs = ["in", "out"] if cfg.reverse_mp else ["in"]
         new = []
         for d in dirs:
@@ -90,14 +92,26 @@ def sample_batch(cfg: GNNConfig, gd: GraphData, seeds: torch.Tensor):
             s, t = fr.edges()
             new.append(s if d == "in" else t)
         nxt = torch.unique(torch.cat(new))
-        frontier = nxt[~seen[nxt]]
-        seen[frontier] = True
+        frontier = nxt[~torch.isin(nxt, seen)]
+        seen = torch.cat([seen, frontier]).sort().values
     sg = dgl.edge_subgraph(g, torch.unique(torch.cat(eids)))
     nodes, parent = sg.ndata[dgl.NID], sg.edata[dgl.EID]
     flag = torch.isin(nodes, ends)
-    is_seed = torch.zeros(g.num_edges(), dtype=torch.bool)
-    is_seed[seeds] = True
-    return sg, _inputs(cfg, gd.node_x[nodes], flag), gd.edge_x[parent], is_seed[parent], parent
+    return sg, _inputs(cfg, gd.node_x[nodes], flag), gd.edge_x[parent], torch.isin(parent, seeds), parent
+
+
+@torch.no_grad()
+def predict_sampled(model: nn.Module, cfg: GNNConfig, gd: GraphData, eids: torch.Tensor) -> np.ndarray:
+    """Scores of ``eids`` from sampled neighbourhoods, a batch at a time (bounded memory;
+    the sampler's random stream makes them approximate, which early stopping tolerates)."""
+    model.eval()
+    out = []
+    for i in range(0, len(eids), cfg.batch_size):
+        batch = eids[i:i + cfg.batch_size]
+        sg, x, e, _, parent = sample_batch(cfg, gd, batch)
+        logits = model(sg, (x, e))
+        out.append(torch.sigmoid(logits[torch.searchsorted(parent, batch)]))
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
 
 def fit_gnn(model: nn.Module, cfg: GNNConfig, train: GraphData, val: GraphData,
@@ -117,9 +131,10 @@ def fit_gnn(model: nn.Module, cfg: GNNConfig, train: GraphData, val: GraphData,
     history = {"epoch": [], "loss": [], "val_f1": []}
     gen = torch.Generator().manual_seed(cfg.seed)
     y_val = val.y[val_eids].numpy()
+    sampled = cfg.samples(train.g.num_edges())
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        if cfg.sampled:
+        if sampled:
             order = torch.randperm(train.g.num_edges(), generator=gen)
             total = 0.0
             for i in range(0, len(order), cfg.batch_size):
@@ -140,7 +155,9 @@ def fit_gnn(model: nn.Module, cfg: GNNConfig, train: GraphData, val: GraphData,
             epoch_loss = loss.item()
         if epoch % cfg.eval_every and epoch != cfg.epochs:
             continue
-        thr, f1 = best_threshold(y_val, predict(model, cfg, val, val_eids))
+        scores = predict_sampled(model, cfg, val, val_eids) if sampled and not cfg.ego_ids \
+            else predict(model, cfg, val, val_eids)
+        thr, f1 = best_threshold(y_val, scores)
         history["epoch"].append(epoch)
         history["loss"].append(epoch_loss)
         history["val_f1"].append(f1)
@@ -151,6 +168,7 @@ def fit_gnn(model: nn.Module, cfg: GNNConfig, train: GraphData, val: GraphData,
         if epoch - best[3] >= cfg.patience:
             break
     model.load_state_dict(best[2])
+    history["sampled"] = sampled
     history["best_epoch"] = best[3]
     history["best_val_f1"] = best[0]
     return best[1], history

@@ -15,7 +15,32 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from detectors._dgl import dgl, fn
+from detectors._dgl import dgl
+
+
+class _Gather(torch.autograd.Function):
+    """``x[idx]`` whose backward sums the gradient rows per node with DGL's sparse kernel
+    over ``agg`` (a graph whose destinations are ``idx``): a plain index_select forward and
+    a CSR sum backward are several times faster than DGL's SDDMM (GSDDMM) on CPU."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, idx: torch.Tensor, agg) -> torch.Tensor:
+        ctx.agg = agg
+        return x.index_select(0, idx)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return dgl.ops.copy_e_sum(ctx.agg, grad.contiguous()), None, None
+
+
+def gather_src(g, x: torch.Tensor) -> torch.Tensor:
+    """Rows of node tensor ``x`` at every edge's source, in edge order."""
+    return _Gather.apply(x, g.edges()[0], dgl.reverse(g))
+
+
+def gather_dst(g, x: torch.Tensor) -> torch.Tensor:
+    """Rows of node tensor ``x`` at every edge's destination, in edge order."""
+    return _Gather.apply(x, g.edges()[1], g)
 
 
 def mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -38,12 +63,8 @@ class EdgeMLP(nn.Module):
         self.out = nn.Linear(width, d_out)
 
     def forward(self, g, h: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        with g.local_scope():
-            # DGL's SDDMM kernel: its backward is a sparse sum, far cheaper than index_put.
-            g.ndata["a"] = self.src(h)
-            g.ndata["b"] = self.dst(h)
-            g.apply_edges(fn.u_add_v("a", "b", "z"))
-            z = g.edata["z"] + self.edge(e)
+        # Gathers whose backward is a sparse sum, far cheaper than index_put.
+        z = gather_src(g, self.src(h)) + gather_dst(g, self.dst(h)) + self.edge(e)
         return self.out(torch.relu(z))
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from detectors._dgl import fn
-from detectors.models.common import EdgeGNN, mlp
+from detectors._dgl import dgl
+from detectors.models.common import EdgeGNN, gather_src, mlp
 
 
 class GINEConv(nn.Module):
@@ -21,13 +21,8 @@ class GINEConv(nn.Module):
         self.mlp = mlp(hidden, hidden, hidden)
 
     def forward(self, g, h: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-        with g.local_scope():
-            g.ndata["h"] = h
-            g.edata["e"] = e
-            g.apply_edges(fn.u_add_e("h", "e", "m"))
-            g.edata["m"] = torch.relu(g.edata["m"])
-            g.update_all(fn.copy_e("m", "m"), fn.sum("m", "agg"))
-            return self.mlp((1 + self.eps) * h + g.ndata["agg"])
+        m = torch.relu(gather_src(g, h) + e)
+        return self.mlp((1 + self.eps) * h + dgl.ops.copy_e_sum(g, m))
 
 
 def build(node_in: int, edge_in: int, **kw) -> EdgeGNN:

@@ -38,7 +38,7 @@ from graph_schema.formats.streaming import write_exports
 from graph_schema.runner import Runner, sequential
 from graph_schema.tables import LEDGER_SCHEMA, concat_take, empty_ledger
 from graph_schema.world import World, WorldConfig
-from graph_schema.world.inject import injection
+from graph_schema.world.inject import Packed, inject_packed, pack
 from graph_schema.world.population import Population, accounts_table
 from graph_schema.world.shards import generate_shard, population
 
@@ -78,10 +78,9 @@ def build_sharded_world(cfg: WorldConfig, out: str | Path, shards: int,
     step("baseline typologies")
     target = baseline_rows(sum(p.rows for p in parts), cfg.laundering_share)
     blocks = [(b, target * (b + 1) // shards - target * b // shards) for b in range(shards)]
-    drawn = runner(_baseline_block, (background, cfg.seed), [b for b in blocks if b[1] > 0])
-    compiled = [c for block in drawn for c in block]
+    packs = list(runner(_baseline_block, (background, cfg.seed), [b for b in blocks if b[1] > 0]))
     step("labelled part")
-    rows, accounts, records = injection(background, compiled)
+    rows, accounts, records = inject_packed(background, packs)
     injected = _sorted(rows)
     write_part(injected, out / "ledger" / "injected.parquet")
     parts.append(Part("injected.parquet", injected.num_rows, "injected", day_offsets(injected, cfg)))
@@ -97,14 +96,12 @@ def build_sharded_world(cfg: WorldConfig, out: str | Path, shards: int,
     return pw
 
 
-def _baseline_block(world: World, seed: int, block: int, target: int) -> list:
-    return sample_baseline(world, target, seed, block=block)
+def _baseline_block(world: World, seed: int, block: int, target: int) -> Packed:
+    return pack(sample_baseline(world, target, seed, block=block))
 
 
-def _sorted(rows: list[pa.Table]) -> pa.Table:
+def _sorted(rows: pa.Table) -> pa.Table:
     """Scenario rows merged by time (ties in scenario order), ``tx_id`` local."""
-    if not rows:
-        return empty_ledger()
-    ts = np.concatenate([r.column("timestamp").to_numpy().view(np.int64) for r in rows])
-    t = concat_take(rows, LEDGER_SCHEMA, np.argsort(ts, kind="stable"))
+    order = np.argsort(rows.column("timestamp").to_numpy().view(np.int64), kind="stable")
+    t = concat_take([rows], LEDGER_SCHEMA, order)
     return t.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(t.num_rows, dtype=np.int64)))

@@ -75,6 +75,54 @@ def injection(world: World, compiled: list) -> tuple[list[pa.Table], pa.Table, l
     return rows, acc, records
 
 
+@dataclass
+class Packed:
+    """Compiled scenarios packed into two tables (cheap to pass between processes):
+    their rows, new accounts still numbered -1, -2, ... per scenario, and their new
+    accounts, in scenario order."""
+
+    rows: pa.Table
+    new_accounts: pa.Table
+    records: list[InjectedScenario]
+    n_new: np.ndarray  # new accounts per scenario
+
+
+def pack(compiled: list) -> Packed:
+    return Packed(concat_take([c.rows for c in compiled], LEDGER_SCHEMA, None),
+                  concat_take([c.new_accounts for c in compiled], ACCOUNT_SCHEMA, None),
+                  [InjectedScenario(c.scenario_id, c.seed, c.scenario, c.rows.num_rows) for c in compiled],
+                  np.array([c.new_accounts.num_rows for c in compiled], dtype=np.int64))
+
+
+def inject_packed(world: World, packs: list[Packed]) -> tuple[pa.Table, pa.Table, list[InjectedScenario]]:
+    """What `injection` returns for the packed scenarios, in order, as one rows table (rows
+    in scenario order), the whole account table and the records; vectorised.
+
+    Raises:
+        ValueError: a scenario id is injected twice, or two new accounts share a number.
+    """
+    records = [r for p in packs for r in p.records]
+    seen = {s.scenario_id for s in world.scenarios}
+    for r in records:
+        if r.scenario_id in seen:
+            raise ValueError(f"scenario {r.scenario_id} is already in this World")
+        seen.add(r.scenario_id)
+    rows = concat_take([p.rows for p in packs], LEDGER_SCHEMA, None)
+    n_new = np.concatenate([p.n_new for p in packs]) if packs else np.zeros(0, np.int64)
+    first_new = world.n_accounts + np.concatenate([[0], np.cumsum(n_new)[:-1]]).astype(np.int64)
+    base = np.repeat(first_new, [r.n_rows for r in records])
+    for col in ("src_account", "dst_account"):
+        ids = rows.column(col).to_numpy()
+        rows = rows.set_column(rows.schema.get_field_index(col), LEDGER_SCHEMA.field(col),
+                               pa.array(np.where(ids < 0, base - ids - 1, ids)))
+    new = concat_take([p.new_accounts for p in packs], ACCOUNT_SCHEMA, None)
+    new = new.set_column(0, ACCOUNT_SCHEMA.field(0), pa.array(
+        np.arange(world.n_accounts, world.n_accounts + new.num_rows, dtype=np.int64)))
+    acc = concat_take([world.accounts, new], ACCOUNT_SCHEMA, None)
+    _check_numbers(acc, world.n_accounts)
+    return rows, acc, records
+
+
 def _check_numbers(acc: pa.Table, n_background: int) -> None:
     """New account numbers must not clash with each other (background ones start with '8')."""
     nums = acc.column("account_number").slice(n_background)

@@ -161,3 +161,23 @@ def test_the_stub_world_compiles_scenarios_without_a_ledger(sharded):
     assert stub.ledger.num_rows == 0 and stub.ledger.schema == empty_ledger().schema
     c = compile(library()["fan_out"].sample(np.random.default_rng(1)), stub, seed=1)
     assert c.rows.num_rows > 0
+
+
+def test_packed_injection_equals_injection_scenario_by_scenario():
+    """The sharded path's vectorised injection of packed blocks renumbers new accounts and
+    builds the account table exactly as `injection` does one scenario at a time."""
+    from graph_schema.baseline import sample_baseline
+    from graph_schema.tables import ACCOUNT_SCHEMA, LEDGER_SCHEMA, concat_take
+    from graph_schema.world.inject import inject_packed, injection, pack
+
+    w = generate_world(WorldConfig(accounts=2000, days=20, seed=3))
+    a = sample_baseline(w, 150, 3, block=0)
+    b = sample_baseline(w, 150, 3, block=1)
+    rows, acc, records = injection(w, a + b)
+    prow, pacc, precords = inject_packed(w, [pack(a), pack(b)])
+    assert pacc.equals(acc) and precords == records
+    assert prow.equals(concat_take(rows, LEDGER_SCHEMA, None))
+    assert acc.num_rows > w.n_accounts, "the templates created new accounts"
+    assert acc.schema == ACCOUNT_SCHEMA
+    with pytest.raises(ValueError, match="already in this World"):
+        inject_packed(w, [pack(a), pack(a)])

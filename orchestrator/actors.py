@@ -63,7 +63,7 @@ class RoleActor:
         return True
 
 
-@ray.remote(num_cpus=1)
+@ray.remote(num_cpus=1, max_calls=1)  # the worker exits after training, returning its memory
 def retrain_task(cfg_json: str, run_dir: str, version: int, elites_json: list[str]):
     cfg = RunConfig.model_validate_json(cfg_json)
     elites = [Scenario.model_validate_json(s) for s in elites_json]

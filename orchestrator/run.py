@@ -84,16 +84,9 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
     (run_dir / STOP).unlink(missing_ok=True)
     prepare_world(run_dir, cfg)
     version = store.detector_version()
-    if version == 0 and not store.has_detector_version(version=0):
-        path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, 0)
-        store.record_detector_version(0, -1, str(path), metrics)
     started_ray = False
-    if inline:
-        pools = _pools_inline(cfg, run_dir, version)
-    else:
+    if not inline:
         import ray
-
-        from orchestrator.actors import start_pools
 
         if not ray.is_initialized():
             if ray_address:
@@ -101,6 +94,19 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
             else:
                 ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False)
             started_ray = True
+    if version == 0 and not store.has_detector_version(version=0):
+        if inline:
+            path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, 0)
+        else:  # in a Ray worker that exits afterwards, so the driver never holds training memory
+            from orchestrator.actors import retrain_task
+
+            path, metrics = await retrain_task.remote(cfg.model_dump_json(), str(run_dir), 0, [])
+        store.record_detector_version(0, -1, str(path), metrics)
+    if inline:
+        pools = _pools_inline(cfg, run_dir, version)
+    else:
+        from orchestrator.actors import start_pools
+
         pools = start_pools(cfg, run_dir, version)
     calls = RoleCalls(pools, timeout_s=cfg.call_timeout_s)
 

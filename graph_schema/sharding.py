@@ -21,9 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-
 from graph_schema.baseline import baseline_rows, sample_baseline
 from graph_schema.formats.atomic import write_text_atomic
 from graph_schema.formats.parquet import scenario_lines, write_table
@@ -36,11 +33,12 @@ from graph_schema.formats.partitioned import (
 )
 from graph_schema.formats.streaming import write_exports
 from graph_schema.runner import Runner, sequential
-from graph_schema.tables import LEDGER_SCHEMA, concat_take, empty_ledger
+from graph_schema.tables import empty_ledger, time_sorted
 from graph_schema.world import World, WorldConfig
+from graph_schema.world.core import population
 from graph_schema.world.inject import Packed, inject_packed, pack
 from graph_schema.world.population import Population, accounts_table
-from graph_schema.world.shards import generate_shard, population
+from graph_schema.world.shards import generate_shard
 
 Progress = Callable[[str], None]
 
@@ -81,7 +79,7 @@ def build_sharded_world(cfg: WorldConfig, out: str | Path, shards: int,
     packs = list(runner(_baseline_block, (background, cfg.seed), [b for b in blocks if b[1] > 0]))
     step("labelled part")
     rows, accounts, records = inject_packed(background, packs)
-    injected = _sorted(rows)
+    injected = time_sorted([rows])
     write_part(injected, out / "ledger" / "injected.parquet")
     parts.append(Part("injected.parquet", injected.num_rows, "injected", day_offsets(injected, cfg)))
     write_table(accounts, out / "accounts.parquet")
@@ -99,9 +97,3 @@ def build_sharded_world(cfg: WorldConfig, out: str | Path, shards: int,
 def _baseline_block(world: World, seed: int, block: int, target: int) -> Packed:
     return pack(sample_baseline(world, target, seed, block=block))
 
-
-def _sorted(rows: pa.Table) -> pa.Table:
-    """Scenario rows merged by time (ties in scenario order), ``tx_id`` local."""
-    order = np.argsort(rows.column("timestamp").to_numpy().view(np.int64), kind="stable")
-    t = concat_take([rows], LEDGER_SCHEMA, order)
-    return t.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(t.num_rows, dtype=np.int64)))

@@ -172,3 +172,12 @@ def concat_take(tables: list[pa.Table], schema: pa.Schema, order: np.ndarray | N
             data = np.concatenate(np_cols) if np_cols else np.zeros(0)
             arrays.append(pa.array(data if order is None else data[order], type=f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def time_sorted(tables: list[pa.Table]) -> pa.Table:
+    """Ledger tables merged into one by time (ties keep table, then row order), with
+    ``tx_id`` renumbered to the row index."""
+    ts = [t.column("timestamp").to_numpy().view(np.int64) for t in tables]
+    order = np.argsort(np.concatenate(ts) if ts else np.zeros(0, np.int64), kind="stable")
+    ledger = concat_take(tables, LEDGER_SCHEMA, order)
+    return ledger.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(len(order), dtype=np.int64)))

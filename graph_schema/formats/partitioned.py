@@ -34,6 +34,7 @@ from graph_schema.tables import (
     LEDGER_SCHEMA,
     concat_take,
     empty_ledger,
+    time_sorted,
 )
 from graph_schema.world import World, WorldConfig
 
@@ -111,11 +112,7 @@ class PartitionedWorld:
 
     def materialise(self) -> World:
         """The whole World in memory, its ledger merged from the parts."""
-        tables = [self.read_rows(p, 0, p.rows) for p in self.parts]
-        ts = np.concatenate([t.column("timestamp").to_numpy().view(np.int64) for t in tables]) \
-            if tables else np.zeros(0, np.int64)
-        ledger = concat_take(tables, LEDGER_SCHEMA, np.argsort(ts, kind="stable"))
-        ledger = ledger.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(len(ts), dtype=np.int64)))
+        ledger = time_sorted([self.read_rows(p, 0, p.rows) for p in self.parts])
         return World(self.config, self.banks, self.accounts, ledger, list(self.scenarios))
 
     def _file(self, part: Part) -> pq.ParquetFile:

@@ -104,7 +104,7 @@ def generate_world(cfg: WorldConfig, progress: Progress | None = None) -> World:
     """
     step = progress or (lambda _msg: None)
     step("population")
-    pop = build_population(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(0,))))
+    pop = population(cfg)
 
     def scale(periodic: list) -> float:
         return poisson_scale(cfg, pop, sum(len(p.src) for p in periodic))
@@ -114,6 +114,11 @@ def generate_world(cfg: WorldConfig, progress: Progress | None = None) -> World:
     ledger = assemble(pop.currency, pop.bank, flows, cfg.start_epoch)
     step("accounts")
     return World(cfg, pop.banks, accounts_table(pop), ledger)
+
+
+def population(cfg: WorldConfig) -> Population:
+    """The World's accounts and standing relationships, drawn from child seed 0 of ``cfg.seed``."""
+    return build_population(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(0,))))
 
 
 def poisson_scale(cfg: WorldConfig, pop: Population, periodic: int) -> float:
@@ -156,7 +161,7 @@ def second_world(cfg: WorldConfig, offset: int = 1) -> World:
     is all a robustness check needs; the behaviours are not simulated.
     """
     other = cfg.model_copy(update={"seed": cfg.seed + offset})
-    pop = build_population(other, np.random.default_rng(np.random.SeedSequence(other.seed, spawn_key=(0,))))
+    pop = population(other)
     empty = {name: np.zeros(0, dtype=dt) for name, dt in _LEDGER_DTYPES.items()}
     return World(other, pop.banks, accounts_table(pop), ledger_table(empty))
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph_schema.dsl import Scenario
-from graph_schema.tables import ACCOUNT_SCHEMA, LEDGER_SCHEMA, concat_take
+from graph_schema.tables import ACCOUNT_SCHEMA, LEDGER_SCHEMA, concat_take, time_sorted
 from graph_schema.world.core import World
 
 
@@ -33,10 +33,7 @@ def inject(world: World, compiled: list) -> World:
         ValueError: a scenario id is injected twice, or two new accounts share a number.
     """
     rows, acc, records = injection(world, compiled)
-    rows = [world.ledger, *rows]
-    ts = np.concatenate([r.column("timestamp").to_numpy().view(np.int64) for r in rows])
-    ledger = concat_take(rows, LEDGER_SCHEMA, np.argsort(ts, kind="stable"))
-    ledger = ledger.set_column(0, LEDGER_SCHEMA.field(0), pa.array(np.arange(ledger.num_rows, dtype=np.int64)))
+    ledger = time_sorted([world.ledger, *rows])
     return World(world.config, world.banks, acc, ledger, world.scenarios + records)
 
 

@@ -12,19 +12,13 @@ shard computes alike.
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 
 from graph_schema.world.behaviours import expected_periodic
 from graph_schema.world.calendar import Calendar
 from graph_schema.world.config import WorldConfig
 from graph_schema.world.core import assemble, poisson_scale, simulate
-from graph_schema.world.population import Population, build_population
-
-
-def population(cfg: WorldConfig) -> Population:
-    """The population every shard shares (the same one `generate_world` draws)."""
-    return build_population(cfg, np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(0,))))
+from graph_schema.world.population import Population
 
 
 def shard_bounds(n_accounts: int, shards: int) -> list[tuple[int, int]]:

@@ -17,7 +17,8 @@ from graph_schema.formats.partitioned import Part, PartitionedWorld, open_partit
 from graph_schema.sharding import build_sharded_world
 from graph_schema.tables import CHANNELS, dictionary_codes, empty_ledger, ledger_table
 from graph_schema.world import WorldConfig, generate_world
-from graph_schema.world.shards import population, shard_bounds
+from graph_schema.world.core import population
+from graph_schema.world.shards import shard_bounds
 
 CFG = WorldConfig(accounts=3000, days=20, seed=7, laundering_share=0.004)
 FILES = ["World_Trans.csv", "World_accounts.csv", "World_Patterns.txt", "transactions.csv",

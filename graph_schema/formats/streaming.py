@@ -34,8 +34,8 @@ from graph_schema.tables import LEDGER_SCHEMA
 WINDOW_ROWS = 500_000
 FORMATS = ("amlworld", "amlsim")
 
-# (day_lo, day_hi, window index, tx id of the window's first row)
-Window = tuple[int, int, int, int]
+# (day_lo, day_hi, tx id of the window's first row)
+Window = tuple[int, int, int]
 
 
 def windows(pw: PartitionedWorld) -> list[Window]:
@@ -47,7 +47,7 @@ def windows(pw: PartitionedWorld) -> list[Window]:
     for d in range(pw.config.days):
         acc += int(per_day[d])
         if acc >= WINDOW_ROWS or d == pw.config.days - 1:
-            out.append((lo, d + 1, len(out), first))
+            out.append((lo, d + 1, first))
             lo, first, acc = d + 1, first + acc, 0
     return out
 
@@ -56,7 +56,7 @@ def write_window(pw: PartitionedWorld, sids: list[str], formats: tuple[str, ...]
                  day_hi: int, first_id: int) -> dict:
     """Merge days ``day_lo:day_hi`` and format their lines.
 
-    Returns the window's row count, its CSV text per format (an Arrow buffer, which Ray
+    Returns the window's CSV text per format (an Arrow buffer, which Ray
     hands over without copying), its injected rows (for the Patterns file) and its AMLSim
     alert rows.
     """
@@ -73,7 +73,7 @@ def write_window(pw: PartitionedWorld, sids: list[str], formats: tuple[str, ...]
             alerts.append(alerts_of(tx))
         injected.append(chunk.filter(pc.is_valid(chunk.column("scenario_id"))))
         n += chunk.num_rows
-    return {"rows": n, "text": {f: sink.getvalue() for f, sink in sinks.items()},
+    return {"text": {f: sink.getvalue() for f, sink in sinks.items()},
             "injected": pa.concat_tables(injected) if injected else LEDGER_SCHEMA.empty_table(),
             "alerts": pa.concat_tables(alerts) if alerts else None}
 
@@ -104,8 +104,7 @@ def write_exports(pw: PartitionedWorld, out: str | Path, formats: tuple[str, ...
         # The windows get only what they read: account numbers, scenario ids, the parts.
         light = replace(pw, accounts=pw.accounts.select(["account_number"]), scenarios=[])
         sids = [s.scenario_id for s in pw.scenarios]
-        jobs = [(lo, hi, first) for lo, hi, _, first in windows(pw)]
-        for res in runner(write_window, (light, sids, formats), jobs):
+        for res in runner(write_window, (light, sids, formats), windows(pw)):
             for f, text in res["text"].items():
                 files[f].write(memoryview(text))
             injected.append(res["injected"])

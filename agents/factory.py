@@ -101,7 +101,7 @@ class Roles:
 def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, str] | None = None,
                 cache_path: str | Path | None = None, only: tuple[str, ...] = ROLE_NAMES,
                 second=None, critic_gate: bool = True, reference: dict | None = None,
-                reference_budget: float = 0.02) -> Roles:
+                reference_budget: float = 0.02, world_scores: dict | None = None) -> Roles:
     """Instantiate the roles named in ``only`` (others are None) for ``world``.
 
     ``detectors`` are fitted detectors by name (needed if the adversary is in ``only``).
@@ -109,6 +109,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     ``critic_gate`` False makes the critic accept everything (an ablation).
     ``reference`` are the contrastive filter's reference detectors by name, alerting at
     ``reference_budget`` together with ``detectors``.
+    ``world_scores`` are the detectors' saved scores of ``world`` (the adversary scores
+    what is missing).
 
     Raises:
         ConfigError: a backend cannot start (missing key variable, missing local model).
@@ -136,7 +138,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
         out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks
     if "adversary" in only:
         evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed,
-                                     principles.critic.purpose, reference, reference_budget)
+                                     principles.critic.purpose, reference, reference_budget,
+                                     world_scores)
         out["adversary"] = LLMAdversary(client("adversary"), evidence) if llm("adversary") else evidence
     if "evolver" in only:
         out["evolver"] = (LLMEvolver(client("evolver"), world) if llm("evolver") else

@@ -30,20 +30,26 @@ class Detector(ABC):
     @abstractmethod
     def score(self, data: TxData) -> np.ndarray: ...
 
-    def prepare(self, data: TxData) -> WorldGraph:
-        """What `score_injected` reuses for every scenario; GNNs also build the graph once."""
+    def prepare(self, data: TxData, shared: dict | None = None) -> WorldGraph:
+        """What `score_injected` reuses for every scenario; GNNs also build the graph once.
+
+        ``shared`` (optional) keeps prepared Worlds by what they depend on, so that detectors
+        with the same inputs on the same ``data`` share one instead of each holding a copy.
+        """
         return WorldGraph(data, None)
 
     def score_prepared(self, world_graph: WorldGraph) -> np.ndarray:
         """Scores of every transaction of the prepared World (`score` on its data)."""
         return self.score(world_graph.data)
 
-    def score_injected(self, world_graph: WorldGraph, scenario: pa.Table | TxData) -> np.ndarray:
+    def score_injected(self, world_graph: WorldGraph, scenario: pa.Table | TxData,
+                       shared: dict | None = None) -> np.ndarray:
         """Scores of the scenario's own transactions once injected into ``world_graph``.
 
         ``scenario`` is compiled rows (new accounts with negative ids) or TxData on the
         World's node ids. The default rescoring of everything is exact; GNNs override it
-        with a k-hop update.
+        with a k-hop update. ``shared`` (optional, one per scenario) lets detectors scoring
+        the same scenario share work that does not depend on their weights.
         """
         sc = as_scenario_data(scenario, world_graph)
         full = world_graph.data.append(sc)

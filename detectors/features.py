@@ -129,6 +129,10 @@ class Normalizer:
     def state(self) -> dict:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
+    def key(self) -> bytes:
+        """Equal for normalisers that transform identically."""
+        return self.mean.numpy().tobytes() + b"|" + self.std.numpy().tobytes()
+
     @classmethod
     def from_state(cls, s: dict) -> Normalizer:
         return cls(torch.tensor(s["mean"]), torch.tensor(s["std"]))

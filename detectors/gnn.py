@@ -16,8 +16,8 @@ from detectors.config import PRESETS, GNNConfig
 from detectors.data import TxData
 from detectors.errors import NotFittedError
 from detectors.features import Normalizer
-from detectors.graph import build_graph
-from detectors.incremental import WorldGraph, as_scenario_data, injected_scores
+from detectors.graph import build_graph, normalised, raw_graph
+from detectors.incremental import WorldGraph, as_scenario_data, injected_scores, injection
 from detectors.models import BUILDERS
 from detectors.split import TemporalSplit
 from detectors.train import fit_gnn, predict, seed_everything
@@ -66,21 +66,38 @@ class GNNDetector(Detector):
         self._check()
         return predict(self.model, self.cfg, build_graph(data, self.cfg.ports, *self.norms))
 
-    def prepare(self, data: TxData) -> WorldGraph:
-        """Build the World graph once; `score_injected` then reuses it."""
+    def prepare(self, data: TxData, shared: dict | None = None) -> WorldGraph:
+        """Build the World's raw graph once; `score_injected` then reuses it. It depends on
+        the features only (not on normalisers), so GNNs with the same ``ports`` setting
+        share the one kept in ``shared``."""
         self._check()
-        return WorldGraph(data, build_graph(data, self.cfg.ports, *self.norms))
+        key = ("gnn-raw-graph", self.cfg.ports)
+        if shared is not None and key in shared and shared[key].data is data:
+            return shared[key]
+        wg = WorldGraph(data, raw_graph(data, self.cfg.ports))
+        if shared is not None:
+            shared[key] = wg
+        return wg
 
     def score_prepared(self, world_graph: WorldGraph) -> np.ndarray:
         """Scores of the prepared World's edges, reusing its graph instead of building it again."""
         self._check()
-        return predict(self.model, self.cfg, world_graph.gd)
+        return predict(self.model, self.cfg, normalised(world_graph.gd, world_graph.data.y, self.norms))
 
-    def score_injected(self, world_graph: WorldGraph, scenario_rows: pa.Table | TxData) -> np.ndarray:
-        """Scores of the scenario's transactions, recomputing only its k-hop neighbourhood."""
+    def score_injected(self, world_graph: WorldGraph, scenario_rows: pa.Table | TxData,
+                       shared: dict | None = None) -> np.ndarray:
+        """Scores of the scenario's transactions, recomputing only its k-hop context. The
+        context depends on the layers and features only, so GNNs scoring the same scenario
+        share the one kept in ``shared``."""
         self._check()
-        sc = as_scenario_data(scenario_rows, world_graph)
-        return injected_scores(self.model, self.cfg, self.norms, world_graph, sc)
+        key = ("injection", id(world_graph), self.cfg.layers)
+        inj = shared.get(key) if shared is not None else None
+        if inj is None:
+            sc = as_scenario_data(scenario_rows, world_graph)
+            inj = injection(world_graph, sc, self.cfg.layers, self.cfg.ports)
+            if shared is not None:
+                shared[key] = inj
+        return injected_scores(self.model, self.cfg, self.norms, inj, shared)
 
     def rescore_full(self, world_graph: WorldGraph, scenario_rows: pa.Table | TxData) -> np.ndarray:
         """The reference for `score_injected`: rebuild the whole injected graph and rescore."""

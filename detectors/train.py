@@ -19,7 +19,7 @@ from torch import nn
 
 from detectors._dgl import dgl
 from detectors.config import GNNConfig
-from detectors.graph import GraphData, ball
+from detectors.graph import GraphData, context
 from detectors.metrics import best_threshold
 
 Progress = Callable[[int, int, float], None]  # (epoch, epochs, best validation F1)
@@ -44,21 +44,21 @@ def _inputs(cfg: GNNConfig, x: torch.Tensor, flag: torch.Tensor | None = None) -
 def score_edges(model: nn.Module, cfg: GNNConfig, gd: GraphData, eids: torch.Tensor) -> torch.Tensor:
     """Exact scores (probabilities) of edges ``eids`` on the graph of ``gd``.
 
-    The model runs on the L-hop ball around the edges' endpoints, which holds everything
-    their scores depend on; with ego IDs, exactly those endpoints are flagged.
+    The model runs on the edges' `context`, which holds everything their scores depend on;
+    with ego IDs, exactly those endpoints are flagged.
     """
     g = gd.g
     src, dst = g.find_edges(eids)
     ends = torch.unique(torch.cat([src, dst]))
-    nodes = ball(g, ends, cfg.layers)
-    sg = dgl.node_subgraph(g, nodes)
-    parent = sg.edata[dgl.EID]
+    nodes, parent = context(g, ends, cfg.layers)
+    a, b = g.find_edges(parent)
+    sg = dgl.graph((torch.searchsorted(nodes, a), torch.searchsorted(nodes, b)), num_nodes=len(nodes))
+    for k in ("deg_in", "deg_out"):
+        sg.ndata[k] = g.ndata[k][nodes]
     flag = torch.zeros(len(nodes), dtype=torch.bool)
     flag[torch.searchsorted(nodes, ends)] = True
-    logits = model(sg, (_inputs(cfg, gd.node_x[nodes], flag), gd.edge_x[parent]))
-    pos = torch.full((g.num_edges(),), -1, dtype=torch.int64)
-    pos[parent] = torch.arange(len(parent))
-    return torch.sigmoid(logits[pos[eids]])
+    only = torch.searchsorted(parent, eids)
+    return torch.sigmoid(model(sg, (_inputs(cfg, gd.node_x[nodes], flag), gd.edge_x[parent]), only=only))
 
 
 @torch.no_grad()

@@ -16,7 +16,7 @@ from graph_schema.formats import read_world
 from graph_schema.world import second_world
 from orchestrator.config import RunConfig
 from orchestrator.roles import RoleHost
-from orchestrator.setup import load_detectors, train_detectors, world_dir
+from orchestrator.setup import load_detectors, load_world_scores, train_detectors, world_dir
 
 ROLES = ("planner", "critic", "adversary", "evolver", "judge")
 
@@ -24,12 +24,14 @@ ROLES = ("planner", "critic", "adversary", "evolver", "judge")
 def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
     """The role object of ``role`` for this run (procedural or LLM, as configured)."""
     world = read_world(world_dir(run_dir, cfg))
-    detectors, reference = load_detectors(run_dir, cfg, version) if role == "adversary" else ({}, {})
+    adversary = role == "adversary"
+    detectors, reference = load_detectors(run_dir, cfg, version) if adversary else ({}, {})
     second = second_world(world.config) if role == "critic" else None
     roles = build_roles(cfg.agents, world, detectors, {n: f"v{version}" for n in {**detectors, **reference}},
                         cache_path=run_dir / "llm_cache.sqlite", only=(role,), second=second,
                         critic_gate=cfg.stages.critic_gate, reference=reference,
-                        reference_budget=cfg.contrastive.budget)
+                        reference_budget=cfg.contrastive.budget,
+                        world_scores=load_world_scores(run_dir, version) if adversary else None)
     return getattr(roles, role)
 
 

@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from detectors import from_ledger, load_detector, make, temporal_split
 from detectors.metrics import f1_at
 from graph_schema import ScenarioError, compile_scenario, inject
@@ -60,16 +62,33 @@ def train_detectors(run_dir: Path, cfg: RunConfig, version: int, elites: list | 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     metrics = {"elites": len(compiled)}
+    plain = from_ledger(world.ledger, world.n_accounts)
     for name in trained_names(cfg):
         det = make(name, **cfg.detectors.overrides.get(name, {}))
         det.fit(data, split)
         det.save(tmp / name)
         test = split.test
         metrics[name] = round(float(f1_at(data.y[test], det.score(data)[test], det.threshold)[0]), 4)
+        save_world_scores(tmp, name, det.score(plain))
     (tmp / "metrics.json").write_text(json.dumps(metrics, sort_keys=True))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)  # a version directory is complete or absent
     return out, metrics
+
+
+def save_world_scores(version_dir: Path, name: str, scores) -> None:
+    """Detector ``name``'s scores of the run's World (without typologies), which every
+    adversary needs for its alert thresholds; saved here, the adversaries skip a full-World
+    scoring pass, their largest memory peak."""
+    d = version_dir / "world_scores"
+    d.mkdir(parents=True, exist_ok=True)
+    np.save(d / f"{name}.npy", np.sort(np.asarray(scores, dtype=np.float32)))
+
+
+def load_world_scores(run_dir: Path, version: int) -> dict[str, np.ndarray]:
+    """The saved World scores of detector ``version`` by name (none for older run dirs)."""
+    d = detector_dir(run_dir, version) / "world_scores"
+    return {p.stem: np.load(p) for p in sorted(d.glob("*.npy"))} if d.is_dir() else {}
 
 
 def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> tuple[dict, dict]:
@@ -81,4 +100,4 @@ def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> tuple[dict, d
     return {n: loaded[n] for n in cfg.detectors.names}, {n: loaded[n] for n in ref}
 
 
-__all__ = ["detector_dir", "load_detectors", "prepare_world", "train_detectors", "trained_names", "world_dir"]
+__all__ = ["detector_dir", "load_detectors", "load_world_scores", "save_world_scores", "prepare_world", "train_detectors", "trained_names", "world_dir"]

@@ -47,21 +47,30 @@ class DetectorAdversary(Adversary):
             evidence, ``reference_caught`` stays None).
         reference_budget: alert share of the reference ensemble (reference and deployed
             detectors together).
+        world_scores: each detector's scores of the World's own transactions, if already
+            computed (e.g. saved when the detector was trained); the rest are scored here.
+            Scoring a multi-million-edge World is the adversary's largest memory peak.
     """
 
     def __init__(self, world, detectors: dict[str, Detector], versions: dict[str, str] | None = None,
                  budget: float = 0.005, seed: int = 0, purpose: PurposeRules | None = None,
-                 reference: dict[str, Detector] | None = None, reference_budget: float = 0.02):
+                 reference: dict[str, Detector] | None = None, reference_budget: float = 0.02,
+                 world_scores: dict[str, np.ndarray] | None = None):
         if not detectors:
             raise ValueError("the adversary needs at least one fitted detector")
         self.world, self.budget, self.seed = world, budget, seed
         self.purpose = purpose or PurposeRules()
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
         data = from_ledger(world.ledger, world.n_accounts)
+        shared: dict = {}  # detectors with the same inputs share one prepared World
+        known = world_scores or {}
 
         def arm(name: str, det: Detector) -> _Armed:
-            wg = det.prepare(data)
-            scores = np.sort(det.score_prepared(wg))
+            wg = det.prepare(data, shared)
+            scores = known.get(name)
+            if scores is None or len(scores) != data.n_edges:
+                scores = det.score_prepared(wg)
+            scores = np.sort(np.asarray(scores))
             thr = float(np.quantile(scores, 1 - budget))
             return _Armed(name, (versions or {}).get(name, "unversioned"), det, wg, scores, thr)
 
@@ -77,8 +86,9 @@ class DetectorAdversary(Adversary):
     def evaluate_now(self, scenario: Scenario) -> EvasionReport:
         """Raises: ScenarioError if the scenario does not compile in the World."""
         compiled = compile_scenario(scenario, self.world, self.seed)
+        shared: dict = {}  # detectors with the same layers share the scenario's context
         with self._lock:
-            scores = {a.name: a.detector.score_injected(a.world_graph, compiled.rows)
+            scores = {a.name: a.detector.score_injected(a.world_graph, compiled.rows, shared)
                       for a in self.armed + self.reference}
         return self.report(compiled, scores)
 

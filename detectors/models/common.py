@@ -88,22 +88,54 @@ class EdgeGNN(nn.Module):
         # The head runs once per edge, so it is kept narrow: most of an epoch is spent here.
         self.head = EdgeMLP(hidden, 1, None if self.edge_states else edge_in, width=max(8, hidden // 2))
 
-    def forward(self, g, feats: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    def forward(self, g, feats: tuple[torch.Tensor, torch.Tensor], only: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of every edge of ``g``, or of the edges ``only`` (ids, in that order).
+
+        With ``only``, the last layer runs on the edges that touch those edges' endpoints
+        (every endpoint keeps all its in- and out-edges, so its output is exact) and the
+        head on ``only`` alone; the earlier layers run on all of ``g``.
+        """
         x, e = feats
         h = self.node_enc(x)
         if self.edge_enc is not None:
             e = self.edge_enc(e)
-        rg = None
-        if self.rconvs is not None:
-            rg = dgl.reverse(g)  # edge i of rg is edge i of g, reversed: e stays aligned
-            for a, b in (("deg_in", "deg_out"), ("deg_out", "deg_in")):
-                if a in g.ndata:
-                    rg.ndata[b] = g.ndata[a]
-        for i, conv in enumerate(self.convs):
-            m = conv(g, h, e)
-            if rg is not None:
-                m = self.mix[i](torch.cat([m, self.rconvs[i](rg, h, e)], dim=1))
-            h = h + self.drop(torch.relu(self.norms[i](m)))
-            if self.eupd is not None:
-                e = e + self.eupd[i](g, h, e)
+        last = len(self.convs) - 1
+        rg = self._reverse(g)
+        for i in range(len(self.convs)):
+            if only is not None and i == last:
+                g, e, only = _around(g, e, only)
+                rg = self._reverse(g)
+            h, e = self._layer(i, g, rg, h, e)
+        if only is not None:
+            g, e = dgl.edge_subgraph(g, only, relabel_nodes=False), e[only]
         return self.head(g, h, e).squeeze(-1)
+
+    def _reverse(self, g):
+        """The reversed graph for reverse message passing (None without it): edge i of it is
+        edge i of ``g`` reversed, so edge states stay aligned."""
+        if self.rconvs is None:
+            return None
+        rg = dgl.reverse(g)
+        for a, b in (("deg_in", "deg_out"), ("deg_out", "deg_in")):
+            if a in g.ndata:
+                rg.ndata[b] = g.ndata[a]
+        return rg
+
+    def _layer(self, i: int, g, rg, h: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m = self.convs[i](g, h, e)
+        if rg is not None:
+            m = self.mix[i](torch.cat([m, self.rconvs[i](rg, h, e)], dim=1))
+        h = h + self.drop(torch.relu(self.norms[i](m)))
+        if self.eupd is not None:
+            e = e + self.eupd[i](g, h, e)
+        return h, e
+
+
+def _around(g, e: torch.Tensor, only: torch.Tensor):
+    """(the edges of ``g`` touching the endpoints of ``only``, on all of g's nodes; their
+    states; the positions of ``only`` among them)."""
+    src, dst = g.find_edges(only)
+    ends = torch.unique(torch.cat([src, dst]))
+    eids = torch.unique(torch.cat([g.in_edges(ends, form="eid"), g.out_edges(ends, form="eid")]))
+    sub = dgl.edge_subgraph(g, eids, relabel_nodes=False)
+    return sub, e[eids], torch.searchsorted(eids, only)

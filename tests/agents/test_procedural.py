@@ -165,6 +165,25 @@ def test_adversary_reports_the_detectors_numbers(world, adversary, detector, sce
     assert np.mean(arm.sorted_scores >= arm.threshold) == pytest.approx(0.005, abs=0.001)
 
 
+def test_saved_world_scores_spare_the_adversary_a_world_scoring(world, adversary, detector, scenario):
+    """Scores saved at training give the same report as scoring the World here; scores
+    that do not fit this World (another length) are not trusted but recomputed."""
+    from agents.procedural import DetectorAdversary
+
+    saved = adversary.armed[0].sorted_scores
+    calls = []
+    score = detector.score_prepared
+    detector.score_prepared = lambda wg: calls.append(1) or score(wg)
+    try:
+        quick = DetectorAdversary(world, {"gine": detector}, {"gine": "test"}, world_scores={"gine": saved[::-1]})
+        assert calls == []
+        stale = DetectorAdversary(world, {"gine": detector}, {"gine": "test"}, world_scores={"gine": saved[:10]})
+        assert calls == [1]
+    finally:
+        del detector.score_prepared
+    assert quick.evaluate_now(scenario) == adversary.evaluate_now(scenario) == stale.evaluate_now(scenario)
+
+
 # ---------------------------------------------------------------- evolver
 
 

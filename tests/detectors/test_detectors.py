@@ -98,6 +98,47 @@ def test_score_injected_equals_full_rescoring(planted, fitted, name):
         np.testing.assert_allclose(fast_scores, full, atol=1e-5)
 
 
+@pytest.mark.parametrize("arch", ["gine", "gat", "pna"])
+def test_score_injected_is_exact_for_deep_models_with_edge_updates(planted, arch):
+    """Three layers, reverse message passing and edge updates: the scored context (edges
+    within two hops and their endpoints) must still hold everything a score depends on."""
+    w, data, split = planted
+    det = make(arch, layers=3, reverse_mp=True, edge_updates=True, epochs=2, eval_every=1).fit(data, split)
+    wg = det.prepare(data)
+    rng = np.random.default_rng(5)
+    for template in ("fan_out", "mule_network", "commingling"):
+        c = compile(library()[template].sample(rng), w, seed=4)
+        np.testing.assert_allclose(det.score_injected(wg, c.rows), det.rescore_full(wg, c.rows), atol=1e-5)
+
+
+def test_scored_context_is_smaller_than_the_induced_ball(planted):
+    """Around a hub the context drops the edges among the outermost nodes."""
+    import torch
+
+    from detectors.graph import ball, context, raw_graph
+
+    _, data, _ = planted
+    g = raw_graph(data, False).g
+    hub = torch.tensor([int(np.bincount(data.dst).argmax())])
+    nodes, eids = context(g, hub, 2)
+    assert torch.equal(nodes, ball(g, hub, 2))  # the same nodes...
+    a, b = g.find_edges(eids)
+    inner = ball(g, hub, 1)
+    assert bool((torch.isin(a, inner) | torch.isin(b, inner)).all())
+    induced = g.subgraph(nodes).num_edges()
+    assert len(eids) < induced  # ...but fewer edges than the induced subgraph
+
+
+def test_gnns_with_the_same_features_share_one_prepared_world(planted, fitted):
+    _, data, _ = planted
+    shared: dict = {}
+    a = fitted["gine"].prepare(data, shared)
+    assert fitted["sage"].prepare(data, shared) is a  # no ports: the same raw graph
+    assert fitted["multi-gine"].prepare(data, shared) is not a  # ports are extra features
+    assert fitted["multi-pna"].prepare(data, shared) is fitted["multi-gine"].prepare(data, shared)
+    np.testing.assert_allclose(fitted["sage"].score_prepared(a), fitted["sage"].score(data), atol=1e-6)
+
+
 def test_default_score_injected_of_baselines_rescores_everything(planted, fitted):
     w, data, _ = planted
     det = fitted["lightgbm"]

@@ -162,6 +162,21 @@ def test_coevolution_records_the_new_defender(reference, tmp_path):
     assert [r[0] for r in db.execute("SELECT detector_version FROM rounds ORDER BY round")] == [0, 0, 1, 1]
 
 
+def test_each_defender_version_saves_its_scores_of_the_world(reference, tmp_path):
+    """The adversaries read their alert thresholds from these instead of each scoring the
+    whole World; they must be the detector's own scores of the run's World."""
+    from detectors import from_ledger, load_detector
+    from graph_schema.formats import read_world
+
+    go(tmp_path, tiny_config())
+    world = read_world(tmp_path / "world")
+    data = from_ledger(world.ledger, world.n_accounts)
+    for v in (0, 1):
+        saved = np.load(tmp_path / "detectors" / f"v{v}" / "world_scores" / "gine.npy")
+        fresh = load_detector(tmp_path / "detectors" / f"v{v}" / "gine").score(data)
+        np.testing.assert_allclose(saved, np.sort(fresh), atol=1e-6)
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_gracefully(tmp_path):
     run_dir = tmp_path / "run"

@@ -33,7 +33,7 @@ class AddStatus(StrEnum):
     REPLACED = "replaced"
     KEPT_INCUMBENT = "kept_incumbent"
     NEAR_DUPLICATE = "near_duplicate"
-    REJECTED = "rejected"  # not accepted by the critic
+    REJECTED = "rejected"  # not accepted by the critic, or marked unrealistic by an expert
     FILTERED = "filtered"  # dropped by the contrastive filter: not even the reference ensemble catches it
 
 
@@ -168,6 +168,13 @@ class Archive:
 
     def elites(self) -> list[str]:
         return [self.cells[c].scenario_id for c in sorted(self.cells)]
+
+    def remove(self, sid: str) -> list[str]:
+        """Take scenario ``sid`` out of the archive; returns the cells it held."""
+        cells = [c for c, e in self.cells.items() if e.scenario_id == sid]
+        for c in cells:
+            del self.cells[c]
+        return cells
 
 
 __all__ = ["FAMILY", "FAMILY_OF", "AddStatus", "Archive", "Elite", "distance", "entropy", "funds_weighted",

@@ -107,6 +107,10 @@ class TournamentConfig(_Model):
     separate_families: list[str] = Field(
         ["lone"], description="Typology families whose scenarios only ever meet their own family in Elo matches, "
         "whatever `match_within` says: a single payment is compared with single payments, never with operations.")
+    human_weight: float = Field(
+        2.0, ge=0, le=20, description="An expert's pairwise verdict (from `redledger serve`) moves Elo with this many "
+        "times the K-factor; 0 records it without moving Elo. Like the judge's matches, it counts only within "
+        "one Elo pool (see `match_within`).")
     top_k: int = Field(5, ge=1, description="Size of the top of the Elo table watched for stability.")
     stable_rounds: int = Field(
         0, ge=0, description="Stop when the top-k Elo ranking is unchanged for this many rounds (0 = never)."

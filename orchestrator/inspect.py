@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.archive import volume_band
 from orchestrator.config import RunConfig
 from orchestrator.store import STORE, RunStore
+
+
+def run_state(store: RunStore) -> str:
+    """The run's status as stored ('running', 'finished', 'stopped', ...); a run stored as
+    running whose process is gone is 'interrupted (no process); resume it'."""
+    state = store.get_meta("status") or "not started"
+    if state == "running" and not _alive(store.get_meta("pid")):
+        return "interrupted (no process); resume it"
+    return state
+
+
+def _alive(pid: str | None) -> bool:
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (TypeError, ValueError, ProcessLookupError, PermissionError):
+        return False
 
 
 class InspectError(ValueError):
@@ -86,4 +104,4 @@ class RunView:
         self.store.close()
 
 
-__all__ = ["InspectError", "RunView"]
+__all__ = ["InspectError", "RunView", "run_state"]

@@ -6,6 +6,9 @@ depends on order (archive placement, Elo) is applied at the end of the round in 
 order, from stored results. Every random choice is seeded by (run seed, round, slot). So
 a resumed run, which reuses the stored debates and matches of an interrupted round,
 reaches exactly the state of an uninterrupted one.
+
+Expert review (`orchestrator.expert`): at the start of every round the verdicts analysts
+added since the last round are applied; the ids applied are checkpointed with the round.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from enum import StrEnum
 import numpy as np
 
 from agents.briefs import library_briefs
-from agents.models import Brief, Candidate, Winner
+from agents.models import Brief, Candidate, Verdict, Winner
 from agents.principles import load_principles, utility
 from orchestrator.archive import AddStatus, Archive
 from orchestrator.config import RunConfig
 from orchestrator.debate.graph import graph
+from orchestrator.expert import ExpertStore, rejected_ids
 from orchestrator.results import DebateResult, debate_id, load_candidate, load_result
 from orchestrator.roles import RoleCalls, RoleFailure
 from orchestrator.store import RunStore
@@ -87,6 +91,7 @@ class Supervisor:
         self.failed_streak = 0
         self.failure_cause: str | None = None  # set when the run ends as FAILING
         self.last_top: list[str] = []
+        self.expert_seen = [0, 0]  # the last expert verdict and pair ids applied
         self.stop_requested = False
         self.progress = Progress()
         self._restore()
@@ -107,6 +112,8 @@ class Supervisor:
         meta = self.store.supervisor_state()
         self.stable, self.last_top = meta.get("stable", 0), meta.get("top", [])
         self.failed_streak = meta.get("failed_streak", 0)
+        self.expert_seen = list(meta.get("expert_seen", [0, 0]))
+        self.tournament.barred = set(meta.get("barred", []))
         self.progress.coverage, self.progress.best_elo = self.archive.coverage, self._best_elo()
 
     def _candidate(self, sid: str) -> Candidate:
@@ -188,6 +195,7 @@ class Supervisor:
     async def run_round(self, r: int) -> bool:
         """One round; False if a stop interrupted it before it could be closed."""
         t0 = time.monotonic()
+        self.apply_expert(r)
         specs = self.slots(r)
         results: dict[int, DebateResult] = {s: load_result(self.store, row, self.version)
                                             for s, row in self.store.debates_of(r).items()}
@@ -271,7 +279,8 @@ class Supervisor:
              "tokens": self.tokens(), "seconds": round(seconds, 3), **self.archive.diversity(),
              "filter_dropped": stats.get(AddStatus.FILTERED.value, 0),
              "filter_kept": sum(v for k, v in stats.items() if k not in (AddStatus.FILTERED, AddStatus.REJECTED))},
-            {"stable": self.stable, "top": top, "last_stats": stats, "failed_streak": self.failed_streak})
+            {"stable": self.stable, "top": top, "last_stats": stats, "failed_streak": self.failed_streak,
+             "expert_seen": self.expert_seen, "barred": sorted(self.tournament.barred)})
         p = self.progress
         if self.failed_streak:
             last = next((x.error for _, x in sorted(results.items(), reverse=True) if x.error), "unknown")
@@ -279,6 +288,32 @@ class Supervisor:
         p.coverage, p.best_elo, p.status = self.archive.coverage, self._best_elo(), "round closed"
         p.round_seconds.append(seconds)
         self.on_progress(p)
+
+    # ---------------------------------------------------------------- expert review
+
+    def apply_expert(self, r: int) -> None:
+        """Apply the expert verdicts added since the last ones applied: scenarios marked
+        unrealistic leave the archive for good; pairwise verdicts are played in the Elo
+        tournament and recorded as matches of kind ``human`` (pairs naming a scenario that
+        was never evaluated are skipped)."""
+        with ExpertStore(self.store.path.parent, readonly=True) as ex:
+            verdicts, pairs = ex.verdicts(after=self.expert_seen[0]), ex.pairs(after=self.expert_seen[1])
+        if not verdicts and not pairs:
+            return
+        self.tournament.barred = rejected_ids(verdicts, self.tournament.barred)
+        removed = [c for sid in sorted(self.tournament.barred) for c in self.archive.remove(sid)]
+        for p in pairs:
+            if self.store.evaluation(p.a) is None or self.store.evaluation(p.b) is None:
+                continue
+            self.tournament.play_human(p.a, p.b, Winner(p.winner))
+            verdict = Verdict(winner=Winner(p.winner), confidence=1.0, rationale=p.reason[:800],
+                              judge=f"human:{p.analyst}")
+            self.store.record_match(f"human-{p.id:06d}", r, p.a, p.b, verdict, "human", [])
+        self.expert_seen = [verdicts[-1].id if verdicts else self.expert_seen[0],
+                            pairs[-1].id if pairs else self.expert_seen[1]]
+        self.progress.coverage = self.archive.coverage
+        if removed:
+            self.progress.warnings.append(f"round {r + 1}: experts removed {len(removed)} archive cell(s)")
 
     # ---------------------------------------------------------------- co-evolution
 

@@ -49,12 +49,13 @@ class EloTable:
     def rating(self, sid: str) -> float:
         return self.ratings.get(sid, self.initial)
 
-    def play(self, a: str, b: str, winner: Winner) -> tuple[float, float]:
-        """Apply one match; returns the new ratings of ``a`` and ``b``."""
+    def play(self, a: str, b: str, winner: Winner, weight: float = 1.0) -> tuple[float, float]:
+        """Apply one match (``weight`` times the K-factor); returns the new ratings of ``a`` and ``b``."""
         ra, rb = self.rating(a), self.rating(b)
         ea, sa = expected(ra, rb), _SCORE[winner]
-        self.ratings[a] = ra + self.k * (sa - ea)
-        self.ratings[b] = rb + self.k * ((1 - sa) - (1 - ea))
+        k = self.k * weight
+        self.ratings[a] = ra + k * (sa - ea)
+        self.ratings[b] = rb + k * ((1 - sa) - (1 - ea))
         for s in (a, b):
             self.games[s] = self.games.get(s, 0) + 1
         return self.ratings[a], self.ratings[b]
@@ -84,6 +85,7 @@ class Tournament:
         self.contrastive = contrastive  # drop accepted candidates that not even the reference catches
         self.judge, self.candidate = judge, candidate
         self.elo = EloTable(cfg.initial_elo, cfg.k)
+        self.barred: set[str] = set()  # scenarios an expert marked unrealistic: never (re-)enter the archive
 
     def pool(self, sid: str) -> tuple[str | None, str | None]:
         """The Elo pool of a scenario: its volume band (with ``match_within = "band"``) and its
@@ -116,7 +118,7 @@ class Tournament:
 
     async def offer(self, r: int, slot: int, c: Candidate) -> AddStatus:
         """Offer an evaluated candidate to the archive and play its matches."""
-        if c is None or not c.review.accepted:
+        if c is None or not c.review.accepted or c.scenario.uid in self.barred:
             return AddStatus.REJECTED
         if self.contrastive and c.report.reference_caught is False:
             return AddStatus.FILTERED
@@ -139,6 +141,14 @@ class Tournament:
         for other in self.opponents(r, slot, sid, inc and inc.scenario_id):
             await self.play(r, c, other)
         return status
+
+    def play_human(self, a: str, b: str, winner: Winner) -> bool:
+        """An expert's pairwise verdict: Elo moves by ``human_weight`` times K if ``a`` and
+        ``b`` share an Elo pool; returns whether it moved."""
+        if not self.cfg.human_weight or not self.counts(a, b):
+            return False
+        self.elo.play(a, b, winner, self.cfg.human_weight)
+        return True
 
     async def play_round(self, r: int, finals: list[tuple[int, Candidate | None]]) -> dict:
         """Offer a round's final candidates, in slot order; counts per `AddStatus`."""

@@ -3,13 +3,14 @@
 from graph_schema.formats.amlsim import write_amlsim
 from graph_schema.formats.amlworld import read_amlworld, write_amlworld
 from graph_schema.formats.atomic import atomic_path, write_text_atomic
-from graph_schema.formats.parquet import FormatError, read_world, write_world
+from graph_schema.formats.parquet import FormatError, read_world, read_world_stub, write_world
 
 __all__ = [
     "FormatError",
     "atomic_path",
     "read_amlworld",
     "read_world",
+    "read_world_stub",
     "write_amlsim",
     "write_amlworld",
     "write_text_atomic",

@@ -16,6 +16,7 @@ from orchestrator.cli.export import export
 from orchestrator.cli.report import report
 from orchestrator.cli.run import resume, run, status, stop
 from orchestrator.cli.scenario import check, typologies
+from orchestrator.cli.serve import serve
 from orchestrator.cli.show import show
 from orchestrator.cli.world import world
 
@@ -34,6 +35,7 @@ app.command()(stop)
 app.command()(export)
 app.command()(show)
 app.command()(report)
+app.command()(serve)
 app.command()(demo)
 app.command()(doctor)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from orchestrator.cli.common import console, fail, load_toml_model
 from orchestrator.config import RunConfig
+from orchestrator.inspect import run_state
 from orchestrator.run import RunDirError, execute, open_run, request_stop
 from orchestrator.store import STORE, RunStore
 from orchestrator.supervisor import Progress, RunOutcome
@@ -89,23 +89,13 @@ def resume(
     _go(run_dir, store, cfg, ray_address, inline)
 
 
-def _alive(pid: str | None) -> bool:
-    try:
-        os.kill(int(pid), 0)
-        return True
-    except (TypeError, ValueError, ProcessLookupError, PermissionError):
-        return False
-
-
 def status(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
     """Where a run stands (works from another terminal while it runs)."""
     if not (run_dir / STORE).exists():
         fail(f"{run_dir}: no run here ({STORE} is missing)")
     with RunStore(run_dir / STORE, readonly=True) as store:
         cfg = store.config()
-        state = store.get_meta("status") or "?"
-        if state == "running" and not _alive(store.get_meta("pid")):
-            state = "interrupted (no process); resume it"
+        state = run_state(store)
         rows = store.rounds()
         progress = json.loads(store.get_meta("progress") or "{}")
         counts = store.counts()

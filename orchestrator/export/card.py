@@ -33,6 +33,11 @@ def _median_funds(entries) -> str:
     return f"{np.median([e.report.funds_integrated for e in entries]):,.0f}" if entries else "-"
 
 
+def _expert(entries) -> str:
+    seen = [e.expert.verdict for e in entries if e.expert is not None]
+    return f"{seen.count('realistic')} / {seen.count('unrealistic')} (of {len(entries)})"
+
+
 def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) -> str:
     led = c.world.ledger
     y = led.column("is_laundering").to_numpy(zero_copy_only=False)
@@ -56,7 +61,9 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         f"| mean evasion of the scenarios (at export) | {np.mean(ev):.3f} |" if ev else "| mean evasion | - |",
         f"| funds-weighted undetected value: transactions / cases | {_money(c.entries)} |",
         f"| median funds integrated per scenario (USD) | {_median_funds(c.entries)} |",
-        f"| tournament matches | {len(c.matches)} |", "",
+        f"| tournament matches (of them expert pairs) | {len(c.matches)} "
+        f"({sum(1 for m in c.matches if m['kind'] == 'human')}) |",
+        f"| scenarios an expert reviewed: realistic / unrealistic | {_expert(c.entries)} |", "",
         "## Scenarios by primary typology", "", "| typology | scenarios |", "|---|---:|",
         *[f"| {t} | {n} |" for t, n in sorted(typ.items())], "",
         "## Provenance", "",
@@ -72,7 +79,9 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         "Measuring and improving anti-money-laundering detectors (e.g. GNNs on transaction graphs) "
         "on laundering that was evolved to be realistic and hard to detect; comparing detectors; "
         "training with harder positives. Labels: `Is Laundering` (AMLworld), `is_laundering`, "
-        "`scenario_id`, `typology` and `role` (Parquet).", "",
+        "`scenario_id`, `typology` and `role` (Parquet). In `scenarios.jsonl`, `expert` is an AML "
+        "analyst's latest verdict (realistic or unrealistic, with the reason) from the run's expert "
+        "review, or null; `preferences.jsonl` marks expert pairs with `source: human`.", "",
         "## Responsible use", "",
         "Everything here is synthetic: people, companies, banks and accounts are generated. "
         "Scenarios are transaction patterns at the level of public typology reports; their "

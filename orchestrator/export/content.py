@@ -12,6 +12,7 @@ from graph_schema import ScenarioError, compile_scenario, inject
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
 from orchestrator.config import RunConfig
+from orchestrator.expert import ExpertStore, Verdict, label_record
 from orchestrator.setup import world_dir
 from orchestrator.store import STORE, RunStore
 
@@ -27,6 +28,7 @@ class Entry:
     report: EvasionReport
     elo: float
     cell: str | None
+    expert: Verdict | None = None  # the latest expert verdict, if an analyst reviewed it
 
 
 @dataclass
@@ -38,6 +40,7 @@ class RunContent:
     rounds: int
     matches: list[dict]
     models: list[str]
+    expert_pairs: int = 0  # expert pairwise verdicts in the run's expert store
 
 
 def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
@@ -62,6 +65,10 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
                                      elo.get(sid, (cfg.tournament.initial_elo, 0))[0], cells.get(sid)))
         matches = store.decided_matches()
         models = store.models_used()
+    with ExpertStore(run_dir, readonly=True) as ex:
+        labels, expert_pairs = ex.labels(), len(ex.pairs())
+    for e in entries:
+        e.expert = labels.get(e.scenario.uid)
     world = read_world(world_dir(run_dir, cfg))
     compiled = []
     for e in entries:
@@ -69,12 +76,13 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
             compiled.append(compile_scenario(e.scenario, world, cfg.agents.compile_seed))
         except ScenarioError as err:
             raise ExportError(f"{run_dir}: scenario {e.scenario.uid} no longer compiles in the World: {err}") from None
-    return RunContent(run_dir, cfg, entries, inject(world, compiled), last + 1, matches, models)
+    return RunContent(run_dir, cfg, entries, inject(world, compiled), last + 1, matches, models, expert_pairs)
 
 
 def scenario_record(e: Entry) -> dict:
-    """One line of scenarios.jsonl: the DSL, lineage, review, scores and Elo."""
+    """One line of scenarios.jsonl: the DSL, lineage, review, expert label, scores and Elo."""
     return {"scenario_id": e.scenario.uid, "cell": e.cell, "elo": round(e.elo, 4),
+            "expert": label_record(e.expert),
             "realism": e.review.realism, "accepted": e.review.accepted, "evasion": e.report.evasion,
             "evaded_share": e.report.evaded_share, "evaded_value_share": e.report.evaded_value_share,
             "case_evaded_share": e.report.case_evaded_share, "funds_integrated_usd": e.report.funds_integrated,

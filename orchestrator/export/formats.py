@@ -67,7 +67,8 @@ def _prompt(s: Scenario, c: RunContent) -> str:
 
 
 def preferences(c: RunContent, out: Path) -> None:
-    """Tournament matches as DPO pairs: the brief is the prompt, the winner is chosen."""
+    """Tournament matches as DPO pairs: the brief is the prompt, the winner is chosen.
+    ``source`` is ``judge`` (the run's judge) or ``human`` (an expert's pairwise verdict)."""
     bodies = {e.scenario.uid: e.scenario for e in c.entries}
     rows = []
     store = RunStore(c.run_dir / STORE, readonly=True)
@@ -83,7 +84,8 @@ def preferences(c: RunContent, out: Path) -> None:
             verdict = json.loads(m["body"])
             rows.append({"prompt": _prompt(chosen, c), "chosen": chosen.model_dump_json(exclude={"lineage"}),
                          "rejected": rejected.model_dump_json(exclude={"lineage"}), "match_id": m["id"],
-                         "round": m["round"], "judge": verdict.get("judge"), "rationale": verdict.get("rationale")})
+                         "round": m["round"], "source": "human" if m["kind"] == "human" else "judge",
+                         "judge": verdict.get("judge"), "rationale": verdict.get("rationale")})
     finally:
         store.close()
     _jsonl(out / "preferences.jsonl", rows)

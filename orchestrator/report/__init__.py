@@ -16,7 +16,7 @@ from orchestrator.report.charts import flow_drawing, heatmap, progress_chart
 _ENV = SandboxedEnvironment(autoescape=select_autoescape(default=True))
 
 
-def _recall(v: RunView, rounds: list[dict]) -> list[float]:
+def recall_per_round(v: RunView, rounds: list[dict]) -> list[float]:
     """Per round: share of the archive's transactions its detectors alert, averaged over elites."""
     out = []
     for r in rounds:
@@ -67,7 +67,7 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
                         "value_evasion": r["value_evasion"] or 0.0, "case_evasion": r["case_evasion"] or 0.0,
                         "drawing": flow_drawing(s), "debate_id": d[0] if d else None, "turns": turns})
         html = _ENV.from_string(resources.files(__name__).joinpath("template.html.jinja").read_text()).render(
-            cfg=v.cfg, summary=summary, progress=progress_chart(rounds, _recall(v, rounds)),
+            cfg=v.cfg, summary=summary, progress=progress_chart(rounds, recall_per_round(v, rounds)),
             heat=heatmap(v.archive()), last=v.last, top=top,
             top_filter=", ".join(x for x in (cell and f"cell {cell}", band and f"volume band {band}") if x))
     finally:
@@ -76,4 +76,4 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
     return out
 
 
-__all__ = ["write_report"]
+__all__ = ["recall_per_round", "write_report"]

@@ -7,7 +7,7 @@ order, from stored results. Every random choice is seeded by (run seed, round, s
 a resumed run, which reuses the stored debates and matches of an interrupted round,
 reaches exactly the state of an uninterrupted one.
 
-Expert review (`orchestrator.expert`): at the start of every round the verdicts analysts
+Expert review (`orchestrator.store.expert`): at the start of every round the verdicts analysts
 added since the last round are applied; the ids applied are checkpointed with the round.
 """
 
@@ -27,10 +27,10 @@ from agents.principles import load_principles, utility
 from orchestrator.archive import AddStatus, Archive
 from orchestrator.config import RunConfig
 from orchestrator.debate.graph import graph
-from orchestrator.expert import ExpertStore, rejected_ids
 from orchestrator.results import DebateResult, debate_id, load_candidate, load_result
 from orchestrator.roles import RoleCalls, RoleFailure
 from orchestrator.store import RunStore
+from orchestrator.store.expert import ExpertStore, rejected_ids
 from orchestrator.tournament import Tournament, match_id
 
 

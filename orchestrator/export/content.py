@@ -12,9 +12,9 @@ from graph_schema import ScenarioError, compile_scenario, inject
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
 from orchestrator.config import RunConfig
-from orchestrator.expert import ExpertStore, Verdict, label_record
 from orchestrator.setup import world_dir
 from orchestrator.store import STORE, RunStore
+from orchestrator.store.expert import ExpertStore, Verdict, label_record
 
 
 class ExportError(ValueError):

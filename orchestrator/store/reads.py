@@ -150,6 +150,11 @@ class StoreReads:
             return None
         return Candidate(scenario=s, review=r, report=e)
 
+    def children(self, sid: str) -> list[dict]:
+        """Scenarios bred from ``sid`` (id, name, operator), by id."""
+        return _rows(self.db.execute("SELECT id, name, operator FROM scenarios WHERE parents LIKE ? ORDER BY id",
+                                     (f'%"{sid}"%',)))
+
     def accepted_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT scenario_id FROM reviews WHERE accepted = 1 ORDER BY scenario_id")]
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from graph_schema.dsl import Scenario
 from orchestrator.archive import volume_band
-from orchestrator.expert import ExpertStore
 from orchestrator.inspect import RunView, run_state
 from orchestrator.report import recall_per_round
+from orchestrator.store.expert import ExpertStore
 
 
 def status(v: RunView) -> dict:
@@ -104,9 +104,7 @@ def lineage(v: RunView, sid: str, depth: int = 6) -> dict:
         return {"id": x, "name": row.get("name", "?"), "operator": row.get("operator"),
                 "parents": [up(p, d - 1) for p in parents_of(x)] if d > 0 else []}
 
-    children = [dict(r) for r in v.store.db.execute(
-        "SELECT id, name, operator FROM scenarios WHERE parents LIKE ? ORDER BY id", (f'%"{sid}"%',))]
-    return {"tree": up(sid, depth), "children": children}
+    return {"tree": up(sid, depth), "children": v.store.children(sid)}
 
 
 def dsl_text(s: Scenario) -> str:

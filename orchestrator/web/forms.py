@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from orchestrator.expert import ExpertError, ExpertStore
 from orchestrator.inspect import InspectError
+from orchestrator.store.expert import ExpertError, ExpertStore
 from orchestrator.web.security import check_csrf
 
 router = APIRouter()

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from graph_schema import ScenarioError, compile_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.enums import Typology
-from orchestrator.expert import ExpertStore
+from orchestrator.store.expert import ExpertStore
 from orchestrator.web import data
 
 router = APIRouter()

@@ -13,10 +13,10 @@ import pytest
 
 from graph_schema.families import family_of
 from orchestrator.archive import volume_band
-from orchestrator.expert import ExpertError, ExpertStore
 from orchestrator.export import export_run
 from orchestrator.run import execute, open_run
 from orchestrator.store import RunStore
+from orchestrator.store.expert import ExpertError, ExpertStore
 from orchestrator.tournament import EloTable
 
 from .conftest import tiny_config

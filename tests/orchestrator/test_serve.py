@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestrator.expert import ExpertStore
+from orchestrator.store.expert import ExpertStore
 from orchestrator.web import create_app
 
 from .test_cli import one_error_line, run

@@ -61,8 +61,8 @@ class RunView:
     def archive(self, round_: int | None = None) -> list[dict]:
         return self.store.archive_at(self.last if round_ is None else round_)
 
-    def top(self, n: int, cell: str | None = None, band: str | None = None) -> list[dict]:
-        """The top ``n`` by Elo, optionally only elites of ``cell`` or scenarios of volume ``band``
+    def top(self, n: int | None, cell: str | None = None, band: str | None = None) -> list[dict]:
+        """The top ``n`` by Elo (None: all of them), optionally only elites of ``cell`` or scenarios of volume ``band``
         (``v0``, ``v1``, ...: log bins of funds integrated, from the run's archive config)."""
         bins = self.cfg.archive.volume_bins
         bands = [f"v{i}" for i in range(len(bins) + 1)]

@@ -100,4 +100,5 @@ def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> tuple[dict, d
     return {n: loaded[n] for n in cfg.detectors.names}, {n: loaded[n] for n in ref}
 
 
-__all__ = ["detector_dir", "load_detectors", "load_world_scores", "save_world_scores", "prepare_world", "train_detectors", "trained_names", "world_dir"]
+__all__ = ["detector_dir", "load_detectors", "load_world_scores", "prepare_world", "save_world_scores",
+           "train_detectors", "trained_names", "world_dir"]

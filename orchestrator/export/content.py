@@ -40,7 +40,6 @@ class RunContent:
     rounds: int
     matches: list[dict]
     models: list[str]
-    expert_pairs: int = 0  # expert pairwise verdicts in the run's expert store
 
 
 def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
@@ -66,7 +65,7 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
         matches = store.decided_matches()
         models = store.models_used()
     with ExpertStore(run_dir, readonly=True) as ex:
-        labels, expert_pairs = ex.labels(), len(ex.pairs())
+        labels = ex.labels()
     for e in entries:
         e.expert = labels.get(e.scenario.uid)
     world = read_world(world_dir(run_dir, cfg))
@@ -76,7 +75,7 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
             compiled.append(compile_scenario(e.scenario, world, cfg.agents.compile_seed))
         except ScenarioError as err:
             raise ExportError(f"{run_dir}: scenario {e.scenario.uid} no longer compiles in the World: {err}") from None
-    return RunContent(run_dir, cfg, entries, inject(world, compiled), last + 1, matches, models, expert_pairs)
+    return RunContent(run_dir, cfg, entries, inject(world, compiled), last + 1, matches, models)
 
 
 def scenario_record(e: Entry) -> dict:

@@ -16,7 +16,6 @@ import networkx as nx
 import numpy as np
 
 from graph_schema.dsl import Scenario
-from orchestrator.archive import volume_band
 from orchestrator.inspect import RunView, run_state
 from orchestrator.report import recall_per_round
 from orchestrator.store.expert import ExpertStore
@@ -75,15 +74,14 @@ def heatmap(v: RunView) -> dict:
 
 def search(v: RunView, typology: str = "", cell: str = "", band: str = "", elo_min: float | None = None,
            elo_max: float | None = None, q: str = "", labels: dict | None = None) -> list[dict]:
-    """Rated scenarios (the Elo table after the last round) that pass every filter given."""
+    """Rated scenarios (the Elo table after the last round, `RunView.top`) that pass every
+    filter given, each with its expert label."""
     if v.last < 0:
         return []
-    bins = v.cfg.archive.volume_bins
     out = []
-    for r in v.store.top(v.last):
-        r["band"] = volume_band(r["funds_integrated"] or 0.0, bins)
+    for r in v.top(None, cell or None, band or None):
         r["expert"] = (labels or {}).get(r["scenario_id"])
-        if typology and r["typology"] != typology or cell and r["cell"] != cell or band and r["band"] != band:
+        if typology and r["typology"] != typology:
             continue
         if elo_min is not None and r["elo"] < elo_min or elo_max is not None and r["elo"] > elo_max:
             continue
@@ -95,14 +93,11 @@ def search(v: RunView, typology: str = "", cell: str = "", band: str = "", elo_m
 
 def lineage(v: RunView, sid: str, depth: int = 6) -> dict:
     """Ancestors (parents, their parents... up to ``depth``) and children of ``sid``."""
-    def parents_of(x: str) -> list[str]:
-        row = v.store.scenario_row(x)
-        return json.loads(row["parents"]) if row else []
-
     def up(x: str, d: int) -> dict:
         row = v.store.scenario_row(x) or {}
+        parents = json.loads(row["parents"]) if row and d > 0 else []
         return {"id": x, "name": row.get("name", "?"), "operator": row.get("operator"),
-                "parents": [up(p, d - 1) for p in parents_of(x)] if d > 0 else []}
+                "parents": [up(p, d - 1) for p in parents]}
 
     return {"tree": up(sid, depth), "children": v.store.children(sid)}
 

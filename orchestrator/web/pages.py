@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from graph_schema import ScenarioError, compile_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.enums import Typology
+from orchestrator.inspect import InspectError
 from orchestrator.store.expert import ExpertStore
 from orchestrator.web import data
 
@@ -23,11 +24,15 @@ class InputError(ValueError):
 
 
 @contextmanager
-def opened(request: Request):
-    """(workspace, a fresh read-only run view, the expert store read-only)."""
+def opened(request: Request, expert: bool = False):
+    """(workspace, a fresh read-only run view, the expert store read-only if ``expert``
+    else None: the pages polled every second do not open it)."""
     ws = request.app.state.ws
     v = ws.view()
     try:
+        if not expert:
+            yield ws, v, None
+            return
         with ExpertStore(ws.run_dir, readonly=True) as ex:
             yield ws, v, ex
     finally:
@@ -75,7 +80,7 @@ def api_archive(request: Request):
 
 @router.get("/archive", response_class=HTMLResponse)
 def archive(request: Request):
-    with opened(request) as (ws, v, ex):
+    with opened(request, expert=True) as (ws, v, ex):
         return ws.page(request, "archive.html.jinja", heat=data.heatmap(v), labels=ex.labels(),
                        last=v.last, active="archive")
 
@@ -83,10 +88,13 @@ def archive(request: Request):
 @router.get("/scenarios", response_class=HTMLResponse)
 def scenarios(request: Request, typology: str = "", cell: str = "", band: str = "", elo_min: str = "",
               elo_max: str = "", q: str = ""):
-    with opened(request) as (ws, v, ex):
+    with opened(request, expert=True) as (ws, v, ex):
         bands = [f"v{i}" for i in range(len(v.cfg.archive.volume_bins) + 1)]
         cells = sorted(c["cell"] for c in v.archive()) if v.last >= 0 else []
-        rows = data.search(v, typology, cell, band, _float(elo_min), _float(elo_max), q, ex.labels())
+        try:
+            rows = data.search(v, typology, cell, band, _float(elo_min), _float(elo_max), q, ex.labels())
+        except InspectError as err:  # a cell without an elite, a band that does not exist
+            raise InputError(f"cell/band: {err}") from None
         return ws.page(request, "scenarios.html.jinja", rows=rows, bands=bands, cells=cells,
                        typologies=[t.value for t in Typology], active="scenarios",
                        f={"typology": typology, "cell": cell, "band": band, "elo_min": elo_min,
@@ -119,14 +127,14 @@ def _scenario_context(ws, v, ex, sid: str) -> dict:
 
 @router.get("/scenario/{sid}", response_class=HTMLResponse)
 def scenario(request: Request, sid: str, note: str = "", error: str = ""):
-    with opened(request) as (ws, v, ex):
+    with opened(request, expert=True) as (ws, v, ex):
         ctx = _scenario_context(ws, v, ex, sid)
         return ws.page(request, "scenario.html.jinja", note=note, error=error, active="scenarios", **ctx)
 
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare(request: Request, a: str, b: str, error: str = ""):
-    with opened(request) as (ws, v, ex):
+    with opened(request, expert=True) as (ws, v, ex):
         left, right = _scenario_context(ws, v, ex, a), _scenario_context(ws, v, ex, b)
         if left["d"]["id"] == right["d"]["id"]:
             raise InputError("b: pick a scenario other than a")

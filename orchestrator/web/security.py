@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import os
 import secrets
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -69,7 +70,7 @@ def token_middleware(token: str | None):
                                          headers={"WWW-Authenticate": "Bearer"})
             if "token" in request.query_params and request.method == "GET":
                 # remember it in a cookie and drop it from the address bar
-                query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items() if k != "token")
+                query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
                 resp = RedirectResponse(request.url.path + (f"?{query}" if query else ""), status_code=303)
                 resp.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
                 return resp

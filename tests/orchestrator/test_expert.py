@@ -96,10 +96,9 @@ def test_a_pairwise_verdict_moves_elo_and_is_exported_as_a_human_pair(halfway, t
     elo = lambda run, sid: sqlite3.connect(run / "run.sqlite").execute(  # noqa: E731
         "SELECT rating FROM elo_history WHERE round = 2 AND scenario_id = ?", (sid,)).fetchone()[0]
     assert elo(d, b) > elo(control, b) and elo(d, a) < elo(control, a)
-    out = export_run(d, "parquet", tmp_path / "export")
+    out = export_run(d, "parquet", tmp_path / "export", all_accepted=True)  # every accepted scenario, a too
     records = {r["scenario_id"]: r for r in map(json.loads, (out / "scenarios.jsonl").read_text().splitlines())}
-    if a in records:
-        assert records[a]["expert"]["verdict"] == "realistic" and "import business" in records[a]["expert"]["reason"]
+    assert records[a]["expert"]["verdict"] == "realistic" and "import business" in records[a]["expert"]["reason"]
     assert all(r["expert"] is None for s, r in records.items() if s != a)
     card = (out / "README.md").read_text()
     assert "expert pairs) | " in card and "realistic / unrealistic" in card

@@ -96,6 +96,8 @@ def test_search_filters_by_typology_cell_band_and_elo(client, run_dir):
     assert sorted(sum(bands.values(), [])) == sorted(everything)  # every scenario is in exactly one band
     bad = client.get("/scenarios", params={"elo_min": "lots"})
     assert bad.status_code == 400 and "elo_min/elo_max: &#39;lots&#39; is not a number" in bad.text
+    nowhere = client.get("/scenarios", params={"band": "v9"})
+    assert nowhere.status_code == 400 and "no volume band &#39;v9&#39;" in nowhere.text
 
 
 def test_scenario_and_transcript_text_is_escaped(client, run_dir):
@@ -116,6 +118,8 @@ def test_the_token_guards_every_request(run_dir):
     first = c.get(f"/archive?token={TOKEN}", follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/archive"
     assert c.get("/scenarios").status_code == 200  # the cookie it set now carries the token
+    kept = c.get(f"/scenarios?q=fan+out&token={TOKEN}", follow_redirects=False)
+    assert kept.headers["location"] == "/scenarios?q=fan+out"  # other parameters survive, encoded
     stranger = TestClient(create_app(run_dir, TOKEN))
     stranger.cookies.set("redledger_token", "x" * 20)
     assert stranger.post(f"/scenario/{elite(run_dir)}/verdict", data={}).status_code == 401

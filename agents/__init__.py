@@ -15,7 +15,7 @@ behind the same interfaces (prompts in `agents/prompts/`, principles in
 from agents.base import Adversary, Critic, Evolver, Judge, Planner
 from agents.briefs import document_briefs, library_briefs
 from agents.errors import ConfigError, LLMCallError, RoleError
-from agents.factory import AgentsConfig, RoleConfig, Roles, build_roles
+from agents.factory import AgentsConfig, RoleConfig, Roles, build_roles, check_agents
 from agents.models import (
     Brief,
     Candidate,
@@ -52,6 +52,7 @@ __all__ = [
     "Verdict",
     "Winner",
     "build_roles",
+    "check_agents",
     "document_briefs",
     "library_briefs",
     "load_principles",

@@ -3,6 +3,8 @@ which of them a chat model stands behind."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -10,13 +12,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.base import Adversary, Critic, Evolver, Judge, Planner
+from agents.errors import ConfigError
 from agents.llm import LLMAdversary, LLMCritic, LLMEvolver, LLMJudge, LLMPlanner
 from agents.llm.accounting import TokenLedger
 from agents.llm.backend import Backend
 from agents.llm.cache import CallCache
 from agents.llm.config import BackendConfig
+from agents.llm.local_server import model_file
 from agents.principles import load_principles
 from agents.procedural import (
+    CHECKS,
+    OPERATORS,
     ChecksCritic,
     DetectorAdversary,
     OperatorEvolver,
@@ -79,6 +85,33 @@ class AgentsConfig(BaseModel):
 
     def llm_roles(self) -> list[str]:
         return [n for n in ROLE_NAMES if getattr(self, n).mode == "llm"]
+
+
+def check_agents(cfg: AgentsConfig) -> None:
+    """Everything about ``cfg`` that can be known before a run starts: the principles file
+    loads, the named checks and operators exist, and every backend an LLM role uses can
+    start (its key variable is set, its local model and llama.cpp are installed).
+
+    Raises:
+        ConfigError: one line, naming the field (``agents.…``) and the rule.
+    """
+    load_principles(cfg.principles)
+    for field_, names, known in (("checks", cfg.checks, CHECKS), ("operators", cfg.operators, OPERATORS)):
+        unknown = [n for n in names or [] if n not in known]
+        if unknown:
+            raise ConfigError(f"agents.{field_}: unknown name(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    for name in sorted({getattr(cfg, r).backend for r in cfg.llm_roles()}):
+        b = cfg.backends[name]
+        where = f"agents.backends.{name}"
+        if b.kind == "openai" and b.key_variable and not os.environ.get(b.key_variable):
+            raise ConfigError(f"{where}.api_key_env: environment variable {b.key_variable} is not set")
+        if b.kind == "local":
+            try:
+                model_file(b.local)
+            except ConfigError as err:
+                raise ConfigError(f"{where}: {err}") from None
+            if importlib.util.find_spec("llama_cpp") is None:
+                raise ConfigError(f"{where}.kind: 'local' needs llama-cpp-python (the extra `local-llm`)")
 
 
 @dataclass
@@ -151,4 +184,4 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     return Roles(**{n: out.get(n) for n in ROLE_NAMES}, ledger=ledger, backends=backends)
 
 
-__all__ = ["ROLE_NAMES", "AgentsConfig", "RoleConfig", "Roles", "build_roles"]
+__all__ = ["ROLE_NAMES", "AgentsConfig", "RoleConfig", "Roles", "build_roles", "check_agents"]

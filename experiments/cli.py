@@ -93,7 +93,8 @@ def experiment(
 
 def sample(
     out: Path = typer.Option(Path("datasets/sample"), "--out", help="Directory of the sample dataset."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out."),
+    force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out (a directory "
+                                                        "holding anything else is refused)."),
 ) -> None:
     """Rebuild the released sample (experiments/configs/sample.toml, exported as AMLworld CSV); its
     card carries the E1 table of its own data, measured in a held-out World."""
@@ -104,9 +105,9 @@ def sample(
     from orchestrator.cli.demo import _config, _run
     from orchestrator.export import export_run
     from orchestrator.export.card import manifest
+    from orchestrator.outdir import check_out_dir
 
-    if out.exists() and any(out.iterdir()) and not force:
-        fail(f"{out}: directory is not empty; pass --force to replace it")
+    check_out_dir(out, force, "export")  # before the run, not after it
     with tempfile.TemporaryDirectory(prefix="redledger-sample-") as tmp:
         if _run(Path(tmp), _config("sample"), inline=True) != "finished":
             fail("the sample run did not finish")

@@ -37,7 +37,7 @@ def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
 
 def make_host(role: str, cfg: RunConfig, run_dir: Path, version: int) -> RoleHost:
     return RoleHost(role, make_role(role, cfg, run_dir, version), cfg.faults, hang_s=cfg.call_timeout_s * 3,
-                    timeout_s=cfg.call_timeout_s)
+                    timeout_s=cfg.call_timeout_s, seed=cfg.seed)
 
 
 @ray.remote

@@ -16,12 +16,15 @@ def run_state(store: RunStore) -> str:
     """The run's status as stored ('running', 'finished', 'stopped', ...); a run stored as
     running whose process is gone is 'interrupted (no process); resume it'."""
     state = store.get_meta("status") or "not started"
-    if state == "running" and not _alive(store.get_meta("pid")):
+    if state in ("running", "setting up") and not pid_alive(store.get_meta("pid")):
         return "interrupted (no process); resume it"
+    if state == "created":
+        return "created (never started); resume it"
     return state
 
 
-def _alive(pid: str | None) -> bool:
+def pid_alive(pid: str | None) -> bool:
+    """Is the process ``pid`` (as stored, possibly None) alive?"""
     try:
         os.kill(int(pid), 0)
         return True
@@ -104,4 +107,4 @@ class RunView:
         self.store.close()
 
 
-__all__ = ["InspectError", "RunView", "run_state"]
+__all__ = ["InspectError", "RunView", "pid_alive", "run_state"]

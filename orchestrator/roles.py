@@ -25,7 +25,9 @@ class FaultConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    rate: float = Field(0.0, ge=0, le=1, description="Share of role calls that fail (deterministic per call).")
+    rate: float = Field(
+        0.0, ge=0, le=1, description="Share of role calls that fail; the n-th call of each role and method on a "
+        "host fails or not by a hash of (run seed, role, method, n), so the same calls fail on every machine.")
     timeout_share: float = Field(
         0.5, ge=0, le=1, description="Of the injected faults, the share that hang until the call timeout."
     )
@@ -35,16 +37,11 @@ class InjectedFault(RuntimeError):
     """A failure injected by `FaultConfig`."""
 
 
-def _digest(args) -> str:
-    parts = []
-    for a in args:
-        if isinstance(a, BaseModel):
-            parts.append(a.model_dump_json())
-        elif isinstance(a, list):
-            parts.append(_digest(a))
-        else:
-            parts.append(repr(a))
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+def fault_draw(seed: int, role: str, method: str, n: int) -> float:
+    """The uniform draw in [0, 1] that decides whether call ``n`` (counted from 0 per host
+    and method) of ``role.method`` fails. It depends on integers only: never on a call's
+    arguments, which carry detector scores whose last bits differ between CPU families."""
+    return int(hashlib.sha256(f"{seed}|{role}|{method}|{n}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
 
 def _cause(err: BaseException) -> str:
@@ -65,15 +62,17 @@ class RoleHost:
     """
 
     def __init__(self, role: str, obj, faults: FaultConfig | None = None, hang_s: float = 3600.0,
-                 timeout_s: float | None = None):
+                 timeout_s: float | None = None, seed: int = 0):
         self.role, self.obj, self.faults, self.hang_s = role, obj, faults or FaultConfig(), hang_s
-        self.timeout_s = timeout_s
+        self.timeout_s, self.seed = timeout_s, seed
+        self._calls: dict[str, int] = {}
 
     async def call(self, method: str, args: tuple) -> tuple[object, list[dict], float, str | None]:
         """(value, call records, seconds, None) or (None, call records, seconds, cause)."""
         t0 = time.monotonic()
+        n = self._calls[method] = self._calls.get(method, -1) + 1
         if self.faults.rate:
-            u = int(_digest((self.role, method, *args))[:8], 16) / 0xFFFFFFFF
+            u = fault_draw(self.seed, self.role, method, n)
             if u < self.faults.rate:
                 if u < self.faults.rate * self.faults.timeout_share:
                     await asyncio.sleep(self.hang_s)
@@ -152,4 +151,4 @@ class RoleCalls:
                           sum(c["completion_tokens"] for c in calls if not c["cache_hit"]), latency, calls)
 
 
-__all__ = ["FaultConfig", "InjectedFault", "RoleCalls", "RoleFailure", "RoleHost", "RoleOutput"]
+__all__ = ["FaultConfig", "InjectedFault", "fault_draw", "RoleCalls", "RoleFailure", "RoleHost", "RoleOutput"]

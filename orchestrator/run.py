@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from orchestrator.config import RunConfig
+from orchestrator.inspect import pid_alive, run_state
 from orchestrator.roles import RoleCalls
-from orchestrator.setup import prepare_world, train_detectors
+from orchestrator.setup import prepare_world, train_detectors, trained_names, world_dir
 from orchestrator.store import STORE, RunStore
 from orchestrator.supervisor import Progress, RunOutcome, Supervisor
 
@@ -55,18 +57,41 @@ def open_run(run_dir: Path, cfg: RunConfig | None) -> tuple[RunStore, RunConfig]
     path = run_dir / STORE
     if cfg is None and not path.exists():
         raise RunDirError(f"{run_dir}: no run to resume here ({STORE} is missing)")
-    stored = None
+    stored, fresh = None, False
     if path.exists():
         with RunStore(path, readonly=True) as check:
             stored = check.config()
-    if cfg is not None and stored is not None and stored.digest() != cfg.digest():
+            fresh = _never_ran(check)
+    retie = cfg is not None and stored is not None and stored.digest() != cfg.digest()
+    if retie and not fresh:
         diff = first_difference(stored.model_dump(mode="json"), cfg.model_dump(mode="json"))
         raise RunDirError(f"{run_dir}: this run directory belongs to a different config; first difference: {diff}")
     run_dir.mkdir(parents=True, exist_ok=True)
     store = RunStore(path)
     if stored is None:
         store.init_run(cfg.model_dump_json(), cfg.digest())
+    elif retie:  # a start that failed in its set-up: the corrected config takes the directory over
+        keep = _same_detectors(stored, cfg)
+        if stored.world != cfg.world and stored.world.path is None:
+            shutil.rmtree(run_dir / "world", ignore_errors=True)
+        if not keep:
+            shutil.rmtree(run_dir / "detectors", ignore_errors=True)
+        store.retie_run(cfg.model_dump_json(), cfg.digest(), keep)
+        stored = None
     return store, stored or cfg
+
+
+def _never_ran(store: RunStore) -> bool:
+    """No round, debate or scenario is stored, and no process is setting the run up."""
+    counts = store.counts()
+    busy = store.get_meta("status") in ("setting up", "running") and pid_alive(store.get_meta("pid"))
+    return not busy and not any(counts[k] for k in ("rounds", "debates", "scenarios"))
+
+
+def _same_detectors(a: RunConfig, b: RunConfig) -> bool:
+    """Would detector version 0 be trained the same under both configs?"""
+    keys = ("seed", "world", "detectors", "contrastive")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
 def _pools_inline(cfg: RunConfig, run_dir: Path, version: int) -> dict:
@@ -76,16 +101,23 @@ def _pools_inline(cfg: RunConfig, run_dir: Path, version: int) -> dict:
 
 
 async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: str | None = None,
-                  inline: bool = False, on_progress: Callable[[Progress], None] | None = None) -> str:
+                  inline: bool = False, on_progress: Callable[[Progress], None] | None = None,
+                  on_step: Callable[[str], None] | None = None) -> str:
     """Run ``cfg`` in ``run_dir`` until its budgets end or a stop; returns the final status.
 
-    ``inline`` runs the roles in this process instead of Ray actors (tests, debugging).
+    ``inline`` runs the roles in this process instead of Ray actors (tests, debugging);
+    ``on_step`` hears each step of the set-up, before the first round.
     """
+    step = on_step or (lambda _m: None)
     (run_dir / STOP).unlink(missing_ok=True)
+    store.set_meta("status", "setting up")
+    store.set_meta("pid", str(os.getpid()))
+    step("reading the World" if (world_dir(run_dir, cfg) / "world.json").exists() else "generating the World")
     prepare_world(run_dir, cfg)
     version = store.detector_version()
     started_ray = False
     if not inline:
+        step(f"joining Ray at {ray_address}" if ray_address else "starting Ray")
         import ray
 
         if not ray.is_initialized():
@@ -95,6 +127,7 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
                 ray.init(num_cpus=os.cpu_count() or 2, include_dashboard=False, log_to_driver=False)
             started_ray = True
     if version == 0 and not store.has_detector_version(version=0):
+        step(f"training detectors {', '.join(trained_names(cfg))}")
         if inline:
             path, metrics = await asyncio.to_thread(train_detectors, run_dir, cfg, 0)
         else:  # in a Ray worker that exits afterwards, so the driver never holds training memory
@@ -102,6 +135,7 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
 
             path, metrics = await retrain_task.remote(cfg.model_dump_json(), str(run_dir), 0, [])
         store.record_detector_version(0, -1, str(path), metrics)
+    step("starting the roles" + ("" if inline else " (Ray actors)"))
     if inline:
         pools = _pools_inline(cfg, run_dir, version)
     else:
@@ -166,8 +200,11 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
     return status
 
 
-def request_stop(run_dir: Path) -> None:
+def request_stop(run_dir: Path) -> str | None:
     """Ask a running run to stop gracefully (from another terminal).
+
+    Returns None when the stop was requested, or, when no process runs it, the run's
+    state (finished, stopped, interrupted, ...) and no stop file is written.
 
     Raises:
         RunDirError: no run there.
@@ -177,7 +214,11 @@ def request_stop(run_dir: Path) -> None:
         raise RunDirError(f"{run_dir}: no run here ({STORE} is missing)")
     with RunStore(run_dir / STORE, readonly=True) as store:
         store.config()
-    (run_dir / STOP).write_text(str(time.time()))
+        live = store.get_meta("status") in ("running", "setting up") and pid_alive(store.get_meta("pid"))
+        state = None if live else run_state(store)
+    if state is None:
+        (run_dir / STOP).write_text(str(time.time()))
+    return state
 
 
 __all__ = ["STOP", "STORE", "RunDirError", "execute", "first_difference", "open_run", "request_stop"]

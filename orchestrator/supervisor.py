@@ -284,7 +284,7 @@ class Supervisor:
         p = self.progress
         if self.failed_streak:
             last = next((x.error for _, x in sorted(results.items(), reverse=True) if x.error), "unknown")
-            p.warnings.append(f"round {r + 1}: all {len(results)} debates failed; last cause: {last}")
+            p.warnings.append(f"round {r}: all {len(results)} debates failed; last cause: {last}")
         p.coverage, p.best_elo, p.status = self.archive.coverage, self._best_elo(), "round closed"
         p.round_seconds.append(seconds)
         self.on_progress(p)
@@ -313,7 +313,7 @@ class Supervisor:
                             pairs[-1].id if pairs else self.expert_seen[1]]
         self.progress.coverage = self.archive.coverage
         if removed:
-            self.progress.warnings.append(f"round {r + 1}: experts removed {len(removed)} archive cell(s)")
+            self.progress.warnings.append(f"round {r}: experts removed {len(removed)} archive cell(s)")
 
     # ---------------------------------------------------------------- co-evolution
 

@@ -16,10 +16,14 @@ class FakeOpenAI:
         key: the API key it accepts; any other key gets 401, echoing the key as some
             servers do (so that redaction is really tested). None accepts any key.
         usage: prompt and completion tokens reported with every answer.
+        first: (HTTP status, raw body) pairs served to the first requests, in order: a
+            passing 500, a body cut in transit.
     """
 
-    def __init__(self, content: str, key: str | None = None, usage: tuple[int, int] = (11, 7)):
+    def __init__(self, content: str, key: str | None = None, usage: tuple[int, int] = (11, 7),
+                 first: list[tuple[int, bytes]] | None = None):
         self.content, self.key, self.usage = content, key, usage
+        self.first = list(first or [])  # (status, raw body) served, in order, before any answer
         self.requests = 0
         self.keys: list[str] = []  # the key of every request, as received
         fake = self
@@ -30,6 +34,10 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 fake.keys.append(key)
+                if fake.first:
+                    code, raw = fake.first.pop(0)
+                    self._send_raw(code, raw)
+                    return
                 if fake.key is not None and key != fake.key:
                     self._send(401, {"error": {"message": f"Incorrect API key provided: {key}", "type": "auth"}})
                     return
@@ -43,7 +51,9 @@ class FakeOpenAI:
                                  "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}})
 
             def _send(self, code, payload):
-                data = json.dumps(payload).encode()
+                self._send_raw(code, json.dumps(payload).encode())
+
+            def _send_raw(self, code, data: bytes):
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -27,7 +27,7 @@ from agents.errors import ConfigError, LLMCallError
 from agents.llm.accounting import CallRecord, TokenLedger
 from agents.llm.cache import CallCache, was_cached
 from agents.llm.config import METHOD_ORDER, BackendConfig
-from agents.llm.errors import METHOD_REFUSALS, classify, one_line, redact
+from agents.llm.errors import classify, malformed, one_line, redact, refuses
 from agents.llm.local_server import LocalServer
 from agents.llm.prompts import render
 from agents.llm.scripted import SCRIPTED_URL, scripted_model
@@ -218,6 +218,9 @@ class LLMClient:
                     parsed = validate(parsed) or parsed
                 except ValueError as e:
                     err = e
+            # the request is recorded now that its answer is judged: a well-formed answer that
+            # breaks the schema or the compiler is a failed request, with the error it got
+            self._record(*out["request"], error=None if err is None else f"invalid {schema.__name__}: {one_line(err, 500)}")
             if err is None:
                 return parsed
             last = one_line(err)
@@ -249,18 +252,20 @@ class LLMClient:
                         cfg.timeout_s)
             except openai.LengthFinishReasonError as err:  # an answer, cut short: repair it
                 u = err.completion.usage
-                self._record(method, sample, attempt, t0, None, "answer cut at the token limit",
-                             tokens=(u.prompt_tokens, u.completion_tokens) if u else None)
                 b.pin(method)
                 return {"raw": None, "parsed": None, "parsing_error": ValueError(
                     f"the answer was cut at the limit of {cfg.max_tokens} tokens ({err.completion.usage}); "
-                    "write a shorter, complete answer")}
+                    "write a shorter, complete answer"),
+                    "request": (method, sample, attempt, time.monotonic() - t0, None,
+                                (u.prompt_tokens, u.completion_tokens) if u else None)}
             except Exception as err:  # noqa: BLE001 - every failure is classified and recorded
                 retry, why = classify(err, cfg.timeout_s, cfg.key_variable, cfg.model)
+                if (bad_body := malformed(err, b.endpoint)) is not None:
+                    retry, why = True, bad_body  # a body cut in transit: ask again
                 if isinstance(err, openai.APIConnectionError) and (dead := b.dead(grace_s=2.0)) is not None:
                     why, retry = dead, False
-                self._record(method, sample, attempt, t0, None, why, tokens=_tokens_of(err))
-                if isinstance(err, METHOD_REFUSALS) and b.refuse(method):
+                self._record(method, sample, attempt, time.monotonic() - t0, None, tokens=_tokens_of(err), error=why)
+                if refuses(err, method) and b.refuse(method):
                     log.info("endpoint %s refuses %s (%s); trying %s", b.endpoint, method, why, b.method)
                     continue
                 if retry and tries < cfg.max_retries:
@@ -272,11 +277,10 @@ class LLMClient:
                     continue
                 raise self._fail(why + (f" (after {tries} retries)" if tries else "")) from None
             b.pin(method)
-            self._record(method, sample, attempt, t0, out.get("raw"), None)
-            return out
+            return {**out, "request": (method, sample, attempt, time.monotonic() - t0, out.get("raw"), None)}
 
-    def _record(self, method: str, sample: int, attempt: int, t0: float, raw, error: str | None,
-                tokens: tuple[int, int] | None = None) -> None:
+    def _record(self, method: str, sample: int, attempt: int, latency_s: float, raw,
+                tokens: tuple[int, int] | None = None, error: str | None = None) -> None:
         """One record per HTTP request, failed or not, with the tokens the server reported
         (``tokens``: prompt and completion tokens of a failed request, where it said)."""
         meta = getattr(raw, "usage_metadata", None) or {}
@@ -285,7 +289,7 @@ class LLMClient:
         self.backend.ledger.record(CallRecord(
             role=self.role, model=self.model_name, endpoint=self.backend.endpoint, method=method,
             sample=sample, attempt=attempt, prompt_tokens=tin,
-            completion_tokens=tout, latency_s=round(time.monotonic() - t0, 4),
+            completion_tokens=tout, latency_s=round(latency_s, 4),
             cache_hit=raw is not None and was_cached([raw]), ok=error is None,
             error=None if error is None else self.backend.redact(error)))
 

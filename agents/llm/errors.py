@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import openai
@@ -9,8 +10,33 @@ import openai
 _KEYLIKE = re.compile(r"\b(sk|key|api[-_]?key)[-_][A-Za-z0-9*_\-]{4,}", re.IGNORECASE)
 
 # HTTP statuses by which an endpoint refuses a structured-output method it does not have
-# (llama.cpp answers json_schema with 500; others use 400 or 422).
+# (llama.cpp answers json_schema with 500; others use 400 or 422). A status alone is not a
+# refusal: the answer must also name the parameter (see `refuses`), since a 500 may as
+# well be a passing fault, which is retried.
 METHOD_REFUSALS = (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError)
+# What an answer that refuses a method names: its request parameter or its value.
+METHOD_WORDS = {"json_schema": ("json_schema", "response_format"),
+                "json_mode": ("json_object", "response_format"),
+                "function_calling": ("tools", "tool_choice", "function")}
+
+
+def refuses(err: BaseException, method: str) -> bool:
+    """Does ``err`` say that the endpoint does not support structured-output ``method``?"""
+    if not isinstance(err, METHOD_REFUSALS):
+        return False
+    body = getattr(err, "body", None)
+    text = f"{err} {json.dumps(body, default=str) if body is not None else ''}".lower()
+    return any(w in text for w in METHOD_WORDS.get(method, ()))
+
+
+def malformed(err: BaseException, endpoint: str) -> str | None:
+    """One line for an answer whose body is not valid JSON (naming endpoint and byte), or None."""
+    cause = err
+    while cause is not None and not isinstance(cause, json.JSONDecodeError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    return f"malformed response body from {endpoint}: not valid JSON at byte {cause.pos} ({cause.msg.lower()})"
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -51,4 +77,4 @@ def one_line(err: BaseException | str, limit: int = 2000) -> str:
     return " ".join(str(err).split())[:limit]
 
 
-__all__ = ["METHOD_REFUSALS", "classify", "one_line", "redact"]
+__all__ = ["METHOD_REFUSALS", "classify", "malformed", "one_line", "redact", "refuses"]

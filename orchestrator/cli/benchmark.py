@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestrator.cli.common import check_out_dir, console, fail
+from orchestrator.cli.common import console, fail
+from orchestrator.outdir import check_out_dir, replacing
 
 DEFAULT = "gcn,sage,gat,gine,pna,multi-gine,multi-pna,lightgbm,rules"
 
@@ -19,7 +20,8 @@ def benchmark(
     detectors: str = typer.Option(DEFAULT, "--detectors", help="Comma-separated detector names."),
     out: Path = typer.Option(..., "--out", help="Directory for metrics.json, metrics.md, pr_curve.png, models/."),
     epochs: int = typer.Option(None, "--epochs", help="Override the maximum epochs of every GNN."),
-    force: bool = typer.Option(False, "--force", help="Overwrite files in a non-empty --out."),
+    force: bool = typer.Option(False, "--force", help="Replace a benchmark that redledger wrote in --out "
+                                                        "(anything else there is refused)."),
 ) -> None:
     """Temporal 60/20/20 benchmark: minority-class F1, PR-AUC, recall at a 0.5% alert budget, per typology."""
     # torch and DGL load only for this command, so the others start fast
@@ -31,7 +33,7 @@ def benchmark(
     if unknown or not names:
         fail(f"--detectors: unknown detector(s) {', '.join(unknown) or '(none given)'}; known: "
              f"{', '.join(sorted(REGISTRY))}")
-    check_out_dir(out, force)
+    check_out_dir(out, force, "benchmark")
     try:
         ds = load_dataset(data)
     except DatasetError as err:
@@ -48,7 +50,8 @@ def benchmark(
             return progress
 
         try:
-            run_benchmark(ds, names, out, source=str(data), on_start=on_start, overrides=overrides)
+            with replacing(out, force, "benchmark") as tmp:
+                run_benchmark(ds, names, tmp, source=str(data), on_start=on_start, overrides=overrides)
         except DatasetError as err:
             fail(f"{data}: {err}")
     overall = (out / "metrics.md").read_text().split("## Recall per typology")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -12,6 +13,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
+from orchestrator.outdir import OutDirError
 from orchestrator.store import StoreError
 
 console = Console(stderr=True)
@@ -69,11 +71,12 @@ def _expand_env(node, path, where: str):
     return node
 
 
-def check_out_dir(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        fail(f"{out}: --out must be a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        fail(f"{out}: directory is not empty; pass --force to overwrite its files")
+def working(message: str):
+    """A spinner in a terminal; in a pipe or a log, one line (a spinner would print nothing)."""
+    if console.is_terminal:
+        return console.status(message)
+    console.print(f"{message} ...", highlight=False)
+    return contextlib.nullcontext()
 
 
 def run_guarded(app: typer.Typer) -> None:
@@ -82,7 +85,7 @@ def run_guarded(app: typer.Typer) -> None:
         code = app(standalone_mode=False)  # without standalone mode, click returns typer.Exit's code
         if isinstance(code, int) and code:
             raise SystemExit(code)
-    except (UsageError, StoreError) as err:
+    except (UsageError, StoreError, OutDirError) as err:
         console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except typer.Exit as err:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 import tomllib
 from importlib import resources
@@ -12,9 +11,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from orchestrator.cli.common import check_out_dir, console, fail
+from orchestrator.cli.common import console, fail, working
 from orchestrator.config import RunConfig
 from orchestrator.export import export_run
+from orchestrator.outdir import check_out_dir, clear_owned, write_marker
 from orchestrator.report import write_report
 from orchestrator.run import execute, open_run
 
@@ -24,34 +24,44 @@ def _config(name: str) -> RunConfig:
     return RunConfig.model_validate(tomllib.loads(text))
 
 
+def _step(message: str) -> None:
+    console.print(f"[dim]set-up: {message}[/]", highlight=False)
+
+
 def _run(run_dir: Path, cfg: RunConfig, inline: bool) -> str:
     store, cfg = open_run(run_dir, cfg)
     try:
-        with console.status(f"running '{cfg.name}': {cfg.budgets.rounds} rounds of {cfg.population} debates"):
-            return asyncio.run(execute(run_dir, store, cfg, inline=inline))
+        with working(f"running '{cfg.name}': {cfg.budgets.rounds} rounds of {cfg.population} debates"):
+            return asyncio.run(execute(run_dir, store, cfg, inline=inline, on_step=_step))
     finally:
         store.close()
 
 
+FORMATS = ("amlworld", "parquet", "dgl", "preferences")
+ENTRIES = ("run", "report.html", *(f"export-{f}" for f in FORMATS))
+
+
 def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Directory for the run, exports and report."),
-    force: bool = typer.Option(False, "--force", help="Reuse a non-empty --out."),
+    force: bool = typer.Option(False, "--force", help="Replace an earlier demo in --out (a directory "
+                                                        "holding anything else is refused)."),
     inline: bool = typer.Option(False, "--inline", help="Roles in this process instead of Ray actors."),
 ) -> None:
     """Generate a World, train the detectors, run the quickstart evolution, export, report."""
-    check_out_dir(out, force)
-    if force and out.exists():
-        shutil.rmtree(out)
+    check_out_dir(out, force, "demo", legacy=ENTRIES)
+    out.mkdir(parents=True, exist_ok=True)
+    clear_owned(out)
+    write_marker(out, "demo", ENTRIES)  # first, so that an interrupted demo is still known as one
     t0 = time.perf_counter()
     status = _run(out / "run", _config("quickstart"), inline)
     if status != "finished":
         fail(f"{out / 'run'}: the demo run ended early ({status}); resume it with `redledger resume {out / 'run'}`")
     paths = {"run store": out / "run" / "run.sqlite", "World": out / "run" / "world",
              "detectors": out / "run" / "detectors"}
-    for fmt in ("amlworld", "parquet", "dgl", "preferences"):
-        with console.status(f"exporting {fmt}"):
+    for fmt in FORMATS:
+        with working(f"exporting {fmt}"):
             paths[f"{fmt} export"] = export_run(out / "run", fmt, out / f"export-{fmt}")
-    with console.status("writing the report"):
+    with working("writing the report"):
         paths["report"] = write_report(out / "run", out / "report.html")
     t = Table(title=f"redledger demo finished in {time.perf_counter() - t0:.0f} s")
     t.add_column("what")

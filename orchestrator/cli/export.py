@@ -16,7 +16,8 @@ def export(
     fmt: str = typer.Option(..., "--format", help=f"One of: {', '.join(FORMATS)}."),
     out: Path = typer.Option(..., "--out", help="Directory to write (created; must be empty unless --force)."),
     all_accepted: bool = typer.Option(False, "--all-accepted", help="Every accepted scenario, not only archive elites."),
-    force: bool = typer.Option(False, "--force", help="Replace a non-empty --out."),
+    force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out (a directory "
+                                                        "holding anything else is refused)."),
 ) -> None:
     """Export World + archive elites with a dataset card (README.md) and a SHA-256 manifest."""
     t0 = time.perf_counter()

@@ -11,9 +11,12 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
+from agents import ConfigError
 from orchestrator.cli.common import console, fail, load_toml_model
+from orchestrator.cli.output import emit_json, out_console, table
 from orchestrator.config import RunConfig
 from orchestrator.inspect import run_state
+from orchestrator.preflight import check_run_config
 from orchestrator.run import RunDirError, execute, open_run, request_stop
 from orchestrator.store import STORE, RunStore
 from orchestrator.supervisor import Progress, RunOutcome
@@ -24,7 +27,7 @@ def _view(cfg: RunConfig, p: Progress, t0: float) -> Table:
     done_rounds = len(p.round_seconds)
     per_round = sum(p.round_seconds) / done_rounds if done_rounds else None
     eta = f"{per_round * (cfg.budgets.rounds - p.round - 1):.0f} s" if per_round else "-"
-    for k, v in [("round", f"{p.round + 1} / {cfg.budgets.rounds}  ({p.status})"),
+    for k, v in [("round", f"{p.round} ({p.round + 1} of {cfg.budgets.rounds}), {p.status}"),
                  ("debates", f"{p.done} / {p.planned} done, {p.in_flight} in flight"),
                  ("archive coverage", f"{p.coverage:.1%}"), ("best Elo", f"{p.best_elo:.0f}"),
                  ("tokens spent", f"{p.tokens:,}"), ("detector version", f"v{p.detector_version}"),
@@ -48,7 +51,10 @@ def _go(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: str | None,
             warned[0] = len(p.warnings)
             live.update(_view(cfg, p, t0))
 
-        status = asyncio.run(execute(run_dir, store, cfg, ray_address, inline, on_progress=show))
+        def step(message: str) -> None:
+            live.console.print(f"[dim]set-up: {message}[/]", highlight=False)
+
+        status = asyncio.run(execute(run_dir, store, cfg, ray_address, inline, on_progress=show, on_step=step))
     rounds = store.last_round() + 1
     final = store.get_meta("status")
     store.close()
@@ -68,6 +74,10 @@ def run(
 ) -> None:
     """Start an evolution run (or continue the run of the same config in --run-dir)."""
     cfg = load_toml_model(config, RunConfig, {})
+    try:
+        check_run_config(cfg)  # before anything is created or started
+    except ConfigError as err:
+        fail(f"{config}: {err}")
     run_dir = run_dir or Path("runs") / cfg.name
     try:
         store, cfg = open_run(run_dir, cfg)
@@ -86,11 +96,33 @@ def resume(
         store, cfg = open_run(run_dir, None)
     except RunDirError as err:
         fail(str(err))
+    try:
+        check_run_config(cfg)  # an unset key variable, a World moved away since the start
+    except ConfigError as err:
+        store.close()
+        fail(f"{run_dir}: {err}")
     _go(run_dir, store, cfg, ray_address, inline)
 
 
-def status(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
-    """Where a run stands (works from another terminal while it runs)."""
+# (header, store column, format, shown at 80 columns)
+STATUS_COLUMNS = (
+    ("round", "round", "{}", True), ("cand.", "candidates", "{}", True), ("fail", "failures", "{}", True),
+    ("cover", "coverage", "{:.0%}", True), ("QD", "qd_score", "{:.1f}", True), ("Elo", "best_elo", "{:.0f}", True),
+    ("fam.", "families", "{}", False), ("typ. H", "typology_entropy", "{:.2f}", False),
+    ("struct.", "structural_distance", "{:.3f}", False), ("val.ev", "value_evasion", "{:.2f}", True),
+    ("case.ev", "case_evasion", "{:.2f}", True), ("med.funds", "median_funds", "{:,.0f}", True),
+    ("kept", "filter_kept", "{}", False), ("drop", "filter_dropped", "{}", False), ("tokens", "tokens", "{:,}", False),
+    ("det", "detector_version", "v{}", True), ("s", "seconds", "{:.1f}", True),
+)
+
+
+def status(
+    run_dir: Path = typer.Argument(..., help="Run directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (state, budgets, counts, every round) for scripts."),
+    wide: bool = typer.Option(False, "--wide", help="Every column (families, typology entropy, structural "
+                                                    "distance, filter counts, tokens); needs about 150 columns."),
+) -> None:
+    """Where a run stands (works from another terminal while it runs). Rounds count from 0."""
     if not (run_dir / STORE).exists():
         fail(f"{run_dir}: no run here ({STORE} is missing)")
     with RunStore(run_dir / STORE, readonly=True) as store:
@@ -99,32 +131,40 @@ def status(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
         rows = store.rounds()
         progress = json.loads(store.get_meta("progress") or "{}")
         counts = store.counts()
-    t = Table(title=f"run '{cfg.name}' in {run_dir}: {state}")
-    for col in ("round", "candidates", "failures", "coverage", "QD-score", "best Elo", "families", "typology H",
-                "struct. dist.", "value evasion", "case evasion", "median funds", "filter kept/dropped", "tokens",
-                "detectors", "seconds"):
-        t.add_column(col, justify="right")
+    if as_json:
+        emit_json({"run": cfg.name, "run_dir": str(run_dir), "state": state, "rounds_budget": cfg.budgets.rounds,
+                   "rounds": rows, "counts": counts, "in_flight": progress if state == "running" else None})
+        return
+    out = out_console(wide)
+    cols = [c for c in STATUS_COLUMNS if wide or c[3]]
+    t = table(f"run '{cfg.name}': {state}")
+    for head, *_ in cols:
+        t.add_column(head, justify="right", no_wrap=True)
     for r in rows:
-        t.add_row(str(r["round"]), str(r["candidates"]), str(r["failures"]), f"{r['coverage']:.1%}",
-                  f"{r['qd_score']:.2f}", f"{r['best_elo']:.0f}", str(r["families"]), f"{r['typology_entropy']:.2f}",
-                  f"{r['structural_distance']:.3f}", f"{r['value_evasion']:.2f}", f"{r['case_evasion']:.2f}",
-                  f"{r['median_funds']:,.0f}", f"{r['filter_kept']}/{r['filter_dropped']}", f"{r['tokens']:,}", f"v{r['detector_version']}", f"{r['seconds']:.1f}")
-    console.print(t)
+        t.add_row(*(fmt.format(r[key]) for _, key, fmt, _ in cols))
+    out.print(t)
     if state == "running" and progress:
-        console.print(f"now: round {progress.get('round', 0) + 1}, {progress.get('done', 0)}/"
-                      f"{progress.get('planned', 0)} debates done, {progress.get('in_flight', 0)} in flight "
-                      f"({progress.get('status')})", highlight=False)
-    console.print(f"{len(rows)} of {cfg.budgets.rounds} rounds; " +
-                  ", ".join(f"{v} {k}" for k, v in counts.items() if k != "rounds"), highlight=False)
+        out.print(f"now: round {progress.get('round', 0)}, {progress.get('done', 0)}/{progress.get('planned', 0)} "
+                  f"debates done, {progress.get('in_flight', 0)} in flight ({progress.get('status')})",
+                  highlight=False)
+    out.print(f"{len(rows)} of {cfg.budgets.rounds} rounds in {run_dir}; " +
+              ", ".join(f"{v} {k}" for k, v in counts.items() if k != "rounds"), highlight=False)
+    if not wide:
+        out.print("[dim]more columns: --wide; for scripts: --json[/]")
 
 
 def stop(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
     """Stop a run gracefully: debates in flight finish and are stored, then it exits."""
     try:
-        request_stop(run_dir)
+        state = request_stop(run_dir)
     except RunDirError as err:
         fail(str(err))
-    console.print(f"stop requested for {run_dir}; the run exits after its debates in flight", highlight=False)
+    if state is not None:
+        console.print(f"{run_dir}: no process is running this run ({state}); nothing to stop", highlight=False,
+                      soft_wrap=True)
+        return
+    console.print(f"stop requested for {run_dir}; the run exits after its debates in flight", highlight=False,
+                  soft_wrap=True)
 
 
 __all__ = ["resume", "run", "status", "stop"]

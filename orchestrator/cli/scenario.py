@@ -30,6 +30,8 @@ def check(
         text = scenario.read_text(encoding="utf-8")
     except OSError as err:
         fail(f"{scenario}: cannot read ({err.strerror})")
+    except UnicodeDecodeError as err:
+        fail(f"{scenario}: not UTF-8 text (byte {err.start} is 0x{err.object[err.start]:02x})")
     try:
         s = parse_scenario(text)
         w = read_world(world_dir) if world_dir else generate_world(WorldConfig(accounts=5000, days=30))

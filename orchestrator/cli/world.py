@@ -12,7 +12,8 @@ from graph_schema.baseline import inject_baseline
 from graph_schema.formats import write_amlsim, write_amlworld, write_world
 from graph_schema.sharding import build_sharded_world
 from graph_schema.world import WorldConfig, generate_world
-from orchestrator.cli.common import check_out_dir, console, fail, load_toml_model
+from orchestrator.cli.common import console, fail, load_toml_model
+from orchestrator.outdir import check_out_dir, replacing
 
 
 def world(
@@ -25,7 +26,8 @@ def world(
     banks: int = typer.Option(None, help="Number of banks (at least 5)."),
     name: str = typer.Option(None, help="Prefix of the AMLworld files."),
     config: Path = typer.Option(None, "--config", help="TOML file with the same fields."),
-    force: bool = typer.Option(False, "--force", help="Overwrite files in a non-empty --out."),
+    force: bool = typer.Option(False, "--force", help="Replace a World that redledger wrote in --out "
+                                                        "(anything else there is refused)."),
     shards: int = typer.Option(None, "--shards", min=1,
                                help="Generate in this many shards, as Ray tasks, into a partitioned "
                                     "World (ledger/part-*.parquet); the same seed and shards give "
@@ -44,11 +46,17 @@ def world(
     })
     if (ray_address or workers) and not shards:
         fail("--ray-address and --workers: only apply with --shards N")
-    check_out_dir(out, force)
+    check_out_dir(out, force, "world")
     t0 = time.perf_counter()
-    if shards:
-        _sharded(cfg, out, shards, ray_address, workers, amlsim, t0)
-        return
+    with replacing(out, force, "world") as tmp:
+        if shards:
+            summary = _sharded(cfg, tmp, shards, ray_address, workers, amlsim)
+        else:
+            summary = _whole(cfg, tmp, amlsim)
+    _summary(*summary, t0, out)
+
+
+def _whole(cfg: WorldConfig, out: Path, amlsim: bool) -> tuple[int, int, int, int]:
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
                   TimeElapsedColumn(), console=console, transient=False) as bar:
         gen = bar.add_task("generating background", total=None, note="")
@@ -67,7 +75,7 @@ def world(
             write_amlsim(w, out)
         bar.update(wr, advance=1, note="done")
     n_l = int(w.ledger.column("is_laundering").to_numpy().sum())
-    _summary(w.n_accounts, w.ledger.num_rows, n_l, len(w.scenarios), t0, out)
+    return w.n_accounts, w.ledger.num_rows, n_l, len(w.scenarios)
 
 
 def _summary(n_accounts: int, n_tx: int, n_l: int, n_scenarios: int, t0: float, out: Path) -> None:
@@ -78,7 +86,7 @@ def _summary(n_accounts: int, n_tx: int, n_l: int, n_scenarios: int, t0: float, 
 
 
 def _sharded(cfg: WorldConfig, out: Path, shards: int, address: str | None, workers: int | None,
-             amlsim: bool, t0: float) -> None:
+             amlsim: bool) -> tuple[int, int, int, int]:
     from orchestrator.ray_runner import ray_runner, ray_session
 
     formats = ("amlworld", "amlsim") if amlsim else ("amlworld",)
@@ -90,4 +98,4 @@ def _sharded(cfg: WorldConfig, out: Path, shards: int, address: str | None, work
                                  progress=lambda step: bar.update(task, note=step))
         bar.update(task, note="done")
     injected = next(p.rows for p in pw.parts if p.kind == "injected")
-    _summary(pw.n_accounts, pw.n_transactions, injected, len(pw.scenarios), t0, out)
+    return pw.n_accounts, pw.n_transactions, injected, len(pw.scenarios)

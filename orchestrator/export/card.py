@@ -87,11 +87,29 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         "Scenarios are transaction patterns at the level of public typology reports; their "
         "narratives are short and descriptive, never instructions. Do not use this data to plan "
         "or carry out financial crime, or to evade a real institution's controls.", "",
+        *(_dgl_lines() if fmt == "dgl" else []),
         "## Reproduce", "",
         f"`{command or f'redledger export RUN_DIR --format {fmt} --out DIR'}` (same code version and machine "
-        "type give identical bytes); verify the files with `sha256sum -c MANIFEST.sha256`.", "",
+        "type give identical bytes" + (", except `graph.bin`, whose content is identical: see above" if fmt == "dgl"
+                                        else "") + "); verify the files with `sha256sum -c MANIFEST.sha256`.", "",
     ]
     return "\n".join(lines)
+
+
+def _dgl_lines() -> list[str]:
+    from orchestrator.export.formats import DGL_LOAD, DGL_LOAD_ELSEWHERE
+
+    return [
+        "## Loading the graph", "",
+        "In redledger's environment (run it in this directory):", "",
+        f"```\npython -c \"{DGL_LOAD}; print(g)\"\n```", "",
+        "There a bare `import dgl` fails: DGL 2.1's GraphBolt does not load on the torch redledger pins, "
+        f"and `detectors.graph_files` imports DGL without it. Where DGL imports: `{DGL_LOAD_ELSEWHERE}`.", "",
+        "`dgl.save_graphs` leaves uninitialised bytes in the file's header, so the bytes of `graph.bin` "
+        "differ between two exports of the same run (and so does its line in `MANIFEST.sha256`); its "
+        "content does not. `content_sha256` in `graph.json` is `detectors.graph_files.content_digest` "
+        "of the loaded graph and labels, the same for every export of the run.", "",
+    ]
 
 
 def manifest(out: Path) -> str:

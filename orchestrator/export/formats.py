@@ -12,8 +12,9 @@ from agents.llm.planner import world_facts
 from agents.llm.prompts import render
 from agents.models import Brief
 from detectors import from_ledger, temporal_split
-from detectors._dgl import dgl
 from detectors.features import edge_features
+from detectors.graph_files import content_digest, load_graphs, save_graphs
+from detectors.graph_files import dgl_graph as make_graph
 from graph_schema.dsl import Scenario
 from graph_schema.formats import write_amlsim, write_amlworld, write_world
 from orchestrator.export.content import RunContent, scenario_record
@@ -40,23 +41,32 @@ def parquet(c: RunContent, out: Path) -> None:
                                       "n_rows": injected[e.scenario.uid].n_rows} for e in c.entries])
 
 
+# How to load graph.bin: in redledger's environment (where a bare `import dgl` fails, see
+# detectors/graph_files.py), and in any environment whose DGL imports.
+DGL_LOAD = ("from detectors.graph_files import load_graphs; graphs, labels = load_graphs('graph.bin'); "
+            "g = graphs[0]")
+DGL_LOAD_ELSEWHERE = "import dgl; graphs, labels = dgl.load_graphs('graph.bin'); g = graphs[0]"
+
+
 def dgl_graph(c: RunContent, out: Path) -> None:
     """One DGL graph: accounts as nodes, transactions as edges with raw features, label,
     typology code, timestamp and the temporal 60/20/20 split masks."""
     data = from_ledger(c.world.ledger, c.world.n_accounts)
     split = temporal_split(data)
-    g = dgl.graph((torch.from_numpy(data.src), torch.from_numpy(data.dst)), num_nodes=data.n_nodes)
+    g = make_graph(data.src, data.dst, data.n_nodes)
     g.edata["feat"] = torch.from_numpy(edge_features(data))
     g.edata["label"] = torch.from_numpy(data.y.astype(np.int64))
     g.edata["typology"] = torch.from_numpy(data.typology.astype(np.int64))
     g.edata["timestamp"] = torch.from_numpy(data.t.astype(np.int64))
     for name in ("train", "val", "test"):
         g.edata[f"{name}_mask"] = torch.from_numpy(getattr(split, name))
-    dgl.save_graphs(str(out / "graph.bin"), [g], {"n_laundering": torch.tensor([int(data.y.sum())])})
+    labels = {"n_laundering": torch.tensor([int(data.y.sum())])}
+    save_graphs(out / "graph.bin", [g], labels)
     (out / "graph.json").write_text(json.dumps({
         "nodes": int(data.n_nodes), "edges": int(data.n_edges), "typologies": list(data.typologies),
         "edata": ["feat", "label", "typology", "timestamp", "train_mask", "val_mask", "test_mask"],
-        "load": "graphs, labels = dgl.load_graphs('graph.bin'); g = graphs[0]"}, indent=2, sort_keys=True) + "\n")
+        "content_sha256": content_digest(*load_graphs(out / "graph.bin")),  # as a user loads it
+        "load": DGL_LOAD, "load_elsewhere": DGL_LOAD_ELSEWHERE}, indent=2, sort_keys=True) + "\n")
 
 
 def _prompt(s: Scenario, c: RunContent) -> str:

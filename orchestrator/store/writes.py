@@ -36,6 +36,16 @@ class StoreWrites:
                          ("status", "created")):
                 self.set_meta(k, v)
 
+    def retie_run(self, config_json: str, digest: str, keep_detectors: bool) -> None:
+        """Tie a store whose run never got past its set-up to a corrected config; the
+        detector versions it recorded go unless ``keep_detectors`` (they were trained
+        from the same World, seed and detector settings)."""
+        with self._atomic():
+            for k, v in (("config", config_json), ("digest", digest), ("status", "created")):
+                self.set_meta(k, v)
+            if not keep_detectors:
+                self.db.execute("DELETE FROM detector_versions")
+
     # ---------------------------------------------------------------- results
 
     def put_scenario(self, s: Scenario, round_: int) -> None:

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -72,7 +73,15 @@ def create_app(run_dir: Path, token: str | None = None) -> FastAPI:
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly() -> FileResponse:
-        return FileResponse(str(plotly_js), media_type="text/javascript")
+        # 4.8 MB that never changes while the server runs: browsers keep it for a day
+        return FileResponse(str(plotly_js), media_type="text/javascript",
+                            headers={"Cache-Control": "private, max-age=86400"})
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_query(request: Request, err: RequestValidationError) -> HTMLResponse:
+        e = err.errors()[0]
+        where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+        return ws.page(request, "error.html.jinja", 400, message=f"{where}: {e.get('msg', 'invalid')}")
 
     @app.exception_handler(InspectError)
     async def not_found(request: Request, err: InspectError) -> HTMLResponse:

@@ -48,7 +48,7 @@ def series(v: RunView) -> dict:
     """Per-round lines of the charts: best Elo, archive coverage, QD-score and detector
     recall on the archive (share of the elites' transactions alerted)."""
     rounds = v.rounds()
-    return {"round": [r["round"] + 1 for r in rounds], "best_elo": [r["best_elo"] for r in rounds],
+    return {"round": [r["round"] for r in rounds], "best_elo": [r["best_elo"] for r in rounds],
             "coverage": [r["coverage"] for r in rounds], "qd_score": [r["qd_score"] for r in rounds],
             "recall": recall_per_round(v, rounds), "candidates": [r["candidates"] for r in rounds],
             "seconds": [r["seconds"] for r in rounds]}

@@ -4,6 +4,7 @@ plus the fragments and JSON that the live script polls."""
 from __future__ import annotations
 
 import json
+import math
 from contextlib import contextmanager
 
 from fastapi import APIRouter, Request
@@ -41,9 +42,12 @@ def opened(request: Request, expert: bool = False):
 
 def _float(x: str | None) -> float | None:
     try:
-        return float(x) if x not in (None, "") else None
+        v = float(x) if x not in (None, "") else None
     except ValueError:
         raise InputError(f"elo_min/elo_max: '{x}' is not a number") from None
+    if v is not None and not math.isfinite(v):
+        raise InputError(f"elo_min/elo_max: '{x}' is not a finite number")
+    return v
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -169,3 +169,49 @@ def test_a_named_key_variable_must_be_set_even_for_a_base_url(monkeypatch):
     monkeypatch.delenv("REDLEDGER_TEST_KEY", raising=False)
     with pytest.raises(ConfigError, match="environment variable REDLEDGER_TEST_KEY is not set"):
         Backend(BackendConfig(kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="REDLEDGER_TEST_KEY")).start()
+
+
+# ---------------------------------------------------------------- failures told apart
+
+
+def test_a_passing_500_is_retried_and_never_taken_for_a_refused_method(tmp_path):
+    cache = CallCache(tmp_path / "c.sqlite")
+    b = Backend(BackendConfig(kind="scripted", script=["!error:500", GOOD], backoff_s=0.01), cache=cache)
+    with collect_calls() as calls:
+        assert ask(b).typology.value == "cycle"
+    assert [(c.method, c.ok) for c in calls] == [("json_schema", False), ("json_schema", True)]
+    assert calls[0].error == "HTTP 500: server error"
+    assert cache.method_for(b._method_key) == "json_schema"  # not json_mode, pinned for good
+
+
+def test_an_answer_that_breaks_the_schema_is_a_failed_request_with_its_error(scripted):
+    b = scripted(['{"typology": "no_such_typology"}', GOOD], structured_method="json_mode")
+    with collect_calls() as calls:
+        assert ask(b).typology.value == "cycle"
+    assert [c.ok for c in calls] == [False, True]
+    assert calls[0].error.startswith("invalid Brief: ") and "no_such_typology" in calls[0].error
+    assert calls[0].completion_tokens > 0  # the tokens of the bad answer still count
+
+
+def test_a_malformed_body_is_one_line_naming_the_endpoint_and_the_byte(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDLEDGER_TEST_KEY", "k")
+    cut = b'{"id": "x", "choices": [{"message": {"content": "unterminat'
+    with FakeOpenAI(GOOD, first=[(200, cut)]) as srv:
+        b = _openai(srv.url, tmp_path, max_retries=0, structured_method="json_mode")
+        with collect_calls() as calls, pytest.raises(LLMCallError) as e:
+            ask(b, "planner")
+    msg = str(e.value)
+    assert "\n" not in msg
+    byte = cut.index(b'"unterminat')
+    assert msg == (f"role planner at {srv.url}: malformed response body from {srv.url}: not valid JSON at "
+                   f"byte {byte} (unterminated string starting at)")
+    assert calls[0].error == msg.split(": ", 1)[1]
+
+
+def test_a_malformed_body_is_retried_like_a_passing_fault(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDLEDGER_TEST_KEY", "k")
+    with FakeOpenAI(GOOD, first=[(200, b"{not json")]) as srv:
+        b = _openai(srv.url, tmp_path, max_retries=1, structured_method="json_mode")
+        with collect_calls() as calls:
+            assert ask(b).typology.value == "cycle"
+    assert [c.ok for c in calls] == [False, True] and "malformed response body" in calls[0].error

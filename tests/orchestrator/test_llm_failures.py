@@ -54,8 +54,11 @@ def test_failed_llm_calls_are_stored_and_counted_and_failing_rounds_end_the_run(
     db = sqlite3.connect(tmp_path / "run" / "run.sqlite")
     rows = db.execute("SELECT ok, prompt_tokens, completion_tokens, model FROM llm_calls").fetchall()
     assert requests > 0 and len(rows) == requests  # every HTTP request, none of them a success for the role
-    answered = [r for r in rows if r[0]]  # HTTP 200 with usage: an invalid scenario, tokens spent all the same
+    assert not any(r[0] for r in rows)  # an answer that is not a valid scenario is a failed request
+    answered = [r for r in rows if r[1]]  # HTTP 200 with usage: an invalid scenario, tokens spent all the same
     assert answered and all(r[1:3] == (11, 7) for r in answered)
+    errors = [e for (e,) in db.execute("SELECT error FROM llm_calls WHERE prompt_tokens > 0")]
+    assert errors and all(e.startswith("invalid Scenario: ") for e in errors)
     spent = sum(r[1] + r[2] for r in rows)
     assert spent == 18 * len(answered)
     assert db.execute("SELECT MAX(tokens) FROM rounds").fetchone()[0] == spent
@@ -68,3 +71,4 @@ def test_failed_llm_calls_are_stored_and_counted_and_failing_rounds_end_the_run(
     assert run(monkeypatch, "show", tmp_path / "run", "debate", did) == 0
     shown = capsys.readouterr().out
     assert "planner (tiny-fake," in shown and "failed:" in shown and "procedural" not in shown
+    assert "(json_mode): invalid Scenario: " in " ".join(shown.split())  # every failed request, with its error

@@ -50,7 +50,7 @@ def test_join_watch_stop_resume(ray_cluster, tmp_path):
             rounds = db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] if db.execute(
                 "SELECT name FROM sqlite_master WHERE name = 'rounds'").fetchone() else 0
     assert rounds >= 2, "the run did not get going"
-    assert "running" in err
+    assert "running" in out  # status is data: standard output
     stop = _cli("stop", run_dir)
     assert stop.wait(60) == 0
     out, err = p.communicate(timeout=240)

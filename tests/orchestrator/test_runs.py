@@ -120,7 +120,7 @@ def test_cli_bad_input_and_finished_runs(monkeypatch, tmp_path, capsys):
     assert run(monkeypatch, "resume", done, "--inline") == 0
     assert "already finished" in capsys.readouterr().err
     assert run(monkeypatch, "status", done) == 0
-    assert "finished" in capsys.readouterr().err
+    assert "finished" in capsys.readouterr().out
 
 
 def test_shipped_configs_load(monkeypatch, tmp_path, capsys):

@@ -53,7 +53,7 @@ def test_every_page_renders_what_the_store_holds(client, run_dir):
     home = client.get("/")
     assert home.status_code == 200 and 'id="rounds-closed">4<' in home.text
     assert len(re.findall(r'class="round-row"', home.text)) == 4
-    assert client.get("/api/series").json()["round"] == [1, 2, 3, 4]
+    assert client.get("/api/series").json()["round"] == [0, 1, 2, 3]  # rounds count from 0, as in `status`
     arch = client.get("/archive")
     sid = elite(run_dir)
     assert arch.status_code == 200 and f"/scenario/{sid}" in arch.text
@@ -96,6 +96,8 @@ def test_search_filters_by_typology_cell_band_and_elo(client, run_dir):
     assert sorted(sum(bands.values(), [])) == sorted(everything)  # every scenario is in exactly one band
     bad = client.get("/scenarios", params={"elo_min": "lots"})
     assert bad.status_code == 400 and "elo_min/elo_max: &#39;lots&#39; is not a number" in bad.text
+    nan = client.get("/scenarios", params={"elo_min": "nan"})
+    assert nan.status_code == 400 and "&#39;nan&#39; is not a finite number" in nan.text
     nowhere = client.get("/scenarios", params={"band": "v9"})
     assert nowhere.status_code == 400 and "no volume band &#39;v9&#39;" in nowhere.text
 
@@ -107,6 +109,12 @@ def test_scenario_and_transcript_text_is_escaped(client, run_dir):
     escaped = "&lt;script&gt;window.pwned = 1&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"
     for page in (client.get(f"/debate/{did}").text, client.get(f"/scenario/{sid}").text):
         assert escaped in page and EVIL not in page
+
+
+def test_the_plotly_bundle_is_cached_by_the_browser(client):
+    r = client.get("/vendor/plotly.min.js")
+    assert r.status_code == 200 and len(r.content) > 1_000_000
+    assert r.headers["cache-control"] == "private, max-age=86400"
 
 
 def test_the_token_guards_every_request(run_dir):
@@ -164,6 +172,9 @@ def test_pairwise_form(client, run_dir):
     with ExpertStore(run_dir, readonly=True) as ex:
         assert [(p.a, p.b, p.chosen) for p in ex.pairs()][-1] == (a, b, b)
     assert client.get("/compare", params={"a": a, "b": a}).status_code == 400
+    half = client.get("/compare", params={"a": a})  # a page, not FastAPI's JSON
+    assert half.status_code == 400 and half.headers["content-type"].startswith("text/html")
+    assert "b: Field required" in half.text
 
 
 def test_serve_refuses_a_public_host_without_a_token(monkeypatch, run_dir, capsys):

@@ -15,7 +15,8 @@ behind the same interfaces (prompts in `agents/prompts/`, principles in
 from agents.base import Adversary, Critic, Evolver, Judge, Planner
 from agents.briefs import document_briefs, library_briefs
 from agents.errors import ConfigError, LLMCallError, RoleError
-from agents.factory import AgentsConfig, RoleConfig, Roles, build_roles, check_agents
+from agents.factory import ROLE_NAMES, AgentsConfig, RoleConfig, Roles, build_roles, check_agents
+from agents.llm.planner import planner_prompt
 from agents.models import (
     Brief,
     Candidate,
@@ -30,6 +31,7 @@ from agents.models import (
 from agents.principles import Principles, load_principles
 
 __all__ = [
+    "ROLE_NAMES",
     "Adversary",
     "AgentsConfig",
     "Brief",
@@ -56,4 +58,5 @@ __all__ = [
     "document_briefs",
     "library_briefs",
     "load_principles",
+    "planner_prompt",
 ]

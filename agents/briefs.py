@@ -75,12 +75,25 @@ def passage_briefs(passage: str, source: str, max_briefs: int = 2) -> list[Brief
     jurs = ordered_mentions(passage, "jurisdiction")
     actors = [EntityKind(a) for a in ordered_mentions(passage, "actor")]
     avoid = sorted(mentions(passage, "red_flags"))
-    numbers = [int(n) for n in re.findall(r"\b(\d{1,3})\s+(?:accounts|companies|individuals|mules|entities)", passage)]
+    numbers = [
+        int(n)
+        for n in re.findall(r"\b(\d{1,3})\s+(?:accounts|companies|individuals|mules|entities)", passage)
+    ]
     size = len(channels) + len(jurs) + len(actors) + (max(numbers) // 5 if numbers else 0)
     complexity = int(np.clip(1 + size // 2, 1, 5))
-    return [Brief(typology=Typology(t), channels=channels, jurisdictions=jurs, actors=actors,
-                  complexity=complexity, avoid=avoid, notes=_context(passage), source=source)
-            for t in typs]
+    return [
+        Brief(
+            typology=Typology(t),
+            channels=channels,
+            jurisdictions=jurs,
+            actors=actors,
+            complexity=complexity,
+            avoid=avoid,
+            notes=_context(passage),
+            source=source,
+        )
+        for t in typs
+    ]
 
 
 def document_briefs(name: str, text: str) -> list[Brief]:
@@ -109,13 +122,28 @@ class LLMBriefEncoder:
         out = []
         for i, p in enumerate(split_passages(text)):
             source = f"doc:{name}#p{i}"
-            msgs = [SystemMessage(render("briefs_system")),
-                    HumanMessage(render("briefs_user", max_briefs=self.max_briefs, source=source, text=p,
-                                        typologies=[t.value for t in Typology]))]
+            msgs = [
+                SystemMessage(render("briefs_system")),
+                HumanMessage(
+                    render(
+                        "briefs_user",
+                        max_briefs=self.max_briefs,
+                        source=source,
+                        text=p,
+                        typologies=[t.value for t in Typology],
+                    )
+                ),
+            ]
             batch = await self.client.structured(BriefBatch, msgs, 0)
-            out.extend(b.model_copy(update={"source": source}) for b in batch.briefs[:self.max_briefs])
+            out.extend(b.model_copy(update={"source": source}) for b in batch.briefs[: self.max_briefs])
         return out
 
 
-__all__ = ["BriefBatch", "LLMBriefEncoder", "document_briefs", "library_briefs", "passage_briefs",
-           "split_passages"]
+__all__ = [
+    "BriefBatch",
+    "LLMBriefEncoder",
+    "document_briefs",
+    "library_briefs",
+    "passage_briefs",
+    "split_passages",
+]

@@ -24,9 +24,12 @@ def flows(c: CompiledScenario, limit: int = 40) -> str:
         m = ti == i
         t = s.transfers[int(i)]
         first = int(np.flatnonzero(m)[0])
-        lines.append(f"- {t.id}: {t.src} -> {t.dst}, {ch[first]}, {int(m.sum())} tx, total "
-                     f"{c.base_amounts[m].sum():,.0f} {s.currency.value}, hours {(ts[m].min() - t0) / 3600:.0f}"
-                     f"-{(ts[m].max() - t0) / 3600:.0f}" + (f" [{t.purpose.value}]" if t.purpose.value != "transfer" else ""))
+        lines.append(
+            f"- {t.id}: {t.src} -> {t.dst}, {ch[first]}, {int(m.sum())} tx, total "
+            f"{c.base_amounts[m].sum():,.0f} {s.currency.value}, hours {(ts[m].min() - t0) / 3600:.0f}"
+            f"-{(ts[m].max() - t0) / 3600:.0f}"
+            + (f" [{t.purpose.value}]" if t.purpose.value != "transfer" else "")
+        )
     if len(np.unique(ti)) > limit:
         lines.append(f"- ... {len(np.unique(ti)) - limit} more transfers")
     return "\n".join(lines)

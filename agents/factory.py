@@ -61,11 +61,14 @@ class AgentsConfig(BaseModel):
     principles: Path | None = Field(
         None, description="Principles file of the critic and judge; empty uses agents/principles.toml."
     )
-    checks: list[str] | None = Field(None, description="Realism checks to run; empty runs every principle's check.")
+    checks: list[str] | None = Field(
+        None, description="Realism checks to run; empty runs every principle's check."
+    )
     operators: list[str] | None = Field(None, description="Mutation operators to use; empty uses all.")
     crossover_rate: float = Field(0.2, ge=0, le=1, description="Share of children made by crossover.")
     compound_rate: float = Field(
-        0.5, ge=0, le=1, description="Chance that a mutated child gets a second, different operator on top.")
+        0.5, ge=0, le=1, description="Chance that a mutated child gets a second, different operator on top."
+    )
     steering: bool = Field(True, description="Let flagged transfers and critiques steer the operators.")
     alert_budget: float = Field(
         0.005, gt=0, lt=1, description="Share of the World's transactions a detector alerts (0.5%)."
@@ -99,7 +102,9 @@ def check_agents(cfg: AgentsConfig) -> None:
     for field_, names, known in (("checks", cfg.checks, CHECKS), ("operators", cfg.operators, OPERATORS)):
         unknown = [n for n in names or [] if n not in known]
         if unknown:
-            raise ConfigError(f"agents.{field_}: unknown name(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"agents.{field_}: unknown name(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
     for name in sorted({getattr(cfg, r).backend for r in cfg.llm_roles()}):
         b = cfg.backends[name]
         where = f"agents.backends.{name}"
@@ -165,7 +170,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     stats = world_stats(world) if "critic" in only else None
     out: dict = {}
     if "planner" in only:
-        out["planner"] = LLMPlanner(client("planner"), world) if llm("planner") else TemplatePlanner(world, cfg.seed)
+        out["planner"] = (LLMPlanner(client("planner"), world) if llm("planner")
+                          else TemplatePlanner(world, cfg.seed))
     if "critic" in only:
         checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate)
         out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks

@@ -90,13 +90,15 @@ class Review(_Model):
     scenario_id: str = Field(description="Id (content hash) of the reviewed scenario.")
     checks: list[CheckResult] = Field(description="Every check or principle, with its score.")
     realism: float = Field(ge=0, le=1, description="Weighted mean of the check scores.")
-    accepted: bool = Field(description="True if realism reaches the principles' accept threshold and every gate passes.")
-    gates: list[CheckResult] = Field(
-        default_factory=list, description="Rules that reject a scenario whatever its realism (the laundering "
-        "purpose, compile robustness); score 1 passes, 0 fails.")
-    critiques: list[Critique] = Field(
-        default_factory=list, description="Objections, most severe first."
+    accepted: bool = Field(
+        description="True if realism reaches the principles' accept threshold and every gate passes."
     )
+    gates: list[CheckResult] = Field(
+        default_factory=list,
+        description="Rules that reject a scenario whatever its realism (the laundering "
+        "purpose, compile robustness); score 1 passes, 0 fails.",
+    )
+    critiques: list[Critique] = Field(default_factory=list, description="Objections, most severe first.")
     summary: str = Field("", max_length=600, description="A short verdict in words.")
     reviewer: str = Field("procedural", description="'procedural' or the model that reviewed.")
 
@@ -146,18 +148,30 @@ class EvasionReport(_Model):
         description="Evasion score: mean of evaded_share and (1 - mean percentile); 1 = invisible.",
     )
     evaded_value_share: float = Field(
-        ge=0, le=1, description="Money-weighted evasion of transactions: laundered value not alerted / laundered "
-        "value (camouflage excluded), averaged over detectors.")
+        ge=0,
+        le=1,
+        description="Money-weighted evasion of transactions: laundered value not alerted / laundered "
+        "value (camouflage excluded), averaged over detectors.",
+    )
     case_evaded_share: float = Field(
-        ge=0, le=1, description="Money-weighted evasion of the case: share of detectors that alert none of the "
-        "scenario's transactions (one alert opens an investigation of the whole case, so its funds are caught).")
+        ge=0,
+        le=1,
+        description="Money-weighted evasion of the case: share of detectors that alert none of the "
+        "scenario's transactions (one alert opens an investigation of the whole case, so its funds are "
+        "caught).",
+    )
     funds_integrated: float = Field(
-        ge=0, description="Funds that reach an endpoint or an integration exit, in US dollars.")
+        ge=0, description="Funds that reach an endpoint or an integration exit, in US dollars."
+    )
     integration_share: float = Field(
-        ge=0, le=1.000001, description="funds_integrated as a share of the funds placed.")
+        ge=0, le=1.000001, description="funds_integrated as a share of the funds placed."
+    )
     reference_caught: bool | None = Field(
-        None, description="Whether the contrastive filter's reference ensemble alerts any of the scenario's "
-        "transactions at its larger budget (None: no reference detectors). A scenario nothing catches is noise.")
+        None,
+        description="Whether the contrastive filter's reference ensemble alerts any of the scenario's "
+        "transactions at its larger budget (None: no reference detectors). A scenario nothing catches is "
+        "noise.",
+    )
     argument: str = Field("", max_length=1200, description="The adversary's argument in words.")
     author: str = Field("procedural", description="'procedural' or the model that wrote the argument.")
 

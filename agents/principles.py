@@ -26,7 +26,9 @@ class _Model(BaseModel):
 class Principle(_Model):
     """One principle: its name, weight (critic only) and the text LLM roles read."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Name; a realism check of this name scores it procedurally.")
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="Name; a realism check of this name scores it procedurally."
+    )
     weight: float = Field(1.0, ge=0, description="Weight in the critic's realism score.")
     text: str = Field(min_length=1, description="The principle in words, as LLM critics and judges read it.")
 
@@ -37,38 +39,66 @@ class Bands(_Model):
     cut_min: float = Field(0.005, ge=0, le=1, description="Smallest plausible share an intermediary keeps.")
     cut_max: float = Field(0.3, ge=0, le=1, description="Largest plausible share an intermediary keeps.")
     amount_quantiles: tuple[float, float] = Field(
-        (0.005, 0.995), description="Background quantiles an amount must fall between (per profile and channel)."
+        (0.005, 0.995),
+        description="Background quantiles an amount must fall between (per profile and channel).",
     )
-    business_hours: tuple[int, int] = Field((7, 20), description="Hours [from, to) when wires, ACH and cheques are sent.")
+    business_hours: tuple[int, int] = Field(
+        (7, 20), description="Hours [from, to) when wires, ACH and cheques are sent."
+    )
     cash_hours: tuple[int, int] = Field((8, 18), description="Hours [from, to) when cash desks are open.")
     mule_profiles: list[str] = Field(
-        default_factory=lambda: ["student", "salaried", "retiree", "self_employed", "small_business", "unknown"],
+        default_factory=lambda: [
+            "student",
+            "salaried",
+            "retiree",
+            "self_employed",
+            "small_business",
+            "unknown",
+        ],
         description="Profiles plausibly recruited or hijacked as mules.",
     )
-    max_new_accounts_per_bank: int = Field(4, ge=1, description="More new accounts at one bank in one operation is implausible.")
-    mule_volume_ratio: float = Field(
-        5.0, gt=0, description="A mule moving more than this multiple of its profile's typical monthly volume is implausible."
+    max_new_accounts_per_bank: int = Field(
+        4, ge=1, description="More new accounts at one bank in one operation is implausible."
     )
-    camouflage_z: float = Field(2.5, gt=0, description="z-score of an account's behaviour against its peers beyond which it stands out.")
+    mule_volume_ratio: float = Field(
+        5.0,
+        gt=0,
+        description="A mule moving more than this multiple of its profile's typical monthly volume is "
+        "implausible.",
+    )
+    camouflage_z: float = Field(
+        2.5,
+        gt=0,
+        description="z-score of an account's behaviour against its peers beyond which it stands out.",
+    )
 
 
 class PurposeRules(_Model):
     """The laundering purpose as a rule: placed funds must arrive, in amounts worth laundering."""
 
     min_integrated_share: float = Field(
-        0.8, ge=0, le=1, description="Least share of the placed funds that must reach an endpoint or an "
-        "integration exit within the horizon; fees and cuts kept by intermediaries count as spent.")
+        0.8,
+        ge=0,
+        le=1,
+        description="Least share of the placed funds that must reach an endpoint or an "
+        "integration exit within the horizon; fees and cuts kept by intermediaries count as spent.",
+    )
     endpoint_roles: list[Role] = Field(
-        list(DEFAULT_ENDPOINTS), min_length=1,
+        list(DEFAULT_ENDPOINTS),
+        min_length=1,
         description="Roles of the entities where laundered money arrives (the originator counts for money "
-        "that comes back to it, as in a cycle or round trip).")
+        "that comes back to it, as in a cycle or round trip).",
+    )
     exit_purposes: list[Purpose] = Field(
         list(DEFAULT_EXITS),
         description="Purposes that integrate money when paid to an entity that never pays on (a purchase of "
-        "an asset, an investment).")
+        "an asset, an investment).",
+    )
     funds_floor: dict[str, float] = Field(
         default_factory=lambda: dict.fromkeys(FAMILY, 0.0),
-        description="Least funds integrated (US dollars) per typology family; a family left out has no floor.")
+        description="Least funds integrated (US dollars) per typology family; a family left out has no "
+        "floor.",
+    )
 
     @field_validator("funds_floor")
     @classmethod
@@ -84,20 +114,33 @@ class PurposeRules(_Model):
 class Robustness(_Model):
     """How hard a scenario must be to break before it is accepted."""
 
-    compile_seeds: int = Field(3, ge=1, le=20, description="Compile seeds in the run's World the scenario must "
-                               "compile under (the critic's own seed and the next ones).")
-    second_world: bool = Field(True, description="Also require it to compile in a second World generated from "
-                               "the same config with another seed.")
+    compile_seeds: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Compile seeds in the run's World the scenario must "
+        "compile under (the critic's own seed and the next ones).",
+    )
+    second_world: bool = Field(
+        True,
+        description="Also require it to compile in a second World generated from "
+        "the same config with another seed.",
+    )
 
 
 class CriticPrinciples(_Model):
     """The critic's standards."""
 
-    accept_threshold: float = Field(0.6, ge=0, le=1, description="Realism at or above which a scenario is accepted.")
+    accept_threshold: float = Field(
+        0.6, ge=0, le=1, description="Realism at or above which a scenario is accepted."
+    )
     principles: list[Principle] = Field(min_length=1, description="Principles, each with its weight.")
     bands: Bands = Field(default_factory=Bands, description="Numeric bands of the procedural checks.")
-    purpose: PurposeRules = Field(default_factory=PurposeRules, description="The laundering purpose as a rule "
-                                  "(a gate: failing it rejects the scenario whatever its realism).")
+    purpose: PurposeRules = Field(
+        default_factory=PurposeRules,
+        description="The laundering purpose as a rule "
+        "(a gate: failing it rejects the scenario whatever its realism).",
+    )
     robustness: Robustness = Field(default_factory=Robustness, description="Compile robustness (a gate too).")
 
 
@@ -106,13 +149,18 @@ class JudgePrinciples(_Model):
 
     realism_weight: float = Field(0.4, ge=0, description="Weight of realism in a candidate's utility.")
     evasion_weight: float = Field(0.6, ge=0, description="Weight of evasion in a candidate's utility.")
-    realism_floor: float = Field(0.5, ge=0, le=1, description="Below this realism a candidate loses to any candidate above it.")
+    realism_floor: float = Field(
+        0.5, ge=0, le=1, description="Below this realism a candidate loses to any candidate above it."
+    )
     tie_margin: float = Field(0.01, ge=0, description="Utilities closer than this are a tie.")
     evasion_measure: Literal["score", "value", "case", "money"] = Field(
-        "money", description="The evasion in the utility: 'score' (mean of the unalerted share of transactions and "
-        "1 - their mean score percentile), 'value' (undetected laundered value / laundered value), 'case' (the "
+        "money",
+        description="The evasion in the utility: 'score' (mean of the unalerted share of transactions and "
+        "1 - their mean score percentile), 'value' (undetected laundered value / laundered value), 'case' "
+        "(the "
         "funds' share in cases with no alert at all: one alert opens an investigation of the whole case), "
-        "'money' (mean of value and case).")
+        "'money' (mean of value and case).",
+    )
     principles: list[Principle] = Field(min_length=1, description="Principles in words.")
 
 
@@ -181,5 +229,15 @@ def _parse(text: str, where: str) -> Principles:
         raise ConfigError(f"{where}: {loc}: {e['msg']}") from None
 
 
-__all__ = ["Bands", "CriticPrinciples", "JudgePrinciples", "Principle", "Principles", "PurposeRules", "Robustness",
-           "evasion_of", "load_principles", "utility"]
+__all__ = [
+    "Bands",
+    "CriticPrinciples",
+    "JudgePrinciples",
+    "Principle",
+    "Principles",
+    "PurposeRules",
+    "Robustness",
+    "evasion_of",
+    "load_principles",
+    "utility",
+]

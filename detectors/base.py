@@ -87,14 +87,16 @@ class Detector(ABC):
                 src = np.where(d.src >= n, d.src + offset, d.src)
                 dst = np.where(d.dst >= n, d.dst + offset, d.dst)
                 parts.append(replace(d, src=src, dst=dst, n_nodes=int(max(n, src.max() + 1, dst.max() + 1))))
-                offset += int(max(d.src.max(), d.dst.max()) + 1 - n) if max(d.src.max(), d.dst.max()) >= n else 0
+                offset += (
+                    int(max(d.src.max(), d.dst.max()) + 1 - n) if max(d.src.max(), d.dst.max()) >= n else 0
+                )
             full = world_graph.data
             for p in parts:
                 full = full.append(p)
-            scores = np.asarray(self.score(full))[world_graph.data.n_edges:]
+            scores = np.asarray(self.score(full))[world_graph.data.n_edges :]
             start = 0
             for i, p in zip(members, parts, strict=True):
-                out[i] = scores[start:start + p.n_edges]
+                out[i] = scores[start : start + p.n_edges]
                 start += p.n_edges
         return out
 
@@ -109,6 +111,7 @@ def register(name: str):
     def deco(factory):
         REGISTRY[name] = factory
         return factory
+
     return deco
 
 

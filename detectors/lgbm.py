@@ -54,11 +54,6 @@ class LightGBMDetector(Detector):
         x, _ = graph_features(data)
         return self.model.predict_proba(x)[:, 1]
 
-    def importance(self, top: int = 10) -> list[tuple[str, float]]:
-        gain = self.model.booster_.feature_importance("gain")
-        order = np.argsort(-gain)[:top]
-        return [(self.feature_names[i], float(gain[i])) for i in order]
-
     def save(self, path: str | Path) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
-"""`redledger experiment CONFIG --out DIR`: the effect analysis, and the `redledger` entry point.
-
-The command lives here, not in `orchestrator.cli`, because arrows point down: experiments
-use the orchestrator, never the other way round. `main` adds it to the orchestrator's app.
+"""The `redledger` entry point: the orchestrator's commands plus `experiment` (the effect
+analysis) and `sample` (the released sample), which live here because arrows point down:
+experiments use the orchestrator, never the other way round. Importing this module changes
+nothing; `main` assembles the app.
 """
 
 from __future__ import annotations
@@ -13,33 +13,73 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestrator.cli import app
-from orchestrator.cli.common import console, fail, run_guarded
+from orchestrator import cli
+from orchestrator.cli.common import console, fail
 
 
 def experiment(
     config: Path = typer.Argument(..., help="Experiment TOML (see experiments/configs/effect-small.toml)."),
-    out: Path = typer.Option(..., "--out", help="Output directory; running again on it resumes and skips finished cells."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Join a Ray cluster; cells run there as tasks."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output directory; running again on it resumes and skips finished cells."
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="Join a Ray cluster; cells run there as tasks."
+    ),
     inline: bool = typer.Option(False, "--inline", help="Run every cell in this process (no Ray)."),
 ) -> None:
     """Effect analysis: evolve in World A, measure in held-out World B (E1 hardness, E2 training
     utility, E3 ablations, realism C2ST, E4 Elo); writes results.json, report.md, report.html."""
+    import json
+
+    from rich.markdown import Markdown
+
     from experiments.effect.analysis import analyse
-    from experiments.effect.config import load_experiment
-    from experiments.effect.grid import CellFailed, OutDirError, execute, open_out, plan
-    from experiments.effect.report import headline, write_reports
+    from experiments.effect.report import headline
+    from experiments.effect.report_html import write_reports
     from graph_schema.formats.atomic import write_text_atomic
+
+    cfg = _open(config, out, inline)
+    t0 = time.monotonic()
+    missing, total = _run_cells(cfg, out, None if inline else ray_address)
+    if missing:
+        console.print(
+            f"stopped with {len(missing)} of {total} cells to go; run the same command to resume",
+            highlight=False,
+        )
+        raise typer.Exit(130)
+    res = analyse(cfg, out, round(time.monotonic() - t0, 1))
+    write_text_atomic(out / "results.json", json.dumps(res, indent=1, sort_keys=True))
+    md, page = write_reports(res, out)
+    console.print(Markdown("\n".join(headline(res))))
+    console.print(f"wrote {out / 'results.json'}, {md}, {page}", highlight=False)
+
+
+def _open(config: Path, out: Path, inline: bool):
+    """The experiment config, with its output directory opened (or resumed) for it."""
+    from experiments.effect.config import load_experiment
+    from experiments.effect.grid import OutDirError, open_out
+    from orchestrator.engine import ConfigFileError
 
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out must be a directory")
-    cfg = load_experiment(config)
+    try:
+        cfg = load_experiment(config)
+    except ConfigFileError as err:
+        fail(str(err))
     if inline:
         cfg = cfg.model_copy(update={"workers": 1})
     try:
         open_out(cfg, out, config.read_text(encoding="utf-8"))
     except OutDirError as err:
         fail(str(err))
+    return cfg
+
+
+def _run_cells(cfg, out: Path, ray_address: str | None) -> tuple[list[str], int]:
+    """Run the missing cells with a progress bar; Ctrl-C lets the cells in flight finish.
+    Returns the cells still missing and the number of cells."""
+    from experiments.effect.grid import CellFailed, execute, plan
+
     stop = [False]
 
     def on_signal(*_):
@@ -47,54 +87,52 @@ def experiment(
         console.print("stopping: cells in flight finish and are stored; run the command again to resume")
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    t0 = time.monotonic()
     total = len(plan(cfg).cells)
     running: list[str] = []
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=False) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
             task = bar.add_task("cells", total=total)
 
             def on_event(kind: str, key: str, done: int, _total: int) -> None:
-                if kind == "start":
-                    running.append(key)
-                else:
-                    running.remove(key)
-                if kind == "stopped":
-                    stop[0] = True
+                (running.append if kind == "start" else running.remove)(key)
+                stop[0] = stop[0] or kind == "stopped"
                 for sig in old:  # an inline run's event loop restores Python's handler when it ends
                     signal.signal(sig, on_signal)
-                bar.update(task, completed=done, description=f"cells ({', '.join(running[-2:]) or 'idle'})"[:70])
+                bar.update(
+                    task, completed=done, description=f"cells ({', '.join(running[-2:]) or 'idle'})"[:70]
+                )
 
             try:
-                missing = execute(cfg, out, None if inline else ray_address, on_event, lambda: stop[0])
+                missing = execute(cfg, out, ray_address, on_event, lambda: stop[0])
             except CellFailed as err:
-                console.print(f"[red]error:[/red] {err}; the cells stored so far are kept: fix the cause and run "
-                              "the same command to go on", highlight=False, soft_wrap=True)
+                console.print(
+                    f"[red]error:[/red] {err}; the cells stored so far are kept: fix the cause and run "
+                    "the same command to go on",
+                    highlight=False,
+                    soft_wrap=True,
+                )
                 raise typer.Exit(1) from None
             bar.update(task, completed=total - len(missing), description="cells")
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    if missing:
-        console.print(f"stopped with {len(missing)} of {total} cells to go; run the same command to resume",
-                      highlight=False)
-        raise typer.Exit(130)
-    import json
-
-    res = analyse(cfg, out, round(time.monotonic() - t0, 1))
-    write_text_atomic(out / "results.json", json.dumps(res, indent=1, sort_keys=True))
-    md, page = write_reports(res, out)
-    from rich.markdown import Markdown
-
-    console.print(Markdown("\n".join(headline(res))))
-    console.print(f"wrote {out / 'results.json'}, {md}, {page}", highlight=False)
+    return missing, total
 
 
 def sample(
     out: Path = typer.Option(Path("datasets/sample"), "--out", help="Directory of the sample dataset."),
-    force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out (a directory "
-                                                        "holding anything else is refused)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an earlier export in --out (a directory holding anything else is refused).",
+    ),
 ) -> None:
     """Rebuild the released sample (experiments/configs/sample.toml, exported as AMLworld CSV); its
     card carries the E1 table of its own data, measured in a held-out World."""
@@ -102,18 +140,20 @@ def sample(
 
     from experiments.effect.sample_card import e1_section
     from graph_schema.formats.atomic import write_text_atomic
-    from orchestrator.cli.demo import _config, _run
+    from orchestrator.cli.demo import preset, run_to_end
     from orchestrator.export import export_run
     from orchestrator.export.card import manifest
     from orchestrator.outdir import check_out_dir
 
     check_out_dir(out, force, "export")  # before the run, not after it
     with tempfile.TemporaryDirectory(prefix="redledger-sample-") as tmp:
-        if _run(Path(tmp), _config("sample"), inline=True) != "finished":
+        if run_to_end(Path(tmp), preset("sample"), inline=True) != "finished":
             fail("the sample run did not finish")
         with console.status("measuring E1 in a held-out World"):
             section = e1_section(Path(tmp))
-        d = export_run(Path(tmp), "amlworld", out, force=True, command="redledger sample --out datasets/sample")
+        d = export_run(
+            Path(tmp), "amlworld", out, force=True, command="redledger sample --out datasets/sample"
+        )
     card = (d / "README.md").read_text(encoding="utf-8")
     card = card.replace("## Provenance", "\n".join(section) + "\n## Provenance", 1)
     write_text_atomic(d / "README.md", card)
@@ -122,12 +162,8 @@ def sample(
     console.print(f"sample dataset in {d}: {size / 1e6:.2f} MB", highlight=False)
 
 
-app.command()(experiment)
-app.command()(sample)
-
-
 def main() -> None:
-    run_guarded(app)
+    cli.main(extra=(experiment, sample))
 
 
 __all__ = ["experiment", "main", "sample"]

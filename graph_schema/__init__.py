@@ -1,7 +1,11 @@
-"""graph_schema: the data contract of redledger.
+"""graph_schema: the data of redledger, and what makes it.
 
-The scenario DSL, the ledger and account tables, the compiler from scenarios to labelled
-ledger rows, the baseline typology library, the background World, and the file formats.
+- the contract: the scenario DSL, the ledger and account tables (Arrow schemas);
+- the compiler from scenarios to labelled ledger rows, and the baseline typology library;
+- the background World simulator (`world/`), whole or in shards (`sharding`);
+- the file formats (`formats/`): Parquet World directories, whole or partitioned, AMLworld's
+  triplet and AMLSim's CSV, written atomically and streamed at scale.
+
 It imports nothing else from the project.
 """
 

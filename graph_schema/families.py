@@ -14,7 +14,12 @@ FAMILY: dict[str, list[Typology]] = {
     "chain": [Typology.STACK, Typology.RANDOM, Typology.CYCLE, Typology.ROUND_TRIPPING],
     "network": [Typology.BIPARTITE, Typology.SCATTER_GATHER, Typology.GATHER_SCATTER, Typology.MULE_NETWORK],
     "cash": [Typology.STRUCTURING, Typology.COMMINGLING],
-    "cross_border": [Typology.SHELL_LAYERING, Typology.TRADE_BASED, Typology.NESTED_MSB, Typology.CRYPTO_RAMP],
+    "cross_border": [
+        Typology.SHELL_LAYERING,
+        Typology.TRADE_BASED,
+        Typology.NESTED_MSB,
+        Typology.CRYPTO_RAMP,
+    ],
     "lone": [Typology.LONE_ILLICIT],
 }
 FAMILY_OF: dict[Typology, str] = {t: f for f, ts in FAMILY.items() for t in ts}

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from agents.errors import ConfigError
 from agents.llm import Backend
 from agents.llm.probe import ProbeResult, probe
-from orchestrator.config import RunConfig
+from orchestrator.engine import RunConfig, ray_runner, ray_session, ray_started
 
 
 @dataclass
@@ -58,8 +58,10 @@ def _packages() -> str:
     return f"{len(reqs)} requirements met (torch {md.version('torch')}, ray {md.version('ray')})"
 
 
-_DGL_PROBE = ("import torch; from detectors._dgl import dgl; "
-              "g = dgl.graph((torch.tensor([0, 1]), torch.tensor([1, 2]))); print(dgl.__version__, g.num_edges())")
+_DGL_PROBE = (
+    "import torch; from detectors._dgl import dgl; "
+    "g = dgl.graph((torch.tensor([0, 1]), torch.tensor([1, 2]))); print(dgl.__version__, g.num_edges())"
+)
 
 
 def _dgl() -> str:
@@ -71,19 +73,18 @@ def _dgl() -> str:
     return f"dgl {version} imported in a fresh process; a 3-node graph has {edges} edges"
 
 
-def _ray() -> str:
-    import ray
+def _answer() -> int:
+    return 21 * 2
 
-    if ray.is_initialized():
+
+def _ray() -> str:
+    if ray_started():
         return "Ray is already initialised in this process"
     with tempfile.TemporaryDirectory(prefix="rl-doctor-") as tmp:
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, _temp_dir=tmp)
-        try:
-            n = ray.get(ray.remote(lambda: 21 * 2).remote())
-        finally:
-            ray.shutdown()
-    return f"ray {ray.__version__}: started a local instance, ran a task ({n}), stopped it"
+        with ray_session(workers=1, temp_dir=tmp):
+            (n,) = ray_runner(_answer, (), [()])
+    return f"ray {md.version('ray')}: started a local instance, ran a task ({n}), stopped it"
 
 
 def environment() -> list[Check]:
@@ -105,8 +106,19 @@ def backends(cfg: RunConfig) -> list[ProbeResult]:
             backend.start()
         except (ConfigError, RuntimeError, OSError) as err:
             reason = " ".join(str(err).split())[:300]
-            out += [ProbeResult(role, bcfg.base_url or bcfg.kind, bcfg.model, "-", 0.0, 0, 0,
-                                f"backend '{name}' did not start: {reason}") for role in roles]
+            out += [
+                ProbeResult(
+                    role,
+                    bcfg.base_url or bcfg.kind,
+                    bcfg.model,
+                    "-",
+                    0.0,
+                    0,
+                    0,
+                    f"backend '{name}' did not start: {reason}",
+                )
+                for role in roles
+            ]
             continue
         try:
             for role in roles:

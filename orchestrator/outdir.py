@@ -39,7 +39,9 @@ def _owner(out: Path, kind: str, legacy: Iterable[str]) -> tuple[str | None, str
             kind, owned = str(mark["kind"]), set(mark["entries"])
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             return None, MARKER
-        return kind, next((e for e in entries if e != MARKER and e not in owned and not _nested(out / e)), None)
+        return kind, next(
+            (e for e in entries if e != MARKER and e not in owned and not _nested(out / e)), None
+        )
     manifest = out / MANIFEST
     if manifest.is_file():
         try:
@@ -67,8 +69,9 @@ def _holds(parent: Path, child: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def check_out_dir(out: Path, force: bool, kind: str, protect: Iterable[Path] = (),
-                  legacy: Iterable[str] = ()) -> None:
+def check_out_dir(
+    out: Path, force: bool, kind: str, protect: Iterable[Path] = (), legacy: Iterable[str] = ()
+) -> None:
     """Refuse an ``out`` that this command may not write.
 
     ``kind`` names what the command writes (`world`, `benchmark`, `demo`, `export`);
@@ -95,14 +98,20 @@ def check_out_dir(out: Path, force: bool, kind: str, protect: Iterable[Path] = (
     if not any(out.iterdir()):
         return
     if not force:
-        raise OutDirError(f"{out}: directory is not empty; pass --force to replace what redledger wrote there")
+        raise OutDirError(
+            f"{out}: directory is not empty; pass --force to replace what redledger wrote there"
+        )
     owner, bad = _owner(out, kind, legacy)
     if bad is not None:
-        raise OutDirError(f"{out}: holds '{bad}', which redledger did not write; --force replaces only "
-                          "redledger's own output, so choose another --out or move it away")
+        raise OutDirError(
+            f"{out}: holds '{bad}', which redledger did not write; --force replaces only "
+            "redledger's own output, so choose another --out or move it away"
+        )
     if owner != kind:
-        raise OutDirError(f"{out}: holds redledger's {owner} output; --force replaces only {kind} output "
-                          "here, so choose another --out")
+        raise OutDirError(
+            f"{out}: holds redledger's {owner} output; --force replaces only {kind} output "
+            "here, so choose another --out"
+        )
 
 
 def write_marker(out: Path, kind: str, entries: Iterable[str] | None = None) -> None:

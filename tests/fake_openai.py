@@ -39,16 +39,31 @@ class FakeOpenAI:
                     self._send_raw(code, raw)
                     return
                 if fake.key is not None and key != fake.key:
-                    self._send(401, {"error": {"message": f"Incorrect API key provided: {key}", "type": "auth"}})
+                    self._send(
+                        401, {"error": {"message": f"Incorrect API key provided: {key}", "type": "auth"}}
+                    )
                     return
                 if (body.get("response_format") or {}).get("type") == "json_schema":
                     self._send(500, {"error": {"message": "json_schema not supported"}})
                     return
                 p, c = fake.usage
-                self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": fake.content}}],
-                                 "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}})
+                self._send(
+                    200,
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": fake.content},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+                    },
+                )
 
             def _send(self, code, payload):
                 self._send_raw(code, json.dumps(payload).encode())

@@ -24,7 +24,9 @@ class AdversaryArgument(BaseModel):
     argument: str = Field(max_length=900, description="Why the detectors score the scenario as they do.")
     exposed: list[str] = Field(default_factory=list, description="Ids of the exposed transfers.")
     suggestions: list[str] = Field(
-        default_factory=list, max_length=5, description="Typology-level structural changes that would expose less."
+        default_factory=list,
+        max_length=5,
+        description="Typology-level structural changes that would expose less.",
     )
 
 
@@ -35,14 +37,25 @@ class LLMAdversary(Adversary):
     async def evaluate(self, scenario: Scenario) -> EvasionReport:
         report = await asyncio.to_thread(self.evidence.evaluate_now, scenario)
         ids = {t.id for t in scenario.transfers}
-        msgs = [SystemMessage(render("adversary_system")),
-                HumanMessage(render(
-                    "adversary_user", scenario=scenario_json(scenario), budget=report.budget,
-                    detectors="\n".join(f"- {d.detector}: {d.flagged} of {d.rows} alerted, mean score "
-                                        f"{d.mean_score:.3f}, mean percentile {d.mean_percentile:.3f}"
-                                        for d in report.detectors),
-                    transfers="\n".join(f"- {t.transfer}: {t.flagged_rows}/{t.rows} alerted, max score "
-                                        f"{t.max_score:.3f}" for t in report.transfers[:30])))]
+        msgs = [
+            SystemMessage(render("adversary_system")),
+            HumanMessage(
+                render(
+                    "adversary_user",
+                    scenario=scenario_json(scenario),
+                    budget=report.budget,
+                    detectors="\n".join(
+                        f"- {d.detector}: {d.flagged} of {d.rows} alerted, mean score "
+                        f"{d.mean_score:.3f}, mean percentile {d.mean_percentile:.3f}"
+                        for d in report.detectors
+                    ),
+                    transfers="\n".join(
+                        f"- {t.transfer}: {t.flagged_rows}/{t.rows} alerted, max score {t.max_score:.3f}"
+                        for t in report.transfers[:30]
+                    ),
+                )
+            ),
+        ]
 
         def validate(ans: AdversaryArgument) -> AdversaryArgument:
             bad = [t for t in ans.exposed if t not in ids]

@@ -2,10 +2,7 @@
 
 `Backend` owns one endpoint: the chat model (openai, local llama.cpp, or scripted), the
 SQLite call cache, the token ledger, the concurrency limit, and the structured-output
-method that works there. `LLMClient` is a role's handle on it: `structured()` returns a
-pydantic model through `with_structured_output`, with timeouts, retries with exponential
-backoff on 429/5xx/timeouts, and a bounded repair loop that feeds every validation or
-compile error back to the model verbatim.
+method that works there. `LLMClient` (`agents/llm/client.py`) is a role's handle on it.
 """
 
 from __future__ import annotations
@@ -14,20 +11,18 @@ import asyncio
 import json
 import logging
 import os
-import time
 import weakref
-from collections.abc import Callable
 
 import httpx
-import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from agents.errors import ConfigError, LLMCallError
-from agents.llm.accounting import CallRecord, TokenLedger
-from agents.llm.cache import CallCache, was_cached
+from agents.errors import ConfigError
+from agents.llm.accounting import TokenLedger
+from agents.llm.cache import CallCache
+from agents.llm.client import LLMClient
 from agents.llm.config import METHOD_ORDER, BackendConfig
-from agents.llm.errors import classify, malformed, one_line, redact, refuses
+from agents.llm.errors import redact
 from agents.llm.local_server import LocalServer
 from agents.llm.prompts import render
 from agents.llm.scripted import SCRIPTED_URL, scripted_model
@@ -78,17 +73,25 @@ class Backend:
             key = "sk-local"
         else:
             var = cfg.key_variable
-            key = os.environ.get(var) if var else "sk-none"  # the client sends some key; keyless servers ignore it
+            # the client sends some key; keyless servers ignore it
+            key = os.environ.get(var) if var else "sk-none"
             if not key:
                 raise ConfigError(f"backend.api_key_env: environment variable {var} is not set")
         self._secret = key
         from langchain_openai import ChatOpenAI
 
         def build():  # a fresh HTTP client each time: langchain shares one per URL across event loops
-            return ChatOpenAI(http_async_client=httpx.AsyncClient(timeout=cfg.timeout_s),
-                model=cfg.model, base_url=self.endpoint, api_key=key, temperature=cfg.temperature,
-                timeout=cfg.timeout_s, max_retries=0, cache=self.cache if self.cache is not None else False,
-                max_tokens=None if cfg.tokens_in_body else cfg.max_tokens)
+            return ChatOpenAI(
+                http_async_client=httpx.AsyncClient(timeout=cfg.timeout_s),
+                model=cfg.model,
+                base_url=self.endpoint,
+                api_key=key,
+                temperature=cfg.temperature,
+                timeout=cfg.timeout_s,
+                max_retries=0,
+                cache=self.cache if self.cache is not None else False,
+                max_tokens=None if cfg.tokens_in_body else cfg.max_tokens,
+            )
 
         self._build, self._model = build, build()
         if self._pinned is None and self.cache is not None:
@@ -181,119 +184,6 @@ class Backend:
         return redact(text, self._secret)
 
 
-class LLMClient:
-    """A role's handle on a backend."""
-
-    def __init__(self, backend: Backend, role: str):
-        self.backend, self.role = backend, role
-
-    @property
-    def model_name(self) -> str:
-        return self.backend.model_name
-
-    def _fail(self, message: str) -> LLMCallError:
-        return LLMCallError(self.role, self.backend.endpoint, self.backend.redact(message))
-
-    async def structured(self, schema: type[BaseModel], messages: list[BaseMessage], sample: int = 0,
-                         validate: Callable[[BaseModel], BaseModel | None] | None = None) -> BaseModel:
-        """A ``schema`` instance from the model, repaired up to ``repair_attempts`` times.
-
-        ``validate`` may raise ValueError (ScenarioError included) to send its message back
-        to the model, or return a replacement value.
-
-        Raises:
-            LLMCallError: the endpoint failed for good, or no valid answer within the bound.
-        """
-        if self.backend._model is None:
-            self.backend.start()
-        msgs, last = list(messages), ""
-        n = self.backend.cfg.repair_attempts
-        for attempt in range(n):
-            out = await self._call(schema, msgs, sample, attempt)
-            parsed, err = out.get("parsed"), out.get("parsing_error")
-            if err is None and parsed is None:
-                err = ValueError("the answer is empty")
-            if err is None and validate is not None:
-                try:
-                    parsed = validate(parsed) or parsed
-                except ValueError as e:
-                    err = e
-            # the request is recorded now that its answer is judged: a well-formed answer that
-            # breaks the schema or the compiler is a failed request, with the error it got
-            self._record(*out["request"], error=None if err is None else f"invalid {schema.__name__}: {one_line(err, 500)}")
-            if err is None:
-                return parsed
-            last = one_line(err)
-            log.info("role %s: invalid %s (attempt %d/%d): %s", self.role, schema.__name__, attempt + 1,
-                     n, self.backend.redact(last[:300]))
-            msgs = msgs + [AIMessage(content=_answer_text(out.get("raw"))),
-                           HumanMessage(render("repair", schema=schema.__name__, error=last))]
-        raise self._fail(f"no valid {schema.__name__} after {n} attempts; last error: {last[:300]}")
-
-    async def _call(self, schema, msgs, sample: int, attempt: int) -> dict:
-        sem, probe, model = self.backend._state()
-        if self.backend._pinned is None:
-            async with probe:  # one call finds the method; the others then use it
-                return await self._retrying(schema, msgs, sample, attempt, sem, model)
-        return await self._retrying(schema, msgs, sample, attempt, sem, model)
-
-    async def _retrying(self, schema, msgs, sample: int, attempt: int, sem, model) -> dict:
-        b, cfg = self.backend, self.backend.cfg
-        wait, tries = cfg.backoff_s, 0
-        while True:
-            if (dead := b.dead()) is not None:  # no request, and no retry, to a process that is gone
-                raise self._fail(dead)
-            method = b.method
-            t0 = time.monotonic()
-            try:
-                async with sem:
-                    out = await asyncio.wait_for(
-                        b.variant(model, method, schema, sample).ainvoke(b.prepare_messages(msgs, schema, method)),
-                        cfg.timeout_s)
-            except openai.LengthFinishReasonError as err:  # an answer, cut short: repair it
-                u = err.completion.usage
-                b.pin(method)
-                return {"raw": None, "parsed": None, "parsing_error": ValueError(
-                    f"the answer was cut at the limit of {cfg.max_tokens} tokens ({err.completion.usage}); "
-                    "write a shorter, complete answer"),
-                    "request": (method, sample, attempt, time.monotonic() - t0, None,
-                                (u.prompt_tokens, u.completion_tokens) if u else None)}
-            except Exception as err:  # noqa: BLE001 - every failure is classified and recorded
-                retry, why = classify(err, cfg.timeout_s, cfg.key_variable, cfg.model)
-                if (bad_body := malformed(err, b.endpoint)) is not None:
-                    retry, why = True, bad_body  # a body cut in transit: ask again
-                if isinstance(err, openai.APIConnectionError) and (dead := b.dead(grace_s=2.0)) is not None:
-                    why, retry = dead, False
-                self._record(method, sample, attempt, time.monotonic() - t0, None, tokens=_tokens_of(err), error=why)
-                if refuses(err, method) and b.refuse(method):
-                    log.info("endpoint %s refuses %s (%s); trying %s", b.endpoint, method, why, b.method)
-                    continue
-                if retry and tries < cfg.max_retries:
-                    tries += 1
-                    log.warning("role %s at %s: %s; retry %d/%d in %.1f s", self.role, b.endpoint,
-                                b.redact(why), tries, cfg.max_retries, wait)
-                    await asyncio.sleep(wait)
-                    wait *= 2
-                    continue
-                raise self._fail(why + (f" (after {tries} retries)" if tries else "")) from None
-            b.pin(method)
-            return {**out, "request": (method, sample, attempt, time.monotonic() - t0, out.get("raw"), None)}
-
-    def _record(self, method: str, sample: int, attempt: int, latency_s: float, raw,
-                tokens: tuple[int, int] | None = None, error: str | None = None) -> None:
-        """One record per HTTP request, failed or not, with the tokens the server reported
-        (``tokens``: prompt and completion tokens of a failed request, where it said)."""
-        meta = getattr(raw, "usage_metadata", None) or {}
-        tin, tout = tokens or (meta.get("input_tokens", 0), meta.get("output_tokens", 0))
-        tin, tout = int(tin or 0), int(tout or 0)
-        self.backend.ledger.record(CallRecord(
-            role=self.role, model=self.model_name, endpoint=self.backend.endpoint, method=method,
-            sample=sample, attempt=attempt, prompt_tokens=tin,
-            completion_tokens=tout, latency_s=round(latency_s, 4),
-            cache_hit=raw is not None and was_cached([raw]), ok=error is None,
-            error=None if error is None else self.backend.redact(error)))
-
-
 def all_required(node, max_items: int | None = None):
     """The JSON schema as a decoding grammar: every property required, as OpenAI's strict
     mode asks, so that a constrained decoder always writes the discriminators (``kind``,
@@ -312,23 +202,4 @@ def all_required(node, max_items: int | None = None):
     return node
 
 
-def _tokens_of(err: BaseException) -> tuple[int, int] | None:
-    """Prompt and completion tokens an error response reported (some servers bill them)."""
-    body = getattr(err, "body", None)
-    usage = body.get("usage") if isinstance(body, dict) else None
-    if isinstance(usage, dict):
-        return usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
-    return None
-
-
-def _answer_text(raw) -> str:
-    """What the model said, as text (tool-call arguments included) to quote back to it."""
-    if raw is None:
-        return ""
-    calls = getattr(raw, "tool_calls", None) or []
-    if calls:
-        return json.dumps(calls[0].get("args", {}))
-    return raw.content if isinstance(raw.content, str) else json.dumps(raw.content)
-
-
-__all__ = ["Backend", "LLMClient"]
+__all__ = ["Backend", "LLMClient", "all_required"]

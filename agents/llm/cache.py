@@ -39,7 +39,9 @@ class CallCache(BaseCache):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, answer TEXT NOT NULL, "
                          "created REAL NOT NULL)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS methods (endpoint TEXT PRIMARY KEY, method TEXT NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS methods (endpoint TEXT PRIMARY KEY, method TEXT NOT NULL)"
+        )
 
     @staticmethod
     def key(prompt: str, llm_string: str) -> str:
@@ -47,8 +49,9 @@ class CallCache(BaseCache):
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
         with self._lock:
-            row = self._db.execute("SELECT answer FROM calls WHERE key = ?",
-                                   (self.key(prompt, llm_string),)).fetchone()
+            row = self._db.execute(
+                "SELECT answer FROM calls WHERE key = ?", (self.key(prompt, llm_string),)
+            ).fetchone()
         if row is None:
             return None
         with warnings.catch_warnings():
@@ -62,8 +65,10 @@ class CallCache(BaseCache):
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO calls VALUES (?, ?, ?)",
-                             (self.key(prompt, llm_string), dumps(list(return_val)), time.time()))
+            self._db.execute(
+                "INSERT OR REPLACE INTO calls VALUES (?, ?, ?)",
+                (self.key(prompt, llm_string), dumps(list(return_val)), time.time()),
+            )
 
     def clear(self, **kwargs) -> None:
         with self._lock:

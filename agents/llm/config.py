@@ -31,7 +31,9 @@ class LocalServerConfig(BaseModel):
     n_ctx: int = Field(8192, ge=512, description="Context window in tokens.")
     n_threads: int = Field(1, ge=1, description="CPU threads of the server (1 is fastest under load here).")
     port: int = Field(0, ge=0, le=65535, description="Port on 127.0.0.1; 0 picks a free one.")
-    startup_timeout_s: float = Field(180.0, gt=0, description="How long to wait for the server's health check.")
+    startup_timeout_s: float = Field(
+        180.0, gt=0, description="How long to wait for the server's health check."
+    )
 
 
 class BackendConfig(BaseModel):

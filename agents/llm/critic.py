@@ -40,23 +40,39 @@ class LLMCritic(Critic):
         if compiled is None:
             return evidence  # it does not compile: nothing for a model to judge
         names = [p.name for p in self.principles.critic.principles]
-        msgs = [SystemMessage(render("critic_system", principles=self.principles.critic_text())),
-                HumanMessage(render("critic_user", scenario=scenario_json(scenario), rows=compiled.rows.num_rows,
-                                    flows=flows(compiled),
-                                    evidence="\n".join(f"- {c.name}: {c.score:.2f}, {c.reason}" for c in evidence.checks)))]
+        msgs = [
+            SystemMessage(render("critic_system", principles=self.principles.critic_text())),
+            HumanMessage(
+                render(
+                    "critic_user",
+                    scenario=scenario_json(scenario),
+                    rows=compiled.rows.num_rows,
+                    flows=flows(compiled),
+                    evidence="\n".join(f"- {c.name}: {c.score:.2f}, {c.reason}" for c in evidence.checks),
+                )
+            ),
+        ]
 
         def validate(ans: LLMReview) -> LLMReview:
             got = {c.name for c in ans.checks}
             missing = [n for n in names if n not in got]
             if missing:
-                raise ValueError(f"checks: missing principle(s) {missing}; return exactly one check per "
-                                 f"principle, named {names}")
+                raise ValueError(
+                    f"checks: missing principle(s) {missing}; return exactly one check per "
+                    f"principle, named {names}"
+                )
             return ans
 
         ans = await self.client.structured(LLMReview, msgs, 0, validate)
         checks = [c for c in ans.checks if c.name in names]
-        return self.checks.verdict(scenario, checks, evidence.gates, reviewer=self.client.model_name,
-                                   summary=ans.summary, critiques=sorted(ans.critiques, key=lambda c: -c.severity))
+        return self.checks.verdict(
+            scenario,
+            checks,
+            evidence.gates,
+            reviewer=self.client.model_name,
+            summary=ans.summary,
+            critiques=sorted(ans.critiques, key=lambda c: -c.severity),
+        )
 
 
 __all__ = ["LLMCritic", "LLMReview"]

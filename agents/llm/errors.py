@@ -36,7 +36,9 @@ def malformed(err: BaseException, endpoint: str) -> str | None:
         cause = cause.__cause__ or cause.__context__
     if cause is None:
         return None
-    return f"malformed response body from {endpoint}: not valid JSON at byte {cause.pos} ({cause.msg.lower()})"
+    return (
+        f"malformed response body from {endpoint}: not valid JSON at byte {cause.pos} ({cause.msg.lower()})"
+    )
 
 
 def redact(text: str, secret: str | None) -> str:

@@ -62,12 +62,16 @@ class LLMEvolver(Evolver):
             for i, ch in enumerate(ans.children):
                 bad = [x for x in ch.parents if not 0 <= x < len(parents)]
                 if bad:
-                    raise ValueError(f"children[{i}].parents: {bad} are not parent indexes 0-{len(parents) - 1}")
+                    raise ValueError(
+                        f"children[{i}].parents: {bad} are not parent indexes 0-{len(parents) - 1}"
+                    )
                 unknown = [a for a in ch.answers if a not in critiques and a not in flagged]
                 if unknown:
-                    raise ValueError(f"children[{i}].answers: {unknown} are neither critique ids "
-                                     f"({', '.join(critiques) or 'none'}) nor flagged transfers "
-                                     f"({', '.join(sorted(flagged)) or 'none'})")
+                    raise ValueError(
+                        f"children[{i}].answers: {unknown} are neither critique ids "
+                        f"({', '.join(critiques) or 'none'}) nor flagged transfers "
+                        f"({', '.join(sorted(flagged)) or 'none'})"
+                    )
                 if self.world is not None:
                     try:
                         compile_scenario(ch.scenario, self.world, seed=0)
@@ -79,11 +83,19 @@ class LLMEvolver(Evolver):
         out = []
         for ch in ans.children[:n]:
             ps = [parents[i].scenario for i in dict.fromkeys(ch.parents)]
-            lineage = Lineage(parents=[p.uid for p in ps], operator=f"llm:{ch.operator}",
-                              generation=max(p.lineage.generation for p in ps) + 1)
+            lineage = Lineage(
+                parents=[p.uid for p in ps],
+                operator=f"llm:{ch.operator}",
+                generation=max(p.lineage.generation for p in ps) + 1,
+            )
             answers = [critiques[a].key if a in critiques else f"flagged transfer '{a}'" for a in ch.answers]
-            out.append(Offspring(scenario=ch.scenario.model_copy(update={"lineage": lineage}),
-                                 operator=f"llm:{ch.operator}", answers=answers))
+            out.append(
+                Offspring(
+                    scenario=ch.scenario.model_copy(update={"lineage": lineage}),
+                    operator=f"llm:{ch.operator}",
+                    answers=answers,
+                )
+            )
         return out
 
 

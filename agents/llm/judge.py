@@ -50,18 +50,32 @@ class LLMJudge(Judge):
     async def compare(self, a: Candidate, b: Candidate) -> Verdict:
         for tag, c in (("A", a), ("B", b)):
             if c.review is None or c.report is None:
-                raise RoleError("judge", f"candidate {tag} ({c.scenario.uid}) has no review or evasion report")
+                raise RoleError(
+                    "judge", f"candidate {tag} ({c.scenario.uid}) has no review or evasion report"
+                )
         first = await self._ask(a, b, 0)
         if not self.swap_check:
-            return Verdict(winner=first.winner, confidence=first.confidence, rationale=first.rationale,
-                           judge=self.client.model_name)
+            return Verdict(
+                winner=first.winner,
+                confidence=first.confidence,
+                rationale=first.rationale,
+                judge=self.client.model_name,
+            )
         second = await self._ask(b, a, 1)
         if _SWAP[second.winner] != first.winner:
-            return Verdict(winner=Winner.TIE, confidence=0.5, judge=self.client.model_name,
-                           rationale=f"position-dependent answer ({first.winner.value} then "
-                                     f"{second.winner.value} when swapped): tie. {first.rationale}"[:800])
-        return Verdict(winner=first.winner, confidence=round((first.confidence + second.confidence) / 2, 4),
-                       rationale=first.rationale, judge=self.client.model_name)
+            return Verdict(
+                winner=Winner.TIE,
+                confidence=0.5,
+                judge=self.client.model_name,
+                rationale=f"position-dependent answer ({first.winner.value} then "
+                f"{second.winner.value} when swapped): tie. {first.rationale}"[:800],
+            )
+        return Verdict(
+            winner=first.winner,
+            confidence=round((first.confidence + second.confidence) / 2, 4),
+            rationale=first.rationale,
+            judge=self.client.model_name,
+        )
 
 
 __all__ = ["JudgeAnswer", "LLMJudge"]

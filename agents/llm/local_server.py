@@ -83,18 +83,44 @@ class LocalServer:
         if self.proc is not None:
             return self.base_url
         if importlib.util.find_spec("llama_cpp") is None:
-            raise ConfigError("backend.kind: 'local' needs llama-cpp-python (pip install 'redledger[local-llm]')")
+            raise ConfigError(
+                "backend.kind: 'local' needs llama-cpp-python (pip install 'redledger[local-llm]')"
+            )
         path = model_file(self.cfg)
         self.port = self.cfg.port or _free_port()
-        fmt = self.cfg.chat_format or ("gemma" if self.cfg.model == "gemma3" and not self.cfg.model_path else None)
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1",
-               "--port", str(self.port), "--n_threads", str(self.cfg.n_threads), "--n_ctx",
-               str(self.cfg.n_ctx), "--model_alias", self.alias, "--verbose", "False"]
+        fmt = self.cfg.chat_format or (
+            "gemma" if self.cfg.model == "gemma3" and not self.cfg.model_path else None
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_threads",
+            str(self.cfg.n_threads),
+            "--n_ctx",
+            str(self.cfg.n_ctx),
+            "--model_alias",
+            self.alias,
+            "--verbose",
+            "False",
+        ]
         if fmt:
             cmd += ["--chat_format", fmt]
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, preexec_fn=_die_with_parent)
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         atexit.register(self.stop)
         self._wait_healthy()
         return self.base_url
@@ -112,8 +138,10 @@ class LocalServer:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"llama.cpp server on port {self.port} not healthy after "
-                           f"{self.cfg.startup_timeout_s:g} s (log: {self.log})")
+        raise RuntimeError(
+            f"llama.cpp server on port {self.port} not healthy after "
+            f"{self.cfg.startup_timeout_s:g} s (log: {self.log})"
+        )
 
     def death(self, grace_s: float = 0.0) -> str | None:
         """One line if the server process has exited (waiting up to ``grace_s`` for a dying

@@ -22,6 +22,12 @@ def world_facts(world) -> dict:
             "profiles": [p for p in world.profiles_present() if p not in ("cash_desk", "unknown")]}
 
 
+def planner_prompt(brief: Brief, world=None) -> str:
+    """The planner's user prompt for ``brief`` in ``world`` (no example), as the LLM planner
+    sends it: the prompt of preference pairs exported for fine-tuning."""
+    return render("planner_user", brief=brief, world=world_facts(world), example=None)
+
+
 class LLMPlanner(Planner):
     """Brief -> Scenario from a chat model.
 
@@ -56,4 +62,4 @@ class LLMPlanner(Planner):
         return await self.client.structured(Scenario, msgs, sample, validate)
 
 
-__all__ = ["LLMPlanner", "world_facts"]
+__all__ = ["planner_prompt", "LLMPlanner", "world_facts"]

@@ -138,17 +138,23 @@ class DetectorAdversary(Adversary):
                              case_evaded_share=round(case_evaded, 6),
                              funds_integrated=round(in_usd(integrated, s.currency.value), 2),
                              integration_share=round(min(1.0, integrated / s.funds_placed), 6),
-                             reference_caught=self.reference_caught(scores), argument=_argument(evidence, transfers))
+                             reference_caught=self.reference_caught(scores),
+                             argument=_argument(evidence, transfers))
 
 
 def _argument(evidence: list[DetectorEvidence], transfers: list[TransferEvidence]) -> str:
-    parts = [f"{e.detector} alerts {e.flagged} of {e.rows} transactions "
-             f"(mean score {e.mean_score:.2f}, percentile {e.mean_percentile:.2f})" for e in evidence]
+    parts = [
+        f"{e.detector} alerts {e.flagged} of {e.rows} transactions "
+        f"(mean score {e.mean_score:.2f}, percentile {e.mean_percentile:.2f})"
+        for e in evidence
+    ]
     flagged = [t for t in transfers if t.flagged_rows]
     if flagged:
         top = flagged[0]
-        parts.append(f"most exposed: transfer '{top.transfer}' (score {top.max_score:.2f}, "
-                     f"flagged by {', '.join(top.flagged_by)})")
+        parts.append(
+            f"most exposed: transfer '{top.transfer}' (score {top.max_score:.2f}, "
+            f"flagged by {', '.join(top.flagged_by)})"
+        )
     else:
         parts.append("no transfer is alerted at the budget")
     return "; ".join(parts)[:1200]

@@ -109,15 +109,23 @@ def launderers_cut(ctx: CheckContext) -> CheckResult:
     scores, notes = [], []
     for e in sorted(mids):
         kept = 1 - outflow[e] / inflow[e]
-        miss = (lo - kept) / max(lo, 1e-9) if kept < lo else (kept - hi) / max(1 - hi, 1e-9) if kept > hi else 0.0
+        miss = (
+            (lo - kept) / max(lo, 1e-9)
+            if kept < lo
+            else (kept - hi) / max(1 - hi, 1e-9)
+            if kept > hi
+            else 0.0
+        )
         scores.append(max(0.0, 1 - min(miss, 1.0)))
         if miss > 0:
             notes.append(f"'{e}' keeps {kept:.1%}")
     if not notes:
         return _result("launderers_cut", 1.0, f"all {len(mids)} intermediaries keep {lo:.1%}-{hi:.0%}")
-    return _result("launderers_cut", float(np.mean(scores)),
-                   f"{len(notes)} of {len(mids)} intermediaries keep outside {lo:.1%}-{hi:.0%}: "
-                   + ", ".join(notes[:5]))
+    return _result(
+        "launderers_cut",
+        float(np.mean(scores)),
+        f"{len(notes)} of {len(mids)} intermediaries keep outside {lo:.1%}-{hi:.0%}: " + ", ".join(notes[:5]),
+    )
 
 
 @check("mule_recruitment")
@@ -132,8 +140,11 @@ def mule_recruitment(ctx: CheckContext) -> CheckResult:
                 problems.append(f"'{e.id}' hijacks a {e.recruit.profile.value} account")
     new_banks = Counter(ctx.compiled.new_accounts.column("bank_id").to_pylist())
     items += len(new_banks)
-    problems += [f"{k} new accounts at bank {bank}" for bank, k in sorted(new_banks.items())
-                 if k > b.max_new_accounts_per_bank]
+    problems += [
+        f"{k} new accounts at bank {bank}"
+        for bank, k in sorted(new_banks.items())
+        if k > b.max_new_accounts_per_bank
+    ]
     received: dict[str, float] = defaultdict(float)
     for r in range(len(ctx.usd)):
         received[ctx.row_dst[r]] += ctx.usd[r]
@@ -143,9 +154,11 @@ def mule_recruitment(ctx: CheckContext) -> CheckResult:
             items += 1
             typical = ctx.stats.monthly_volume[ctx.entity_profile[e.id]]
             if np.isfinite(typical) and received[e.id] > b.mule_volume_ratio * months * max(typical, 1.0):
-                problems.append(f"mule '{e.id}' receives {_usd(received[e.id])}, "
-                                f"{received[e.id] / (months * max(typical, 1.0)):.0f}x a "
-                                f"{PROFILES[ctx.entity_profile[e.id]]} account's monthly volume")
+                problems.append(
+                    f"mule '{e.id}' receives {_usd(received[e.id])}, "
+                    f"{received[e.id] / (months * max(typical, 1.0)):.0f}x a "
+                    f"{PROFILES[ctx.entity_profile[e.id]]} account's monthly volume"
+                )
     if not items:
         return _result("mule_recruitment", 1.0, "no recruited accounts")
     if not problems:
@@ -171,32 +184,56 @@ def camouflage(ctx: CheckContext) -> CheckResult:
         acc, p = ctx.compiled.entity_accounts[e.id], ctx.entity_profile[e.id]
         if not np.isfinite(st.rate_sd[p]) or not np.isfinite(st.amount_sd[p]):
             continue
-        n_bg, out_bg, sum_bg = ((st.account_n[acc], st.account_out[acc], st.account_logsum[acc])
-                                if acc >= 0 else (0, 0, 0.0))
+        n_bg, out_bg, sum_bg = (
+            (st.account_n[acc], st.account_out[acc], st.account_logsum[acc]) if acc >= 0 else (0, 0, 0.0)
+        )
         z_rate = (np.log1p((n_bg + n_sc[e.id]) / st.days) - st.rate_mu[p]) / st.rate_sd[p]
         n_out = out_bg + n_sc_out[e.id]
         z_amt = ((sum_bg + sum_sc_out[e.id]) / n_out - st.amount_mu[p]) / st.amount_sd[p] if n_out else 0.0
         z = max(abs(z_rate), abs(z_amt))
         scores.append(min(1.0, z_lim / z) if z > 0 else 1.0)
         if worst is None or z > worst[0]:
-            worst = (z, e.id, "transaction rate" if abs(z_rate) >= abs(z_amt) else "typical amount",
-                     PROFILES[p])
+            worst = (
+                z,
+                e.id,
+                "transaction rate" if abs(z_rate) >= abs(z_amt) else "typical amount",
+                PROFILES[p],
+            )
     if not scores:
         return _result("camouflage", 1.0, "no customer accounts involved")
     z, eid, what, prof = worst
     if z <= z_lim:
-        return _result("camouflage", float(np.mean(scores)),
-                       f"all {len(scores)} accounts stay within {z_lim:g} sd of their peers")
-    return _result("camouflage", float(np.mean(scores)),
-                   f"'{eid}' stands out: its {what} is {z:.1f} sd from {prof} accounts")
+        return _result(
+            "camouflage",
+            float(np.mean(scores)),
+            f"all {len(scores)} accounts stay within {z_lim:g} sd of their peers",
+        )
+    return _result(
+        "camouflage",
+        float(np.mean(scores)),
+        f"'{eid}' stands out: its {what} is {z:.1f} sd from {prof} accounts",
+    )
 
 
-_COUNT = re.compile(r"\b(\d{1,4})\s+(?:\w+\s)?(accounts?|recipients?|mules?|transfers?|payments?|"
-                    r"compan(?:y|ies)|shells?|hops?|layers?|parts?|deposits?|banks?|"
-                    r"jurisdictions?|countries|senders?|beneficiar(?:y|ies)|entities)\b")
+_COUNT = re.compile(
+    r"\b(\d{1,4})\s+(?:\w+\s)?(accounts?|recipients?|mules?|transfers?|payments?|"
+    r"compan(?:y|ies)|shells?|hops?|layers?|parts?|deposits?|banks?|"
+    r"jurisdictions?|countries|senders?|beneficiar(?:y|ies)|entities)\b"
+)
 _SPAN = re.compile(r"\b(?:within|over|in|across)\s+(\d{1,3})\s+(hours?|days?|weeks?)\b")
-_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-          "nine": 9, "ten": 10, "twelve": 12, "twenty": 20}
+_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "twenty": 20,
+}
 
 
 def _numbers(text: str) -> str:
@@ -211,12 +248,23 @@ def narrative_grounding(ctx: CheckContext) -> CheckResult:
         return _result("narrative_grounding", 0.5, "the narrative is empty, so nothing is grounded")
     rows = ctx.compiled.rows
     dsts = Counter(ctx.row_dst)
-    counts = {len(s.entities), len(s.entities) - 1, len(s.transfers), rows.num_rows,
-              len(set(ctx.row_src)), len(dsts), len(set(rows.column("src_bank").to_pylist())),
-              len({e.jurisdiction for e in s.entities})}
-    counts |= set(Counter(e.role for e in s.entities).values()) | set(Counter(e.kind for e in s.entities).values())
+    counts = {
+        len(s.entities),
+        len(s.entities) - 1,
+        len(s.transfers),
+        rows.num_rows,
+        len(set(ctx.row_src)),
+        len(dsts),
+        len(set(rows.column("src_bank").to_pylist())),
+        len({e.jurisdiction for e in s.entities}),
+    }
+    counts |= set(Counter(e.role for e in s.entities).values()) | set(
+        Counter(e.kind for e in s.entities).values()
+    )
     counts |= {sum(1 for e in s.entities if e.recruit.mode == "hijack")}
-    counts |= set(Counter(t.src for t in s.transfers).values()) | set(Counter(t.dst for t in s.transfers).values())
+    counts |= set(Counter(t.src for t in s.transfers).values()) | set(
+        Counter(t.dst for t in s.transfers).values()
+    )
     claims: list[tuple[str, bool]] = []
     for m in _COUNT.finditer(text):
         claims.append((m.group(0), int(m.group(1)) in counts))
@@ -238,8 +286,11 @@ def narrative_grounding(ctx: CheckContext) -> CheckResult:
     bad = [c for c, ok in claims if not ok]
     if not bad:
         return _result("narrative_grounding", 1.0, f"all {len(claims)} claims hold in the compiled graph")
-    return _result("narrative_grounding", 1 - len(bad) / len(claims),
-                   f"{len(bad)} of {len(claims)} claims do not hold: " + "; ".join(f"'{c}'" for c in bad[:4]))
+    return _result(
+        "narrative_grounding",
+        1 - len(bad) / len(claims),
+        f"{len(bad)} of {len(claims)} claims do not hold: " + "; ".join(f"'{c}'" for c in bad[:4]),
+    )
 
 
 def _implied(ctx: CheckContext) -> set[str]:
@@ -259,11 +310,18 @@ def responsible_scope(ctx: CheckContext) -> CheckResult:
     found = phrases_found(text, "scope", "instructions") + phrases_found(text, "scope", "real_institutions")
     sentences = len([x for x in re.split(r"[.!?]+\s", ctx.scenario.narrative) if x.strip()])
     if found:
-        return _result("responsible_scope", 0.0, "the narrative reads as instructions or names real "
-                       f"institutions: {', '.join(repr(f) for f in found[:4])}")
+        return _result(
+            "responsible_scope",
+            0.0,
+            "the narrative reads as instructions or names real "
+            f"institutions: {', '.join(repr(f) for f in found[:4])}",
+        )
     if sentences > 4:
-        return _result("responsible_scope", 0.5, f"the narrative runs to {sentences} sentences; keep it "
-                       "to a typology-level summary of at most 4")
+        return _result(
+            "responsible_scope",
+            0.5,
+            f"the narrative runs to {sentences} sentences; keep it to a typology-level summary of at most 4",
+        )
     return _result("responsible_scope", 1.0, "typology-level narrative with synthetic names")
 
 

@@ -88,11 +88,23 @@ class ChecksCritic(Critic):
         ok = (r >= self.principles.critic.accept_threshold and not failed) or not self.gate
         worst = min(checks, key=lambda c: c.score)
         if summary is None:
-            summary = (f"realism {r:.2f} ({'accepted' if ok else 'rejected'}{'' if self.gate else ', gate off'}); weakest: {worst.name} "
-                       f"({worst.score:.2f})" + "".join(f"; fails {g.name}" for g in failed))
+            summary = (
+                f"realism {r:.2f} "
+                f"({'accepted' if ok else 'rejected'}{'' if self.gate else ', gate off'}); "
+                f"weakest: {worst.name} "
+                f"({worst.score:.2f})" + "".join(f"; fails {g.name}" for g in failed)
+            )
         objections = critiques_of(failed) + (critiques if critiques is not None else critiques_of(checks))
-        return Review(scenario_id=scenario.uid, checks=checks, realism=round(r, 6), accepted=ok, gates=gates,
-                      critiques=objections, summary=summary[:600], reviewer=reviewer)
+        return Review(
+            scenario_id=scenario.uid,
+            checks=checks,
+            realism=round(r, 6),
+            accepted=ok,
+            gates=gates,
+            critiques=objections,
+            summary=summary[:600],
+            reviewer=reviewer,
+        )
 
     def purpose_gate(self, compiled: CompiledScenario) -> CheckResult:
         """The laundering purpose: enough of the placed funds arrive, and enough for the family."""
@@ -102,31 +114,52 @@ class ChecksCritic(Critic):
         share = got / s.funds_placed
         ends = ", ".join(r.value for r in rule.endpoint_roles)
         if share < rule.min_integrated_share:
-            return CheckResult(name="laundering_purpose", score=0.0, reason=(
-                f"only {share:.0%} of the placed funds ({got:,.0f} of {s.funds_placed:,.0f} {s.currency.value}) "
-                f"reach an endpoint ({ends}) or an integration exit within the horizon; at least "
-                f"{rule.min_integrated_share:.0%} must: route the money on and keep intermediaries' cuts small")[:400])
+            return CheckResult(
+                name="laundering_purpose",
+                score=0.0,
+                reason=(
+                    f"only {share:.0%} of the placed funds ({got:,.0f} of {s.funds_placed:,.0f} "
+                    f"{s.currency.value}) "
+                    f"reach an endpoint ({ends}) or an integration exit within the horizon; at least "
+                    f"{rule.min_integrated_share:.0%} must: route the money on and keep intermediaries' "
+                    "cuts small"
+                )[:400],
+            )
         family = family_of(s.primary_typology)
         usd, floor = in_usd(got, s.currency.value), rule.funds_floor.get(family, 0.0)
         if usd < floor:
-            return CheckResult(name="laundering_purpose", score=0.0, reason=(
-                f"integrates only {usd:,.0f} USD; the floor of the '{family}' typology family is {floor:,.0f} "
-                "USD: launder an amount worth the operation")[:400])
-        return CheckResult(name="laundering_purpose", score=1.0, reason=(
-            f"{share:.0%} of the placed funds ({usd:,.0f} USD) reach an endpoint or an integration exit"))
+            return CheckResult(
+                name="laundering_purpose",
+                score=0.0,
+                reason=(
+                    f"integrates only {usd:,.0f} USD; the floor of the '{family}' typology family is "
+                    f"{floor:,.0f} "
+                    "USD: launder an amount worth the operation"
+                )[:400],
+            )
+        return CheckResult(
+            name="laundering_purpose",
+            score=1.0,
+            reason=(
+                f"{share:.0%} of the placed funds ({usd:,.0f} USD) reach an endpoint or an integration exit"
+            ),
+        )
 
     def robustness_gate(self, scenario: Scenario) -> CheckResult:
         """The scenario compiles under more compile seeds, and in a second World."""
         rule = self.principles.critic.robustness
-        tries = [(f"compile seed {self.seed + k}", self.world, self.seed + k) for k in range(1, rule.compile_seeds)]
+        tries = [
+            (f"compile seed {self.seed + k}", self.world, self.seed + k) for k in range(1, rule.compile_seeds)
+        ]
         if rule.second_world and self.second is not None:
             tries.append((f"a second World (seed {self.second.config.seed})", self.second, self.seed))
         for where, world, seed in tries:
             try:
                 compile_scenario(scenario, world, seed)
             except ScenarioError as err:
-                return CheckResult(name="robustness", score=0.0,
-                                   reason=f"does not compile under {where}: {err}"[:400])
+                return CheckResult(
+                    name="robustness", score=0.0, reason=f"does not compile under {where}: {err}"[:400]
+                )
         return CheckResult(name="robustness", score=1.0, reason=f"compiles under {len(tries) + 1} settings")
 
 

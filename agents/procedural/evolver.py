@@ -148,11 +148,15 @@ class OperatorEvolver(Evolver):
             if doc is None:
                 return None
             lineage = Lineage(parents=[a.scenario.uid, b.scenario.uid], operator="crossover",
-                              generation=max(a.scenario.lineage.generation, b.scenario.lineage.generation) + 1)
+                              generation=max(a.scenario.lineage.generation,
+                                             b.scenario.lineage.generation) + 1)
             s = self._valid(doc, lineage)
             if s is not None:
-                return Offspring(scenario=s, operator="crossover",
-                                 answers=[f"combines '{a.scenario.name}' with '{b.scenario.name}'"])
+                return Offspring(
+                    scenario=s,
+                    operator="crossover",
+                    answers=[f"combines '{a.scenario.name}' with '{b.scenario.name}'"],
+                )
         return None
 
 

@@ -270,7 +270,8 @@ def reduce_fan_degree(doc: Doc, rng, ctx: OpContext) -> Doc | None:
             t["dst"] = hub["id"]
         link = {"id": link_id, "src": hub["id"], "dst": hub_of, "channel": moved[0].get("channel", "Wire"),
                 "amount": {"kind": "fraction", "fraction": round(float(rng.uniform(0.97, 0.995)), 4)},
-                "timing": {"after": sorted(moved_ids), "delay": {"dist": "uniform", "low": 1.0, "high": 36.0}}}
+                "timing": {"after": sorted(moved_ids),
+                           "delay": {"dist": "uniform", "low": 1.0, "high": 36.0}}}
         for t in doc["transfers"]:
             after = t.get("timing", {}).get("after", [])
             if moved_ids & set(after):

@@ -88,7 +88,9 @@ class EdgeGNN(nn.Module):
         # The head runs once per edge, so it is kept narrow: most of an epoch is spent here.
         self.head = EdgeMLP(hidden, 1, None if self.edge_states else edge_in, width=max(8, hidden // 2))
 
-    def forward(self, g, feats: tuple[torch.Tensor, torch.Tensor], only: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, g, feats: tuple[torch.Tensor, torch.Tensor], only: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Logits of every edge of ``g``, or of the edges ``only`` (ids, in that order).
 
         With ``only``, the last layer runs on the edges that touch those edges' endpoints

@@ -5,7 +5,8 @@ population is niched as the run's archive is: by seeded typology and volume band
 bin of funds integrated), so a child competes only with members of its own typology and
 band, and large and small operations never compete. Children enter only if the critic
 accepts them (realism, the laundering-purpose gate and the robustness gate); survivors are
-ranked by the judge's utility (realism and money-weighted evasion, `agents/principles.toml`). Steered operator choice (by what the
+ranked by the judge's utility (realism and money-weighted evasion, `agents/principles.toml`).
+Steered operator choice (by what the
 adversary flagged and the critic objected to) is compared with uniform choice.
 
 Printed per generation, for the population:
@@ -45,11 +46,18 @@ from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
 from graph_schema.errors import ScenarioError
 from graph_schema.world import WorldConfig, generate_world, second_world
-from orchestrator.archive import Archive, entropy, funds_weighted
-from orchestrator.config import ArchiveConfig
+from orchestrator.engine import Archive, ArchiveConfig, entropy, funds_weighted
 
-SEED_TYPOLOGIES = [Typology.FAN_OUT, Typology.FAN_IN, Typology.STACK, Typology.MULE_NETWORK,
-                   Typology.SCATTER_GATHER, Typology.SHELL_LAYERING, Typology.CYCLE, Typology.BIPARTITE]
+SEED_TYPOLOGIES = [
+    Typology.FAN_OUT,
+    Typology.FAN_IN,
+    Typology.STACK,
+    Typology.MULE_NETWORK,
+    Typology.SCATTER_GATHER,
+    Typology.SHELL_LAYERING,
+    Typology.CYCLE,
+    Typology.BIPARTITE,
+]
 HELD_OUT_SEEDS = range(100, 105)
 
 
@@ -74,18 +82,29 @@ def metrics(pop: list[Member], world, third) -> dict:
     reps = [m.c.report for m in pop]
     funds = [r.funds_integrated for r in reps]
     typ = [m.c.scenario.primary_typology.value for m in pop]
-    return {"evasion": float(np.mean([r.evasion for r in reps])),
-            "value": funds_weighted([r.evaded_value_share for r in reps], funds),
-            "case": funds_weighted([r.case_evaded_share for r in reps], funds),
-            "funds": float(np.median(funds)),
-            "families": len({m.niche[0] for m in pop if m.c.scenario.primary_typology is m.niche[0]}),
-            "entropy": entropy(typ),
-            "robust": float(np.mean([robust(m.c.scenario, world, third) for m in pop]))}
+    return {
+        "evasion": float(np.mean([r.evasion for r in reps])),
+        "value": funds_weighted([r.evaded_value_share for r in reps], funds),
+        "case": funds_weighted([r.case_evaded_share for r in reps], funds),
+        "funds": float(np.median(funds)),
+        "families": len({m.niche[0] for m in pop if m.c.scenario.primary_typology is m.niche[0]}),
+        "entropy": entropy(typ),
+        "robust": float(np.mean([robust(m.c.scenario, world, third) for m in pop])),
+    }
 
 
-def evolve_population(world, second, third, stats, adversary, generations: int, seed: int = 0,
-                      steering: bool = True, per_niche: int = 2, children: int = 8
-                      ) -> tuple[list[dict], list[Member]]:
+def evolve_population(
+    world,
+    second,
+    third,
+    stats,
+    adversary,
+    generations: int,
+    seed: int = 0,
+    steering: bool = True,
+    per_niche: int = 2,
+    children: int = 8,
+) -> tuple[list[dict], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), and the final population."""
     bands = Archive(ArchiveConfig())
     planner = TemplatePlanner(world, seed=seed)
@@ -145,18 +164,22 @@ def main() -> None:
     for steering in (True, False):
         for seed in range(args.seeds):
             t = time.perf_counter()
-            hist, _ = evolve_population(world, second, third, stats, adversary, args.generations, seed, steering,
+            hist, _ = evolve_population(world, second, third, stats, adversary, args.generations, seed,
+                                        steering,
                                      args.per_niche, args.children)
             runs[steering].append(hist)
             first, last = hist[0], hist[-1]
             print(f"steering={steering} seed={seed} ({time.perf_counter() - t:.1f} s): value evasion "
-                  f"{first['value']:.3f} -> {last['value']:.3f}, case {first['case']:.3f} -> {last['case']:.3f}, "
-                  f"median funds {first['funds']:,.0f} -> {last['funds']:,.0f}, typologies {last['families']}/8")
+                  f"{first['value']:.3f} -> {last['value']:.3f}, case {first['case']:.3f} -> "
+                  f"{last['case']:.3f}, "
+                  f"median funds {first['funds']:,.0f} -> {last['funds']:,.0f}, typologies "
+                  f"{last['families']}/8")
     for steering, label in ((True, "steered"), (False, "uniform")):
         print(f"\n{label}: population by generation (mean over {args.seeds} seeds)")
         print(f"{'generation':<22s}" + "".join(f"{g:>10d}" for g in range(args.generations + 1)))
         names = {"evasion": "in-loop evasion", "value": "value evasion (tx)", "case": "value evasion (case)",
-                 "funds": "median funds (USD)", "families": "seeded typologies", "entropy": "typology H (bits)",
+                 "funds": "median funds (USD)", "families": "seeded typologies",
+                  "entropy": "typology H (bits)",
                  "robust": "robust share"}
         for k in keys:
             row = np.mean([[h[k] for h in hist] for hist in runs[steering]], axis=0)
@@ -167,7 +190,8 @@ def main() -> None:
     for seed, hist in enumerate(steered):
         first, last = hist[0], hist[-1]
         print(f"seed {seed}: value evasion rise {last['value'] - first['value']:+.3f} (bar +0.4), case rise "
-              f"{last['case'] - first['case']:+.3f} (bar +0.3), funds ratio {last['funds'] / first['funds']:.2f} "
+              f"{last['case'] - first['case']:+.3f} (bar +0.3), funds ratio "
+              f"{last['funds'] / first['funds']:.2f} "
               f"(bar 0.8), seeded typologies surviving {last['families']}/8 (bar 6)")
 
 

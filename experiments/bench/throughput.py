@@ -15,19 +15,26 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator.config import RunConfig
-from orchestrator.run import execute, open_run
+from orchestrator.engine import RunConfig, execute, open_run
 
 
 def measure(accounts: int, rounds: int, population: int, actors: int, world_path: Path | None) -> dict:
-    cfg = RunConfig.model_validate({
-        "name": f"bench-{actors}", "seed": 1, "population": population, "debate_turns": 1, "concurrency": 8,
-        "evolve_share": 0.5,
-        "world": {"path": str(world_path)} if world_path else {"generate": {"accounts": accounts, "days": 10, "seed": 1}},
-        "detectors": {"names": ["gine"], "training_share": 0.002, "overrides": {"gine": {"epochs": 8}}},
-        "actors": {r: actors for r in ("planner", "critic", "adversary", "evolver", "judge")},
-        "budgets": {"rounds": rounds},
-    })
+    cfg = RunConfig.model_validate(
+        {
+            "name": f"bench-{actors}",
+            "seed": 1,
+            "population": population,
+            "debate_turns": 1,
+            "concurrency": 8,
+            "evolve_share": 0.5,
+            "world": {"path": str(world_path)}
+            if world_path
+            else {"generate": {"accounts": accounts, "days": 10, "seed": 1}},
+            "detectors": {"names": ["gine"], "training_share": 0.002, "overrides": {"gine": {"epochs": 8}}},
+            "actors": {r: actors for r in ("planner", "critic", "adversary", "evolver", "judge")},
+            "budgets": {"rounds": rounds},
+        }
+    )
     run_dir = Path(tempfile.mkdtemp(prefix="rl-bench-"))
     store, cfg = open_run(run_dir, cfg)
     t0 = time.perf_counter()
@@ -36,8 +43,14 @@ def measure(accounts: int, rounds: int, population: int, actors: int, world_path
     seconds = sum(r["seconds"] for r in store.rounds())
     evaluated = store.evaluated_count()
     store.close()
-    return {"actors": actors, "evaluated": evaluated, "round_s": seconds, "total_s": total,
-            "per_min": 60 * evaluated / seconds, "run_dir": run_dir}
+    return {
+        "actors": actors,
+        "evaluated": evaluated,
+        "round_s": seconds,
+        "total_s": total,
+        "per_min": 60 * evaluated / seconds,
+        "run_dir": run_dir,
+    }
 
 
 def main() -> None:
@@ -56,7 +69,10 @@ def main() -> None:
     print(f"\nWorld: {n_tx:,} transactions; {args.rounds} rounds x {args.population} debates of one turn")
     print("actors/role  evaluated  round time  setup+rounds  candidates/min")
     for r in (first, second):
-        print(f"{r['actors']:>11d}  {r['evaluated']:>9d}  {r['round_s']:>9.1f}s  {r['total_s']:>11.1f}s  {r['per_min']:>14.0f}")
+        print(
+            f"{r['actors']:>11d}  {r['evaluated']:>9d}  {r['round_s']:>9.1f}s  {r['total_s']:>11.1f}s  "
+            f"{r['per_min']:>14.0f}"
+        )
     print(f"scaling 1 -> 2 actors per role: x{second['per_min'] / first['per_min']:.2f}")
 
 

@@ -73,12 +73,14 @@ class TreeMemory:
                     if "ray::" in name or "default_worker" in name] or [0])
 
 
-def _one(million: float, workers: int, days: int, out: str) -> dict:
-    import ray
+def _up() -> int:
+    return 1
 
+
+def _one(million: float, workers: int, days: int, out: str) -> dict:
     from graph_schema.sharding import build_sharded_world
     from graph_schema.world import WorldConfig
-    from orchestrator.ray_runner import ray_runner, ray_session
+    from orchestrator.engine import WORKER_ENV, ray_runner, ray_session
 
     tx = int(million * 1_000_000)
     shards = max(2, round(tx / SHARD_TX))
@@ -86,8 +88,8 @@ def _one(million: float, workers: int, days: int, out: str) -> dict:
     phases: dict[str, float] = {}
     with TreeMemory() as mem:
         t0 = time.perf_counter()
-        with ray_session(None, workers):
-            ray.get(ray.remote(lambda: 1).remote())  # the workers are up
+        with ray_session(None, workers, WORKER_ENV):
+            list(ray_runner(_up, (), [()]))  # the workers are up
             t_ray = time.perf_counter()
             last = [t_ray, None]
 
@@ -144,29 +146,37 @@ def main() -> None:
                    "--days", str(args.days)] + (["--dir", args.dir] if args.dir else [])
             res = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if res.returncode:
-                sys.exit(f"world_scale: {size}M on {w} workers failed: {res.stderr.strip().splitlines()[-1:]}")
+                last = res.stderr.strip().splitlines()[-1:]
+                sys.exit(f"world_scale: {size}M on {w} workers failed: {last}")
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
     print()
-    print("| transactions | workers | shards | total | tx/s | peak RSS total | peak RSS per worker | driver |"
-          " CSV | same CSV bytes |")
+    print(
+        "| transactions | workers | shards | total | tx/s | peak RSS total | peak RSS per worker | driver |"
+        " CSV | same CSV bytes |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     by_size: dict[float, dict[int, dict]] = {}
     for r in rows:
         by_size.setdefault(r["target_million"], {})[r["workers"]] = r
     for r in rows:
         same = len({x["csv_sha256"] for x in by_size[r["target_million"]].values()}) == 1
-        print(f"| {r['transactions']:,} | {r['workers']} | {r['shards']} | {r['total_s']:.1f} s | "
-              f"{r['tx_per_s'] / 1e3:,.0f}k | {r['peak_rss_total_gib']:.2f} GiB | "
-              f"{r['peak_rss_worker_gib']:.2f} GiB | {r['peak_rss_driver_gib']:.2f} GiB | "
-              f"{r['csv_gib']:.2f} GiB | {'yes' if same else 'NO'} |")
+        print(
+            f"| {r['transactions']:,} | {r['workers']} | {r['shards']} | {r['total_s']:.1f} s | "
+            f"{r['tx_per_s'] / 1e3:,.0f}k | {r['peak_rss_total_gib']:.2f} GiB | "
+            f"{r['peak_rss_worker_gib']:.2f} GiB | {r['peak_rss_driver_gib']:.2f} GiB | "
+            f"{r['csv_gib']:.2f} GiB | {'yes' if same else 'NO'} |"
+        )
     print()
     names = list(rows[0]["phases_s"])
     print("| transactions | workers | " + " | ".join(names) + " |")
     print("|---:|---:|" + "---:|" * len(names))
     for r in rows:
-        print(f"| {r['transactions']:,} | {r['workers']} | "
-              + " | ".join(f"{r['phases_s'].get(n, 0):.1f} s" for n in names) + " |")
+        print(
+            f"| {r['transactions']:,} | {r['workers']} | "
+            + " | ".join(f"{r['phases_s'].get(n, 0):.1f} s" for n in names)
+            + " |"
+        )
     print()
     for size, ws in by_size.items():
         if 1 in ws and 2 in ws:

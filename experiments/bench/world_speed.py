@@ -62,10 +62,15 @@ def main() -> None:
                               "--child", str(acc), "--days", str(args.days)],
                              check=True, capture_output=True, text=True)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("accounts   transactions  laundering  generate_s  label_s  write_s  total_s   tx/s      peak_RSS_GiB")
+    print(
+        "accounts   transactions  laundering  generate_s  label_s  write_s  total_s   tx/s      peak_RSS_GiB"
+    )
     for r in results:
-        print(f"{r['accounts']:>8,}  {r['transactions']:>12,}  {r['laundering']:>10,}  {r['generate_s']:>10}"
-              f"  {r['label_s']:>7}  {r['write_s']:>7}  {r['total_s']:>7}  {r['tx_per_s']:>9,}  {r['peak_rss_gib']:>6}")
+        print(
+            f"{r['accounts']:>8,}  {r['transactions']:>12,}  {r['laundering']:>10,}  {r['generate_s']:>10}"
+            f"  {r['label_s']:>7}  {r['write_s']:>7}  {r['total_s']:>7}  {r['tx_per_s']:>9,}  "
+            f"{r['peak_rss_gib']:>6}"
+        )
 
 
 if __name__ == "__main__":

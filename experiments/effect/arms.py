@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orchestrator.config import RunConfig
+from orchestrator.engine import RunConfig
 
 
 def _set(cfg: RunConfig, **changes) -> RunConfig:

@@ -117,7 +117,8 @@ def load_armed(out: Path, det: str, data) -> Armed:
     meta = load_cell(out, f"heldout/{det}")
     d = out / "detectors" / det
     detector = load_detector(d)
-    return Armed(det, detector, detector.prepare(data), float(meta["threshold"]), np.load(d / "negatives.npy"))
+    negatives = np.load(d / "negatives.npy")
+    return Armed(det, detector, detector.prepare(data), float(meta["threshold"]), negatives)
 
 
 _CACHE: dict = {}  # per process (a Ray worker runs many cells): World B and armed detectors, loaded once
@@ -155,8 +156,10 @@ def group_scenarios(cfg: ExperimentConfig, out: Path, group: str) -> dict[str, l
     if group == "baseline":
         return {"baseline": baseline_group(cfg)}
     ev = load_cell(out, f"evolve/{group}")
-    return {"drafts": [Scenario.model_validate_json(d) for d in ev["drafts"]],
-            "elites": [Scenario.model_validate(e["scenario"]) for e in ev["elites"]]}
+    return {
+        "drafts": [Scenario.model_validate_json(d) for d in ev["drafts"]],
+        "elites": [Scenario.model_validate(e["scenario"]) for e in ev["elites"]],
+    }
 
 
 def measure_cell(cfg: ExperimentConfig, out: Path, group: str, det: str) -> dict:
@@ -177,8 +180,11 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
     if group == "baseline":
         scenarios = baseline_group(cfg)
     else:  # an arm: the elites of every seed
-        scenarios = [Scenario.model_validate(e["scenario"]) for s in cfg.seeds
-                     for e in load_cell(out, f"evolve/{group}-s{s}")["elites"]]
+        scenarios = [
+            Scenario.model_validate(e["scenario"])
+            for s in cfg.seeds
+            for e in load_cell(out, f"evolve/{group}-s{s}")["elites"]
+        ]
     compiled = []
     for s in scenarios:
         try:
@@ -187,8 +193,14 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
             continue
     if len(compiled) < 2:
         return {"error": f"only {len(compiled)} scenario(s) compile into B's test period"}
-    return c2st(world, window, compiled, cfg.realism.matched, seed=cfg.loop.world.generate.seed,
-                resamples=cfg.resamples).as_dict()
+    return c2st(
+        world,
+        window,
+        compiled,
+        cfg.realism.matched,
+        seed=cfg.loop.world.generate.seed,
+        resamples=cfg.resamples,
+    ).as_dict()
 
 
 # ---------------------------------------------------------------- retrain/DET/S1-S2
@@ -197,8 +209,10 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
 def retrain_cell(cfg: ExperimentConfig, out: Path, det: str, s1: int, s2: int) -> dict:
     world, data, split = _split_b(out)
     train_window = (int(world.start_epoch), int(split.t_val))
-    elites = [Scenario.model_validate(e["scenario"])
-              for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s1}")["elites"]]
+    elites = [
+        Scenario.model_validate(e["scenario"])
+        for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s1}")["elites"]
+    ]
     extra = []
     for i, s in enumerate(elites):
         for k in range(cfg.retrain.copies):
@@ -207,16 +221,22 @@ def retrain_cell(cfg: ExperimentConfig, out: Path, det: str, s1: int, s2: int) -
                 extra.append(compile_scenario(copy, world, 5000 + 100 * i + k, window=train_window))
             except ScenarioError:
                 continue
-    armed, window, scores = arm_detector(world, det.split("@")[0], cfg.heldout.detectors[det],
-                                         cfg.heldout.budget, extra, label=det)
+    armed, window, scores = arm_detector(
+        world, det.split("@")[0], cfg.heldout.detectors[det], cfg.heldout.budget, extra, label=det
+    )
     b = HeldOut(world, window, [armed], cfg.heldout.budget)
-    tested = [Scenario.model_validate(e["scenario"])
-              for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s2}")["elites"]]
+    tested = [
+        Scenario.model_validate(e["scenario"])
+        for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s2}")["elites"]
+    ]
     outcomes, failed = b.evaluate_all(tested, cfg.heldout.compile_seed)
     base, base_failed = b.evaluate_all(baseline_group(cfg), cfg.heldout.compile_seed)
-    return {"trained_on": len(extra), "elites": {"records": [record(o, det) for o in outcomes], "failed": failed},
-            "baseline": {"records": [record(o, det) for o in base], "failed": base_failed},
-            "baseline_test": _baseline_test(world, data, split, scores, armed.threshold)}
+    return {
+        "trained_on": len(extra),
+        "elites": {"records": [record(o, det) for o in outcomes], "failed": failed},
+        "baseline": {"records": [record(o, det) for o in base], "failed": base_failed},
+        "baseline_test": _baseline_test(world, data, split, scores, armed.threshold),
+    }
 
 
 def family(typology: str) -> str:
@@ -225,5 +245,17 @@ def family(typology: str) -> str:
     return family_of(Typology(typology))
 
 
-__all__ = ["baseline_group", "cell_path", "evolve_cell", "family", "group_scenarios", "heldout_cell",
-           "load_b", "load_cell", "measure_cell", "prepare_worlds", "realism_cell", "retrain_cell"]
+__all__ = [
+    "baseline_group",
+    "cell_path",
+    "evolve_cell",
+    "family",
+    "group_scenarios",
+    "heldout_cell",
+    "load_b",
+    "load_cell",
+    "measure_cell",
+    "prepare_worlds",
+    "realism_cell",
+    "retrain_cell",
+]

@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from agents import AgentsConfig
 from detectors import REGISTRY
 from experiments.effect.arms import ARMS
-from orchestrator.cli.common import load_toml_model
-from orchestrator.config import RunConfig
+from orchestrator.engine import RunConfig, load_toml
 
 
 class _Model(BaseModel):
@@ -30,18 +29,38 @@ class HeldOutConfig(_Model):
     seed_offset: int = Field(
         1000, description="World B is the loop's World config with seed + this (never 0: B is not A).")
     training_share: float = Field(
-        0.004, gt=0, lt=0.2, description="Share of baseline laundering injected into B to train its detectors on.")
+        0.004,
+        gt=0,
+        lt=0.2,
+        description="Share of baseline laundering injected into B to train its detectors on.",
+    )
     budget: float = Field(
-        0.005, gt=0, lt=1, description="Alert budget in B: a transaction is alerted when its score is in the top "
-        "`budget` of B's test-period scores.")
+        0.005,
+        gt=0,
+        lt=1,
+        description="Alert budget in B: a transaction is alerted when its score is in the top "
+        "`budget` of B's test-period scores.",
+    )
     detectors: dict[str, dict] = Field(
-        default_factory=lambda: {"gine": {"epochs": 40, "seed": 1}, "sage": {"epochs": 40}, "gcn": {"epochs": 40},
-                                 "pna": {"epochs": 40}, "multi-gine": {"epochs": 40}, "lightgbm": {}, "rules": {}},
-        description="Evaluation detectors by name with config overrides; a `name@tag` key trains `name` again "
-        "(e.g. the loop's architecture with another seed). None of them is the loop's detector.")
+        default_factory=lambda: {
+            "gine": {"epochs": 40, "seed": 1},
+            "sage": {"epochs": 40},
+            "gcn": {"epochs": 40},
+            "pna": {"epochs": 40},
+            "multi-gine": {"epochs": 40},
+            "lightgbm": {},
+            "rules": {},
+        },
+        description="Evaluation detectors by name with config overrides; a `name@tag` key trains "
+        "`name` again "
+        "(e.g. the loop's architecture with another seed). None of them is the loop's detector.",
+    )
     baseline_per_template: int = Field(
-        3, ge=1, le=50, description="Baseline group: scenarios sampled from each library template.")
-    compile_seed: int = Field(0, ge=0, description="Seed with which scenarios are compiled into B's test period.")
+        3, ge=1, le=50, description="Baseline group: scenarios sampled from each library template."
+    )
+    compile_seed: int = Field(
+        0, ge=0, description="Seed with which scenarios are compiled into B's test period."
+    )
 
     @field_validator("seed_offset")
     @classmethod
@@ -55,7 +74,9 @@ class HeldOutConfig(_Model):
     def _detectors(cls, v: dict) -> dict:
         unknown = [k for k in v if k.split("@")[0] not in REGISTRY]
         if unknown or not v:
-            raise ValueError(f"unknown evaluation detector(s) {unknown or '(none)'}; known: {sorted(REGISTRY)}")
+            raise ValueError(
+                f"unknown evaluation detector(s) {unknown or '(none)'}; known: {sorted(REGISTRY)}"
+            )
         return v
 
 
@@ -65,17 +86,27 @@ class RetrainConfig(_Model):
     enabled: bool = Field(True, description="Run E2 (needs at least 2 evolution seeds).")
     detectors: list[str] = Field(
         default_factory=lambda: ["gine", "sage", "lightgbm"],
-        description="Evaluation detectors to retrain (keys of heldout.detectors).")
+        description="Evaluation detectors to retrain (keys of heldout.detectors).",
+    )
     arm: str = Field("full", description="The arm whose elites are trained on and tested on.")
     copies: int = Field(
-        3, ge=1, le=20, description="Times each training elite is compiled into B's training period (seeds differ).")
+        3,
+        ge=1,
+        le=20,
+        description="Times each training elite is compiled into B's training period (seeds differ).",
+    )
 
 
 class RealismConfig(_Model):
     """The classifier two-sample test (C2ST) and the single-transaction leak check."""
 
     enabled: bool = Field(True, description="Run the realism tests.")
-    matched: int = Field(3, ge=1, le=20, description="Legitimate accounts of the same profile matched to each scenario account.")
+    matched: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Legitimate accounts of the same profile matched to each scenario account.",
+    )
 
 
 class ExperimentConfig(_Model):
@@ -83,11 +114,18 @@ class ExperimentConfig(_Model):
 
     name: str = Field("experiment", pattern=r"^[A-Za-z0-9_-]{1,40}$", description="Name of the experiment.")
     arms: list[str] = Field(["full"], min_length=1, description=f"Arms to run, from: {', '.join(ARMS)}.")
-    seeds: list[int] = Field([1, 2, 3], min_length=1, description="Evolution seeds (each arm runs once per seed).")
-    loop: RunConfig = Field(default_factory=RunConfig, description="The evolution run (World A, detectors, roles, "
-                            "budgets); its seed is replaced by each evolution seed.")
+    seeds: list[int] = Field(
+        [1, 2, 3], min_length=1, description="Evolution seeds (each arm runs once per seed)."
+    )
+    loop: RunConfig = Field(
+        default_factory=RunConfig,
+        description="The evolution run (World A, detectors, roles, "
+        "budgets); its seed is replaced by each evolution seed.",
+    )
     agents_file: Path | None = Field(
-        None, description="A TOML file whose [agents] table replaces loop.agents (e.g. LLM roles on an endpoint).")
+        None,
+        description="A TOML file whose [agents] table replaces loop.agents (e.g. LLM roles on an endpoint).",
+    )
     heldout: HeldOutConfig = Field(default_factory=HeldOutConfig, description="World B and its detectors.")
     retrain: RetrainConfig = Field(default_factory=RetrainConfig, description="E2, training utility.")
     realism: RealismConfig = Field(default_factory=RealismConfig, description="The C2ST and the leak check.")
@@ -113,8 +151,10 @@ class ExperimentConfig(_Model):
     def _check(self) -> ExperimentConfig:
         if self.retrain.enabled:
             if len(self.seeds) < 2:
-                raise ValueError("retrain needs at least 2 seeds (train on one seed's elites, test on another's); "
-                                 "add seeds or set retrain.enabled = false")
+                raise ValueError(
+                    "retrain needs at least 2 seeds (train on one seed's elites, test on another's); "
+                    "add seeds or set retrain.enabled = false"
+                )
             if self.retrain.arm not in self.arms:
                 raise ValueError(f"retrain.arm '{self.retrain.arm}' is not one of the arms")
             missing = [d for d in self.retrain.detectors if d not in self.heldout.detectors]
@@ -123,7 +163,9 @@ class ExperimentConfig(_Model):
         return self
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[
+            :16
+        ]
 
     def run_config(self, arm: str, seed: int) -> RunConfig:
         """The loop's config for one arm and evolution seed."""
@@ -133,8 +175,10 @@ class ExperimentConfig(_Model):
     def plumbing_only(self) -> bool:
         """LLM roles on a local model test the HTTP path, never the quality of a plan."""
         backends = self.loop.agents.backends
-        return any(backends[getattr(self.loop.agents, r).backend].kind in ("local", "scripted")
-                   for r in self.loop.agents.llm_roles())
+        return any(
+            backends[getattr(self.loop.agents, r).backend].kind in ("local", "scripted")
+            for r in self.loop.agents.llm_roles()
+        )
 
 
 class _AgentsFile(BaseModel):
@@ -148,16 +192,17 @@ def load_experiment(path: Path) -> ExperimentConfig:
     "${VAR}" strings take environment values, as in run configs.
 
     Raises:
-        UsageError: unreadable TOML, or a field that breaks its rule (one line naming the
-            file, the field and the rule).
+        ConfigFileError: unreadable TOML, or a field that breaks its rule (one line naming
+            the file, the field and the rule).
     """
-    cfg = load_toml_model(path, ExperimentConfig, {})
+    cfg = load_toml(path, ExperimentConfig)
     if cfg.agents_file is not None:
         f = cfg.agents_file if cfg.agents_file.is_absolute() else path.parent / cfg.agents_file
-        agents = load_toml_model(f, _AgentsFile, {}).agents
-        cfg = cfg.model_copy(update={"loop": cfg.loop.model_copy(update={"agents": agents}), "agents_file": f})
+        agents = load_toml(f, _AgentsFile).agents
+        cfg = cfg.model_copy(
+            update={"loop": cfg.loop.model_copy(update={"agents": agents}), "agents_file": f}
+        )
     return cfg
 
 
-__all__ = ["ExperimentConfig", "HeldOutConfig", "RealismConfig", "RetrainConfig",
-           "load_experiment"]
+__all__ = ["ExperimentConfig", "HeldOutConfig", "RealismConfig", "RetrainConfig", "load_experiment"]

@@ -13,10 +13,7 @@ from pathlib import Path
 from agents.models import Review
 from agents.principles import load_principles
 from graph_schema.families import family_of
-from orchestrator.config import RunConfig
-from orchestrator.run import execute, open_run
-from orchestrator.store import RunStore
-from orchestrator.supervisor import RunOutcome
+from orchestrator.engine import RunConfig, RunOutcome, RunStore, execute, open_run
 
 
 class LoopInterrupted(RuntimeError):
@@ -54,10 +51,20 @@ def summarise(store: RunStore, cfg: RunConfig) -> dict:
     elites = []
     for row in store.archive_at(last):
         s, rep = store.scenario(row["scenario_id"]), store.evaluation(row["scenario_id"])
-        elites.append({"id": s.uid, "scenario": s.model_dump(mode="json"), "elo": row["elo"], "cell": row["cell"],
-                       "typology": s.primary_typology.value, "family": family_of(s.primary_typology),
-                       "realism": row["realism"], "funds_integrated": rep.funds_integrated,
-                       "value_evasion": rep.evaded_value_share, "case_evasion": rep.case_evaded_share})
+        elites.append(
+            {
+                "id": s.uid,
+                "scenario": s.model_dump(mode="json"),
+                "elo": row["elo"],
+                "cell": row["cell"],
+                "typology": s.primary_typology.value,
+                "family": family_of(s.primary_typology),
+                "realism": row["realism"],
+                "funds_integrated": rep.funds_integrated,
+                "value_evasion": rep.evaded_value_share,
+                "case_evasion": rep.case_evaded_share,
+            }
+        )
     drafts, proposals, valid = [], 0, 0
     for r in range(last + 1):
         for _, d in sorted(store.debates_of(r).items()):
@@ -73,11 +80,20 @@ def summarise(store: RunStore, cfg: RunConfig) -> dict:
     return {
         "elites": elites,
         "drafts": drafts,
-        "diversity": {k: end.get(k, 0.0) for k in ("coverage", "families", "typology_entropy", "structural_distance")},
+        "diversity": {
+            k: end.get(k, 0.0) for k in ("coverage", "families", "typology_entropy", "structural_distance")
+        },
         "validity": {"proposals": proposals, "valid": valid, "rate": valid / proposals if proposals else 0.0},
-        "cost": {"candidates": sum(r["candidates"] for r in rounds), "proposals": proposals,
-                 "seconds": round(sum(r["seconds"] for r in rounds), 2), "tokens": store.tokens_spent()},
-        "filter": {"kept": sum(r["filter_kept"] for r in rounds), "dropped": sum(r["filter_dropped"] for r in rounds)},
+        "cost": {
+            "candidates": sum(r["candidates"] for r in rounds),
+            "proposals": proposals,
+            "seconds": round(sum(r["seconds"] for r in rounds), 2),
+            "tokens": store.tokens_spent(),
+        },
+        "filter": {
+            "kept": sum(r["filter_kept"] for r in rounds),
+            "dropped": sum(r["filter_dropped"] for r in rounds),
+        },
         "rounds": len(rounds),
     }
 

@@ -15,7 +15,7 @@ from experiments.effect import cells
 from experiments.effect.config import ExperimentConfig
 from experiments.effect.evolve import LoopInterrupted
 from graph_schema.formats.atomic import write_text_atomic
-from orchestrator.run import first_difference
+from orchestrator.engine import WORKER_ENV, RayPool, first_difference, ray_session
 
 MANIFEST = "experiment.json"
 
@@ -62,13 +62,18 @@ def plan(cfg: ExperimentConfig) -> Plan:
     if cfg.realism.enabled:
         first = f"heldout/{dets[0]}"
         p.cells.append(Cell("realism/baseline", (first,), 1.0))
-        p.cells += [Cell(f"realism/{a}", (first, *(f"evolve/{a}-s{s}" for s in cfg.seeds)), 1.0) for a in cfg.arms]
+        p.cells += [
+            Cell(f"realism/{a}", (first, *(f"evolve/{a}-s{s}" for s in cfg.seeds)), 1.0) for a in cfg.arms
+        ]
     if cfg.retrain.enabled:
         seeds = cfg.seeds
         pairs = [(seeds[i], seeds[(i + 1) % len(seeds)]) for i in range(len(seeds))]
         a = cfg.retrain.arm
-        p.cells += [Cell(f"retrain/{d}/{s1}-{s2}", (f"heldout/{d}", f"evolve/{a}-s{s1}", f"evolve/{a}-s{s2}"), 3.0)
-                    for d in cfg.retrain.detectors for s1, s2 in pairs]
+        p.cells += [
+            Cell(f"retrain/{d}/{s1}-{s2}", (f"heldout/{d}", f"evolve/{a}-s{s1}", f"evolve/{a}-s{s2}"), 3.0)
+            for d in cfg.retrain.detectors
+            for s1, s2 in pairs
+        ]
     return p
 
 
@@ -109,21 +114,49 @@ def open_out(cfg: ExperimentConfig, out: Path, source_text: str | None) -> None:
         stored = json.loads(manifest.read_text())
         if stored["digest"] != cfg.digest():
             diff = first_difference(stored["config"], cfg.model_dump(mode="json"))
-            raise OutDirError(f"{out}: this directory belongs to another experiment config; first difference: {diff}")
+            raise OutDirError(
+                f"{out}: this directory belongs to another experiment config; first difference: {diff}"
+            )
         return
     out.mkdir(parents=True, exist_ok=True)
     if source_text is not None:
         write_text_atomic(out / "config.toml", source_text)
-    write_text_atomic(manifest, json.dumps({"digest": cfg.digest(), "config": cfg.model_dump(mode="json")}, indent=1))
+    write_text_atomic(
+        manifest, json.dumps({"digest": cfg.digest(), "config": cfg.model_dump(mode="json")}, indent=1)
+    )
 
 
 def pending(p: Plan, out: Path) -> list[Cell]:
     return [c for c in p.cells if not cells.cell_path(out, c.key).exists()]
 
 
-def execute(cfg: ExperimentConfig, out: Path, ray_address: str | None = None,
-            on_event: Callable[[str, str, int, int], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False) -> list[str]:
+@dataclass
+class _Progress:
+    """The cells to run and those done, and the event callback, shared by both executors."""
+
+    todo: dict[str, Cell]
+    done: set[str]
+    total: int
+    event: Callable[[str, str, int, int], None]
+
+    def ready(self) -> list[Cell]:
+        return sorted(
+            (c for c in self.todo.values() if all(d in self.done for d in c.deps)), key=lambda c: -c.weight
+        )
+
+    def finish(self, key: str) -> None:
+        self.done.add(key)
+        self.todo.pop(key, None)
+        self.event("done", key, len(self.done), self.total)
+
+
+def execute(
+    cfg: ExperimentConfig,
+    out: Path,
+    ray_address: str | None = None,
+    on_event: Callable[[str, str, int, int], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> list[str]:
     """Run the cells not stored yet; returns the keys still missing (empty when complete).
 
     ``on_event(event, key, done, total)`` reports "start" and "done" of each cell. Cells run
@@ -132,70 +165,61 @@ def execute(cfg: ExperimentConfig, out: Path, ray_address: str | None = None,
     cells.prepare_worlds(cfg, out)
     p = plan(cfg)
     todo = {c.key: c for c in pending(p, out)}
-    done = set(p.keys()) - set(todo)
-    total = len(p.cells)
-    event = on_event or (lambda *a: None)
-    cfg_json = cfg.model_dump_json()
-
-    def ready() -> list[Cell]:
-        return sorted((c for c in todo.values() if all(d in done for d in c.deps)), key=lambda c: -c.weight)
-
+    state = _Progress(todo, set(p.keys()) - set(todo), len(p.cells), on_event or (lambda *a: None))
     if cfg.workers <= 1 and ray_address is None:
-        while todo and not should_stop():
-            c = ready()[0]
-            event("start", c.key, len(done), total)
-            try:
-                run_cell(cfg_json, str(out), c.key)
-            except (LoopInterrupted, KeyboardInterrupt):
-                # Ctrl-C reached the loop's own handler, or Python's: the cell is not stored
-                # (cells are written only when complete), so running again resumes it
-                event("stopped", c.key, len(done), total)
-                break
-            except Exception as err:  # noqa: BLE001 - reported in one line, the stored cells stay
-                raise CellFailed(c.key, err) from err
-            done.add(c.key)
-            del todo[c.key]
-            event("done", c.key, len(done), total)
-        return sorted(todo)
-    import ray
-
-    started = False
-    if not ray.is_initialized():
-        env = {"OMP_NUM_THREADS": "1"}  # one thread per cell is fastest when cells share the cores
-        if ray_address:
-            ray.init(address=ray_address, log_to_driver=False, runtime_env={"env_vars": env})
-        else:
-            ray.init(num_cpus=cfg.workers, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": env})
-        started = True
-    remote = ray.remote(num_cpus=1, max_retries=0)(run_cell)
-    running: dict = {}
-    try:
-        while (todo or running) and not (should_stop() and not running):
-            if not should_stop():
-                for c in ready():
-                    if len(running) >= cfg.workers:
-                        break
-                    if c.key in running.values():
-                        continue
-                    running[remote.remote(cfg_json, str(out), c.key)] = c.key
-                    event("start", c.key, len(done), total)
-            if not running:
-                break
-            finished, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-            for ref in finished:
-                key = running.pop(ref)
-                try:
-                    ray.get(ref)
-                except Exception as err:  # noqa: BLE001 - the cells in flight are cancelled by the shutdown
-                    raise CellFailed(key, err) from err
-                done.add(key)
-                todo.pop(key, None)
-                event("done", key, len(done), total)
-    finally:
-        if started:
-            ray.shutdown()
-    return sorted(todo)
+        _inline(cfg.model_dump_json(), out, state, should_stop)
+    else:
+        # one thread per cell is fastest when cells share the cores
+        with ray_session(ray_address, cfg.workers, WORKER_ENV):
+            _on_ray(cfg.model_dump_json(), out, cfg.workers, state, should_stop)
+    return sorted(state.todo)
 
 
-__all__ = ["MANIFEST", "Cell", "CellFailed", "OutDirError", "Plan", "execute", "open_out", "pending", "plan", "run_cell"]
+def _inline(cfg_json: str, out: Path, state: _Progress, should_stop: Callable[[], bool]) -> None:
+    while state.todo and not should_stop():
+        c = state.ready()[0]
+        state.event("start", c.key, len(state.done), state.total)
+        try:
+            run_cell(cfg_json, str(out), c.key)
+        except (LoopInterrupted, KeyboardInterrupt):
+            # Ctrl-C reached the loop's own handler, or Python's: the cell is not stored
+            # (cells are written only when complete), so running again resumes it
+            state.event("stopped", c.key, len(state.done), state.total)
+            return
+        except Exception as err:  # noqa: BLE001 - reported in one line, the stored cells stay
+            raise CellFailed(c.key, err) from err
+        state.finish(c.key)
+
+
+def _on_ray(cfg_json: str, out: Path, workers: int, state: _Progress,
+            should_stop: Callable[[], bool]) -> None:
+    pool = RayPool(run_cell)
+    while (state.todo or pool.keys) and not (should_stop() and not pool.keys):
+        if not should_stop():
+            for c in state.ready():
+                if len(pool.keys) >= workers:
+                    break
+                if c.key in pool.keys:
+                    continue
+                pool.submit(c.key, cfg_json, str(out), c.key)
+                state.event("start", c.key, len(state.done), state.total)
+        if not pool.keys:
+            return
+        for key, err in pool.finished(timeout_s=1.0):
+            if err is not None:  # the cells in flight are cancelled by the shutdown
+                raise CellFailed(key, err) from err
+            state.finish(key)
+
+
+__all__ = [
+    "MANIFEST",
+    "Cell",
+    "CellFailed",
+    "OutDirError",
+    "Plan",
+    "execute",
+    "open_out",
+    "pending",
+    "plan",
+    "run_cell",
+]

@@ -43,8 +43,10 @@ def hardness_of(records: list[dict], negatives: np.ndarray | None, seed: int = 0
     """
     if not records:
         raise ValueError("hardness: the group has no evaluated scenarios")
-    col = {k: np.array([r[k] for r in records], dtype=float) for k in ("rows", "value", "alerted", "alerted_value",
-                                                                       "funds_usd")}
+    col = {
+        k: np.array([r[k] for r in records], dtype=float)
+        for k in ("rows", "value", "alerted", "alerted_value", "funds_usd")
+    }
     caught = (col["alerted"] > 0).astype(float)
     out: dict[str, Estimate | float | None] = {
         "recall": ratio_of_sums(col["alerted"], col["rows"], seed, resamples),
@@ -60,8 +62,9 @@ def hardness_of(records: list[dict], negatives: np.ndarray | None, seed: int = 0
     return out
 
 
-def hardness(outcomes: list[Outcome], armed: list[Armed], seed: int = 0,
-             resamples: int = 2000) -> dict[str, dict[str, Estimate | float | None]]:
+def hardness(
+    outcomes: list[Outcome], armed: list[Armed], seed: int = 0, resamples: int = 2000
+) -> dict[str, dict[str, Estimate | float | None]]:
     """The E1 figures per detector for one group of evaluated scenarios.
 
     Raises:
@@ -69,7 +72,10 @@ def hardness(outcomes: list[Outcome], armed: list[Armed], seed: int = 0,
     """
     if not outcomes:
         raise ValueError("hardness: the group has no evaluated scenarios")
-    return {a.name: hardness_of([record(o, a.name) for o in outcomes], a.negatives, seed, resamples) for a in armed}
+    return {
+        a.name: hardness_of([record(o, a.name) for o in outcomes], a.negatives, seed, resamples)
+        for a in armed
+    }
 
 
 __all__ = ["hardness", "hardness_of", "record"]

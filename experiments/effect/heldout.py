@@ -89,7 +89,9 @@ class HeldOut:
                 failed[s.uid] = str(err)
         outcomes = [_outcome(c) for c in compiled]
         for a in self.armed:
-            for o, scores in zip(outcomes, a.detector.score_many(a.graph, [c.rows for c in compiled]), strict=True):
+            for o, scores in zip(
+                outcomes, a.detector.score_many(a.graph, [c.rows for c in compiled]), strict=True
+            ):
                 scores = np.asarray(scores, dtype=np.float64)
                 o.scores[a.name], o.alerted[a.name] = scores, scores >= a.threshold
         return outcomes, failed
@@ -107,10 +109,16 @@ def heldout_world(cfg: WorldConfig, seed_offset: int, training_share: float) -> 
     return inject_baseline(generate_world(b_cfg), training_share, b_cfg.seed)
 
 
-def arm_detector(world: World, name: str, overrides: dict, budget: float = 0.005,
-                 extra: list | None = None, label: str | None = None
-                 ) -> tuple[Armed, tuple[int, int], np.ndarray]:
-    """Train detector ``name`` (called ``label``, default ``name``) on B's training split and arm it on B's test period; returns
+def arm_detector(
+    world: World,
+    name: str,
+    overrides: dict,
+    budget: float = 0.005,
+    extra: list | None = None,
+    label: str | None = None,
+) -> tuple[Armed, tuple[int, int], np.ndarray]:
+    """Train detector ``name`` (called ``label``, default ``name``) on B's training split and
+    arm it on B's test period; returns
     it, the test window and its scores of every transaction of B.
 
     ``extra`` compiled scenarios (placed in B's training period) are injected for training
@@ -125,8 +133,13 @@ def arm_detector(world: World, name: str, overrides: dict, budget: float = 0.005
         aug = inject(world, extra)
         fit_data = from_ledger(aug.ledger, aug.n_accounts)
         t = fit_data.t
-        fit_split = TemporalSplit(t < split.t_val, (t >= split.t_val) & (t < split.t_test), t >= split.t_test,
-                                  split.t_val, split.t_test)
+        fit_split = TemporalSplit(
+            t < split.t_val,
+            (t >= split.t_val) & (t < split.t_test),
+            t >= split.t_test,
+            split.t_val,
+            split.t_test,
+        )
     det = make(name, **overrides).fit(fit_data, fit_split)
     graph = det.prepare(data)
     scores = np.asarray(det.score_prepared(graph), dtype=np.float64)
@@ -136,8 +149,13 @@ def arm_detector(world: World, name: str, overrides: dict, budget: float = 0.005
     return armed, (int(split.t_test), int(world.end_epoch)), scores
 
 
-def build_heldout(cfg: WorldConfig, seed_offset: int, detectors: dict[str, dict], training_share: float,
-                  budget: float = 0.005) -> HeldOut:
+def build_heldout(
+    cfg: WorldConfig,
+    seed_offset: int,
+    detectors: dict[str, dict],
+    training_share: float,
+    budget: float = 0.005,
+) -> HeldOut:
     """Generate World B (``cfg`` with seed ``cfg.seed + seed_offset``), inject baseline
     typologies at ``training_share``, and train ``detectors`` (name -> config overrides) on it.
 

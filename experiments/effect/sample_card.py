@@ -18,7 +18,7 @@ from experiments.effect.heldout import build_heldout
 from experiments.effect.report import fmt
 from graph_schema.dsl import Scenario
 from graph_schema.typologies import library
-from orchestrator.store import STORE, RunStore
+from orchestrator.engine import STORE, RunStore
 
 DETECTORS = {"gine@1": {"epochs": 30, "seed": 1}, "rules": {}}  # deterministic, so the card is reproducible
 
@@ -40,24 +40,38 @@ def e1_section(run_dir: Path, seed_offset: int = 1000, days: int = 40, per_templ
     for name, scenarios in groups.items():
         outcomes, failed = b.evaluate_all(scenarios)
         if failed:
-            notes.append(f"{name}: {len(failed)} of {len(scenarios)} do not fit B's test period and are left out")
+            notes.append(
+                f"{name}: {len(failed)} of {len(scenarios)} do not fit B's test period and are left out"
+            )
         for a in b.armed:
             if not outcomes:
                 continue
             h = hardness_of([record(o, a.name) for o in outcomes], a.negatives, 0, resamples)
             e = {k: h[k].as_dict() for k in ("recall", "money_recall", "case_funds")}
-            rows.append(f"| {name} | {a.name} | {fmt(e['recall'])} | {fmt(e['money_recall'])} | "
-                        f"{fmt(e['case_funds'])} | {len(outcomes)} |")
+            rows.append(
+                f"| {name} | {a.name} | {fmt(e['recall'])} | {fmt(e['money_recall'])} | "
+                f"{fmt(e['case_funds'])} | {len(outcomes)} |"
+            )
     w = b.world
-    return ["## E1: hardness on detectors this run never saw", "",
-            f"Measured in a held-out World B ({w.config.accounts:,} accounts, {w.config.days} days, seed "
-            f"{w.config.seed}; this dataset's World has seed {cfg.world.generate.seed}): its detectors trained there on "
-            f"baseline typologies only, scenarios compiled into its test period, alerts at the top "
-            f"{b.budget:.1%} of its test-period scores. Figures in %, 95% bootstrap intervals over scenarios.", "",
-            "| group | detector | recall @ budget | money-weighted recall | funds in caught cases | n |",
-            "|---|---|---:|---:|---:|---:|", *rows, "", *(f"- {n}" for n in notes), "" if notes else "",
-            "Produced by `redledger experiment` machinery (`experiments/effect`); the full effect analysis "
-            "(more seeds, seven detectors, ablations, retraining) is in experiments/results/effect-small.", ""]
+    return [
+        "## E1: hardness on detectors this run never saw",
+        "",
+        f"Measured in a held-out World B ({w.config.accounts:,} accounts, {w.config.days} days, seed "
+        f"{w.config.seed}; this dataset's World has seed {cfg.world.generate.seed}): its detectors "
+        "trained there on "
+        f"baseline typologies only, scenarios compiled into its test period, alerts at the top "
+        f"{b.budget:.1%} of its test-period scores. Figures in %, 95% bootstrap intervals over scenarios.",
+        "",
+        "| group | detector | recall @ budget | money-weighted recall | funds in caught cases | n |",
+        "|---|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+        *(f"- {n}" for n in notes),
+        "" if notes else "",
+        "Produced by `redledger experiment` machinery (`experiments/effect`); the full effect analysis "
+        "(more seeds, seven detectors, ablations, retraining) is in experiments/results/effect-small.",
+        "",
+    ]
 
 
 __all__ = ["e1_section"]

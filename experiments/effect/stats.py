@@ -30,10 +30,19 @@ class Estimate:
         return {"value": self.value, "low": self.low, "high": self.high, "n": self.n}
 
 
-def _interval(data: tuple[np.ndarray, ...], stat, seed: int, resamples: int,
-              vectorized: bool = False) -> tuple[float, float]:
-    res = bootstrap(data, stat, paired=True, vectorized=vectorized, n_resamples=resamples, method="percentile",
-                    confidence_level=0.95, random_state=np.random.default_rng(seed))
+def interval(data: tuple[np.ndarray, ...], stat, seed: int, resamples: int,
+             vectorized: bool = False, paired: bool = True) -> tuple[float, float]:
+    """The 95% percentile-bootstrap interval of ``stat`` over ``data`` (paired or not)."""
+    res = bootstrap(
+        data,
+        stat,
+        paired=paired,
+        vectorized=vectorized,
+        n_resamples=resamples,
+        method="percentile",
+        confidence_level=0.95,
+        random_state=np.random.default_rng(seed),
+    )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -57,7 +66,7 @@ def ratio_of_sums(num, den, seed: int = 0, resamples: int = 2000) -> Estimate:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(d > 0, a.sum(axis=axis) / np.where(d > 0, d, 1), np.nan)
 
-    low, high = _interval((num, den), stat, seed, resamples, vectorized=True)
+    low, high = interval((num, den), stat, seed, resamples, vectorized=True)
     return Estimate(value, low, high, len(num))
 
 
@@ -81,7 +90,7 @@ def ratio_difference(before, after, den, seed: int = 0, resamples: int = 2000) -
         s = d.sum(axis=axis)
         return np.where(s > 0, (b.sum(axis=axis) - a.sum(axis=axis)) / np.where(s > 0, s, 1), np.nan)
 
-    low, high = _interval((before, after, den), stat, seed, resamples, vectorized=True)
+    low, high = interval((before, after, den), stat, seed, resamples, vectorized=True)
     return Estimate(value, low, high, len(den))
 
 
@@ -96,7 +105,9 @@ def ratio_gap(num1, den1, num2, den2, seed: int = 0, resamples: int = 2000) -> E
     g1, g2 = (tuple(np.asarray(x, dtype=float) for x in pair) for pair in ((num1, den1), (num2, den2)))
     for n, d in (g1, g2):
         if n.shape != d.shape or n.ndim != 1 or not len(n) or d.sum() <= 0:
-            raise ValueError("ratio_gap needs two non-empty groups of paired arrays with positive denominators")
+            raise ValueError(
+                "ratio_gap needs two non-empty groups of paired arrays with positive denominators"
+            )
     value = float(g2[0].sum() / g2[1].sum() - g1[0].sum() / g1[1].sum())
     if min(len(g1[0]), len(g2[0])) < 2:
         return Estimate(value, value, value, min(len(g1[0]), len(g2[0])))
@@ -106,10 +117,8 @@ def ratio_gap(num1, den1, num2, den2, seed: int = 0, resamples: int = 2000) -> E
         d1, d2 = g1[1][i].sum(), g2[1][j].sum()
         return g2[0][j].sum() / d2 - g1[0][i].sum() / d1 if d1 > 0 and d2 > 0 else np.nan
 
-    res = bootstrap((np.arange(len(g1[0])), np.arange(len(g2[0]))), stat, paired=False, vectorized=False,
-                    n_resamples=resamples, method="percentile", random_state=np.random.default_rng(seed))
-    return Estimate(value, float(res.confidence_interval.low), float(res.confidence_interval.high),
-                    min(len(g1[0]), len(g2[0])))
+    low, high = interval((np.arange(len(g1[0])), np.arange(len(g2[0]))), stat, seed, resamples, paired=False)
+    return Estimate(value, low, high, min(len(g1[0]), len(g2[0])))
 
 
 def mean(x, seed: int = 0, resamples: int = 2000) -> Estimate:
@@ -134,8 +143,8 @@ def spearman(x, y, seed: int = 0, resamples: int = 2000) -> Estimate:
     def stat(a, b):
         return spearmanr(a, b).statistic if np.ptp(a) > 0 and np.ptp(b) > 0 else 0.0
 
-    low, high = _interval((x, y), stat, seed, resamples)
+    low, high = interval((x, y), stat, seed, resamples)
     return Estimate(value, low, high, len(x))
 
 
-__all__ = ["Estimate", "mean", "ratio_difference", "ratio_gap", "ratio_of_sums", "spearman"]
+__all__ = ["interval", "Estimate", "mean", "ratio_difference", "ratio_gap", "ratio_of_sums", "spearman"]

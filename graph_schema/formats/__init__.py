@@ -1,9 +1,11 @@
 """Readers and writers: Parquet World directories, AMLworld's triplet, AMLSim's CSV."""
 
 from graph_schema.formats.amlsim import write_amlsim
-from graph_schema.formats.amlworld import read_amlworld, write_amlworld
+from graph_schema.formats.amlworld import write_amlworld
+from graph_schema.formats.amlworld_read import read_amlworld
 from graph_schema.formats.atomic import atomic_path, write_text_atomic
-from graph_schema.formats.parquet import FormatError, read_world, read_world_stub, write_world
+from graph_schema.formats.parquet import FormatError, write_world
+from graph_schema.formats.worlds import read_world, read_world_stub
 
 __all__ = [
     "FormatError",

@@ -21,7 +21,6 @@ from pydantic import ValidationError
 from graph_schema.compiler import parse_scenario
 from graph_schema.errors import ScenarioError
 from graph_schema.formats.atomic import atomic_path, write_text_atomic
-from graph_schema.tables import ACCOUNT_SCHEMA, BANK_SCHEMA, LEDGER_SCHEMA, empty_ledger
 from graph_schema.world import World, WorldConfig
 from graph_schema.world.inject import InjectedScenario
 
@@ -67,44 +66,6 @@ def write_world(world: World, out: str | Path) -> None:
     write_table(world.banks, out / "banks.parquet")
     write_text_atomic(out / "world.json", world.config.model_dump_json(indent=2) + "\n")
     write_text_atomic(out / "scenarios.jsonl", scenario_lines(world.scenarios))
-
-
-def read_world(path: str | Path) -> World:
-    """Read a World directory written by `write_world`, or a partitioned one (its parts
-    merged in memory; see `graph_schema.formats.partitioned`).
-
-    Raises:
-        FormatError: a file is missing or malformed (the message names file and field).
-    """
-    from graph_schema.formats.partitioned import is_partitioned, open_partitioned
-
-    path = Path(path)
-    if is_partitioned(path):
-        return open_partitioned(path).materialise()
-    cfg = read_world_config(path)
-    return World(
-        cfg,
-        read_table(path / "banks.parquet", BANK_SCHEMA),
-        read_table(path / "accounts.parquet", ACCOUNT_SCHEMA),
-        read_table(path / "ledger.parquet", LEDGER_SCHEMA),
-        read_scenarios(path),
-    )
-
-
-def read_world_stub(path: str | Path) -> World:
-    """A World directory without its ledger (banks, accounts, config, scenarios): enough to
-    compile scenarios, which read only banks and accounts, at a fraction of the memory.
-
-    Raises:
-        FormatError: a file is missing or malformed.
-    """
-    from graph_schema.formats.partitioned import is_partitioned, open_partitioned
-
-    path = Path(path)
-    if is_partitioned(path):
-        return open_partitioned(path).stub()
-    return World(read_world_config(path), read_table(path / "banks.parquet", BANK_SCHEMA),
-                 read_table(path / "accounts.parquet", ACCOUNT_SCHEMA), empty_ledger(), read_scenarios(path))
 
 
 def read_world_config(path: Path) -> WorldConfig:

@@ -210,21 +210,31 @@ def open_partitioned(path: str | Path) -> PartitionedWorld:
     except OSError as err:
         raise FormatError(f"{mpath}: cannot read ({err.strerror})") from None
     except (ValueError, KeyError, TypeError) as err:
-        raise FormatError(f"{mpath}: {type(err).__name__} {err}: expected {{'shards': N, 'parts': [...]}}") from None
+        expected = "{'shards': N, 'parts': [...]}"
+        raise FormatError(f"{mpath}: {type(err).__name__} {err}: expected {expected}") from None
     parts = []
     for i, p in enumerate(raw):
         try:
             part = Part(str(p["file"]), int(p["rows"]), str(p["kind"]), [int(x) for x in p["day_offsets"]])
         except (KeyError, TypeError, ValueError) as err:
-            raise FormatError(f"{mpath}: parts[{i}]: needs file, rows, kind and day_offsets ({err})") from None
+            raise FormatError(
+                f"{mpath}: parts[{i}]: needs file, rows, kind and day_offsets ({err})"
+            ) from None
         if part.kind not in KINDS:
             raise FormatError(f"{mpath}: parts[{i}].kind: '{part.kind}' is not one of {list(KINDS)}")
         if len(part.day_offsets) != cfg.days + 1 or part.day_offsets[-1] > part.rows:
-            raise FormatError(f"{mpath}: parts[{i}].day_offsets: needs days + 1 = {cfg.days + 1} "
-                              f"offsets, none above rows")
+            raise FormatError(
+                f"{mpath}: parts[{i}].day_offsets: needs days + 1 = {cfg.days + 1} offsets, none above rows"
+            )
         if not (path / "ledger" / part.file).is_file():
             raise FormatError(f"{path / 'ledger' / part.file}: part listed in {MANIFEST} is missing")
         parts.append(part)
-    return PartitionedWorld(path, cfg, read_table(path / "banks.parquet", BANK_SCHEMA),
-                            read_table(path / "accounts.parquet", ACCOUNT_SCHEMA),
-                            read_scenarios(path), parts, shards)
+    return PartitionedWorld(
+        path,
+        cfg,
+        read_table(path / "banks.parquet", BANK_SCHEMA),
+        read_table(path / "accounts.parquet", ACCOUNT_SCHEMA),
+        read_scenarios(path),
+        parts,
+        shards,
+    )

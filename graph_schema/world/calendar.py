@@ -8,11 +8,17 @@ import numpy as np
 
 # Relative intensity per hour of day (0-23), one profile per kind of activity.
 HOURS = {
-    "retail": np.array([1, .5, .3, .2, .2, .4, 1, 2, 3, 4, 5, 6, 7, 6, 5, 5, 6, 7, 8, 8, 7, 5, 3, 2]),
-    "social": np.array([2, 1, .5, .3, .3, .4, 1, 2, 2, 3, 3, 4, 5, 4, 4, 4, 5, 6, 7, 8, 8, 7, 5, 3]),
-    "business": np.array([.2, .1, .1, .1, .1, .2, .5, 2, 6, 8, 8, 7, 5, 7, 8, 8, 6, 3, 1, .5, .3, .2, .2, .2]),
-    "batch": np.array([6, 8, 8, 6, 4, 3, 2, 1, 1, 1, .5, .5, .5, .5, .5, .5, .5, .5, .3, .3, .3, .3, .5, 2]),
-    "branch": np.array([.1, .1, .1, .1, .1, .1, .3, 1, 3, 6, 7, 7, 6, 6, 6, 6, 5, 3, 1, .5, .3, .2, .1, .1]),
+    "retail": np.array([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2, 3, 4, 5, 6, 7, 6, 5, 5, 6, 7, 8, 8, 7, 5, 3, 2]),
+    "social": np.array([2, 1, 0.5, 0.3, 0.3, 0.4, 1, 2, 2, 3, 3, 4, 5, 4, 4, 4, 5, 6, 7, 8, 8, 7, 5, 3]),
+    "business": np.array(
+        [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 2, 6, 8, 8, 7, 5, 7, 8, 8, 6, 3, 1, 0.5, 0.3, 0.2, 0.2, 0.2]
+    ),
+    "batch": np.array(
+        [6, 8, 8, 6, 4, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.3, 0.3, 0.3, 0.3, 0.5, 2]
+    ),
+    "branch": np.array(
+        [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 1, 3, 6, 7, 7, 6, 6, 6, 6, 5, 3, 1, 0.5, 0.3, 0.2, 0.1, 0.1]
+    ),
 }
 # Relative intensity per weekday, Monday first.
 WEEK = {
@@ -45,8 +51,7 @@ class Calendar:
             w *= 1 + payday_boost * np.isin(self.dom, [1, 2, 3, 15, 16, 17])
         return w / w.sum()
 
-    def sample(self, rng: np.random.Generator, n: int, style: str,
-               payday_boost: float = 0.0) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, n: int, style: str, payday_boost: float = 0.0) -> np.ndarray:
         """``n`` offsets in seconds from the start, following the style's day and hour weights."""
         day = rng.choice(self.days, size=n, p=self.day_weights(style, payday_boost))
         return self.at_day(rng, day, style)

@@ -57,10 +57,6 @@ class World:
         return self.accounts.column("bank_id").to_numpy()
 
     @cached_property
-    def account_currency(self) -> np.ndarray:
-        return dictionary_codes(self.accounts.column("currency"), CURRENCIES)
-
-    @cached_property
     def bank_jurisdiction(self) -> list[str]:
         return self.banks.column("jurisdiction").to_pylist()
 

@@ -27,8 +27,6 @@ from graph_schema.world.config import WorldConfig
 
 P = {p: i for i, p in enumerate(Profile)}
 PERSON_PROFILES = [Profile.STUDENT, Profile.SALARIED, Profile.RETIREE, Profile.SELF_EMPLOYED]
-BUSINESS_PROFILES = [Profile.SMALL_BUSINESS, Profile.LARGE_BUSINESS, Profile.MERCHANT,
-                     Profile.MONEY_SERVICE]
 _KIND_OF = {
     Profile.STUDENT: EntityKind.PERSON,
     Profile.SALARIED: EntityKind.PERSON,
@@ -253,12 +251,16 @@ def accounts_table(pop: Population) -> pa.Table:
     ent = (ids * 2246822519 + 374761393) % (1 << 32) + 0x800000000
     prof_list = list(Profile)
     # Names: "<kind of entity> #<id>", and "<bank name> Cash Desk" for the cash desks.
-    prefix = pc.take(pa.array([f"{_NAME_OF[p]} #" for p in prof_list]), pa.array(pop.profile.astype(np.int64)))
+    names = pa.array([f"{_NAME_OF[p]} #" for p in prof_list])
+    prefix = pc.take(names, pa.array(pop.profile.astype(np.int64)))
     names = pc.binary_join_element_wise(prefix, pc.cast(pa.array(ids), pa.string()), "")
     desk = pop.profile == P[Profile.CASH_DESK]
     if desk.any():
         desk_names = pc.binary_join_element_wise(
-            pc.take(pop.banks.column("bank_name"), pa.array(pop.bank[desk].astype(np.int64))), " Cash Desk", "")
+            pc.take(pop.banks.column("bank_name"), pa.array(pop.bank[desk].astype(np.int64))),
+            " Cash Desk",
+            "",
+        )
         names = pc.replace_with_mask(names, pa.array(desk), desk_names.combine_chunks())
     kind = np.array([KINDS.index(_KIND_OF[p].value) for p in prof_list], dtype=np.int32)[pop.profile]
     jur_codes = [j.code for j in jurisdictions()]

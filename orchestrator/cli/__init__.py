@@ -20,28 +20,22 @@ from orchestrator.cli.serve import serve
 from orchestrator.cli.show import show
 from orchestrator.cli.world import world
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="redledger: red-team AML detection with evolving laundering scenarios.")
-app.command()(world)
-app.command()(check)
-app.command()(typologies)
-app.command()(benchmark)
-app.command()(briefs)
-app.command()(principles)
-app.command()(run)
-app.command()(resume)
-app.command()(status)
-app.command()(stop)
-app.command()(export)
-app.command()(show)
-app.command()(report)
-app.command()(serve)
-app.command()(demo)
-app.command()(doctor)
+COMMANDS = (world, check, typologies, benchmark, briefs, principles, run, resume, status, stop, export, show,
+            report, serve, demo, doctor)
 
 
-def main() -> None:
-    run_guarded(app)
+def make_app(extra: tuple = ()) -> typer.Typer:
+    """The `redledger` app: every command here, then ``extra`` (the experiments' commands,
+    which live above the orchestrator)."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True,
+                      help="redledger: red-team AML detection with evolving laundering scenarios.")
+    for command in (*COMMANDS, *extra):
+        app.command()(command)
+    return app
 
 
-__all__ = ["app", "main"]
+def main(extra: tuple = ()) -> None:
+    run_guarded(make_app(extra))
+
+
+__all__ = ["COMMANDS", "main", "make_app"]

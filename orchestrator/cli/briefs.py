@@ -93,15 +93,23 @@ def principles(
     g = Table(title="gates (a failure rejects whatever the realism)")
     g.add_column("gate")
     g.add_column("rule")
-    g.add_row("laundering_purpose", f"at least {pr.min_integrated_share:.0%} of the funds placed reach an endpoint "
-              f"({', '.join(r.value for r in pr.endpoint_roles)}) or an exit paid as "
-              f"{' or '.join(x.value for x in pr.exit_purposes) or 'nothing'}; funds floors (USD): "
-              + ", ".join(f"{k} {v:,.0f}" for k, v in pr.funds_floor.items()))
-    g.add_row("robustness", f"compiles under {rb.compile_seeds} compile seeds"
-              + (" and in a second World of another seed" if rb.second_world else ""))
+    g.add_row(
+        "laundering_purpose",
+        f"at least {pr.min_integrated_share:.0%} of the funds placed reach an endpoint "
+        f"({', '.join(r.value for r in pr.endpoint_roles)}) or an exit paid as "
+        f"{' or '.join(x.value for x in pr.exit_purposes) or 'nothing'}; funds floors (USD): "
+        + ", ".join(f"{k} {v:,.0f}" for k, v in pr.funds_floor.items()),
+    )
+    g.add_row(
+        "robustness",
+        f"compiles under {rb.compile_seeds} compile seeds"
+        + (" and in a second World of another seed" if rb.second_world else ""),
+    )
     stdout.print(g)
-    j = Table(title=f"judge (realism {p.judge.realism_weight:g}, {p.judge.evasion_measure} evasion "
-                    f"{p.judge.evasion_weight:g}, floor {p.judge.realism_floor:g})")
+    j = Table(
+        title=f"judge (realism {p.judge.realism_weight:g}, {p.judge.evasion_measure} evasion "
+        f"{p.judge.evasion_weight:g}, floor {p.judge.realism_floor:g})"
+    )
     j.add_column("principle")
     j.add_column("text")
     for x in p.judge.principles:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import re
-import tomllib
 from pathlib import Path
 from typing import TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rich.console import Console
 
+from orchestrator.engine import ConfigFileError, StoreError, load_toml
 from orchestrator.outdir import OutDirError
-from orchestrator.store import StoreError
 
 console = Console(stderr=True)
 M = TypeVar("M", bound=BaseModel)
@@ -29,46 +26,12 @@ def fail(message: str) -> None:
 
 
 def load_toml_model(path: Path, model: type[M], overrides: dict) -> M:
-    """Validate a TOML file (plus CLI overrides) against ``model``.
-
-    Raises:
-        UsageError: the file is unreadable, not TOML, or breaks a field rule; the message
-            names the file, the field and the rule.
-    """
-    data: dict = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as err:
-            fail(f"{path}: cannot read ({err.strerror})")
-        except tomllib.TOMLDecodeError as err:
-            fail(f"{path}: not valid TOML: {err}")
-    data = _expand_env(data, path, "")
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    """`orchestrator.engine.load_toml`, its errors as one-line usage errors (exit code 2)."""
     try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        e = err.errors()[0]
-        loc = ".".join(str(x) for x in e["loc"]) or "$"
-        where = f"{path}: " if path is not None else "command line: "
-        fail(f"{where}{loc}: {e['msg']}")
+        return load_toml(path, model, overrides)
+    except ConfigFileError as err:
+        fail(str(err))
     raise AssertionError("unreachable")
-
-
-_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-
-
-def _expand_env(node, path, where: str):
-    """Strings written "${VAR}" take the value of environment variable VAR."""
-    if isinstance(node, dict):
-        return {k: _expand_env(v, path, f"{where}.{k}" if where else k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_expand_env(v, path, f"{where}[{i}]") for i, v in enumerate(node)]
-    if isinstance(node, str) and (m := _ENV_REF.match(node)):
-        if m.group(1) not in os.environ:
-            fail(f"{path}: {where}: environment variable {m.group(1)} is not set")
-        return os.environ[m.group(1)]
-    return node
 
 
 def working(message: str):

@@ -12,14 +12,14 @@ import typer
 from rich.table import Table
 
 from orchestrator.cli.common import console, fail, working
-from orchestrator.config import RunConfig
+from orchestrator.engine import RunConfig, execute, open_run
 from orchestrator.export import export_run
 from orchestrator.outdir import check_out_dir, clear_owned, write_marker
 from orchestrator.report import write_report
-from orchestrator.run import execute, open_run
 
 
-def _config(name: str) -> RunConfig:
+def preset(name: str) -> RunConfig:
+    """A shipped run config (`experiments/configs/NAME.toml`)."""
     text = resources.files("experiments").joinpath(f"configs/{name}.toml").read_text()
     return RunConfig.model_validate(tomllib.loads(text))
 
@@ -28,7 +28,8 @@ def _step(message: str) -> None:
     console.print(f"[dim]set-up: {message}[/]", highlight=False)
 
 
-def _run(run_dir: Path, cfg: RunConfig, inline: bool) -> str:
+def run_to_end(run_dir: Path, cfg: RunConfig, inline: bool) -> str:
+    """Run ``cfg`` in ``run_dir`` (a spinner, set-up steps printed) and return its final status."""
     store, cfg = open_run(run_dir, cfg)
     try:
         with working(f"running '{cfg.name}': {cfg.budgets.rounds} rounds of {cfg.population} debates"):
@@ -53,11 +54,17 @@ def demo(
     clear_owned(out)
     write_marker(out, "demo", ENTRIES)  # first, so that an interrupted demo is still known as one
     t0 = time.perf_counter()
-    status = _run(out / "run", _config("quickstart"), inline)
+    status = run_to_end(out / "run", preset("quickstart"), inline)
     if status != "finished":
-        fail(f"{out / 'run'}: the demo run ended early ({status}); resume it with `redledger resume {out / 'run'}`")
-    paths = {"run store": out / "run" / "run.sqlite", "World": out / "run" / "world",
-             "detectors": out / "run" / "detectors"}
+        fail(
+            f"{out / 'run'}: the demo run ended early ({status}); resume it with `redledger resume "
+            f"{out / 'run'}`"
+        )
+    paths = {
+        "run store": out / "run" / "run.sqlite",
+        "World": out / "run" / "world",
+        "detectors": out / "run" / "detectors",
+    }
     for fmt in FORMATS:
         with working(f"exporting {fmt}"):
             paths[f"{fmt} export"] = export_run(out / "run", fmt, out / f"export-{fmt}")
@@ -69,8 +76,11 @@ def demo(
     for k, v in paths.items():
         t.add_row(k, str(v))
     console.print(t)
-    console.print(f"next: redledger show {out / 'run'} archive | redledger benchmark --data "
-                  f"{out / 'export-amlworld' / 'World_Trans.csv'} --out {out / 'bench'}", highlight=False)
+    console.print(
+        f"next: redledger show {out / 'run'} archive | redledger benchmark --data "
+        f"{out / 'export-amlworld' / 'World_Trans.csv'} --out {out / 'bench'}",
+        highlight=False,
+    )
 
 
 __all__ = ["demo"]

@@ -14,10 +14,17 @@ from orchestrator.export import FORMATS, ExportError, export_run
 def export(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     fmt: str = typer.Option(..., "--format", help=f"One of: {', '.join(FORMATS)}."),
-    out: Path = typer.Option(..., "--out", help="Directory to write (created; must be empty unless --force)."),
-    all_accepted: bool = typer.Option(False, "--all-accepted", help="Every accepted scenario, not only archive elites."),
-    force: bool = typer.Option(False, "--force", help="Replace an earlier export in --out (a directory "
-                                                        "holding anything else is refused)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Directory to write (created; must be empty unless --force)."
+    ),
+    all_accepted: bool = typer.Option(
+        False, "--all-accepted", help="Every accepted scenario, not only archive elites."
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace an earlier export in --out (a directory holding anything else is refused).",
+    ),
 ) -> None:
     """Export World + archive elites with a dataset card (README.md) and a SHA-256 manifest."""
     t0 = time.perf_counter()
@@ -27,7 +34,9 @@ def export(
         except ExportError as err:
             fail(str(err))
     files = sorted(p.name for p in d.iterdir())
-    console.print(f"{fmt} export in {d} ({time.perf_counter() - t0:.1f} s): {', '.join(files)}", highlight=False)
+    console.print(
+        f"{fmt} export in {d} ({time.perf_counter() - t0:.1f} s): {', '.join(files)}", highlight=False
+    )
 
 
 __all__ = ["export"]

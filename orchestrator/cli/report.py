@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from orchestrator.cli.common import console, fail
-from orchestrator.inspect import InspectError
+from orchestrator.engine import InspectError
 from orchestrator.report import write_report
 
 

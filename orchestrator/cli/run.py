@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -14,12 +14,19 @@ from rich.table import Table
 from agents import ConfigError
 from orchestrator.cli.common import console, fail, load_toml_model
 from orchestrator.cli.output import emit_json, out_console, table
-from orchestrator.config import RunConfig
-from orchestrator.inspect import run_state
-from orchestrator.preflight import check_run_config
-from orchestrator.run import RunDirError, execute, open_run, request_stop
-from orchestrator.store import STORE, RunStore
-from orchestrator.supervisor import Progress, RunOutcome
+from orchestrator.engine import (
+    InspectError,
+    Progress,
+    RunConfig,
+    RunDirError,
+    RunOutcome,
+    RunStore,
+    RunView,
+    check_run_config,
+    execute,
+    open_run,
+    request_stop,
+)
 
 
 def _view(cfg: RunConfig, p: Progress, t0: float) -> Table:
@@ -54,7 +61,9 @@ def _go(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: str | None,
         def step(message: str) -> None:
             live.console.print(f"[dim]set-up: {message}[/]", highlight=False)
 
-        status = asyncio.run(execute(run_dir, store, cfg, ray_address, inline, on_progress=show, on_step=step))
+        status = asyncio.run(
+            execute(run_dir, store, cfg, ray_address, inline, on_progress=show, on_step=step)
+        )
     rounds = store.last_round() + 1
     final = store.get_meta("status")
     store.close()
@@ -62,15 +71,22 @@ def _go(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: str | None,
     if status is RunOutcome.FAILING:
         console.print(f"[red]error:[/red] {run_dir}: {final}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    console.print(f"{status}: {rounds} rounds in {run_dir}" +
-                  ("" if status == "finished" else f"; continue with `redledger resume {run_dir}`"), highlight=False)
+    console.print(
+        f"{status}: {rounds} rounds in {run_dir}"
+        + ("" if status == "finished" else f"; continue with `redledger resume {run_dir}`"),
+        highlight=False,
+    )
 
 
 def run(
     config: Path = typer.Argument(..., help="Run config (TOML)."),
     run_dir: Path = typer.Option(None, "--run-dir", help="Run directory; default runs/<name>."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Join this Ray cluster instead of starting one."),
-    inline: bool = typer.Option(False, "--inline", help="Run the roles in this process, without Ray (debugging)."),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="Join this Ray cluster instead of starting one."
+    ),
+    inline: bool = typer.Option(
+        False, "--inline", help="Run the roles in this process, without Ray (debugging)."
+    ),
 ) -> None:
     """Start an evolution run (or continue the run of the same config in --run-dir)."""
     cfg = load_toml_model(config, RunConfig, {})
@@ -88,7 +104,9 @@ def run(
 
 def resume(
     run_dir: Path = typer.Argument(..., help="Run directory to continue."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Join this Ray cluster instead of starting one."),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="Join this Ray cluster instead of starting one."
+    ),
     inline: bool = typer.Option(False, "--inline", help="Run the roles in this process, without Ray."),
 ) -> None:
     """Continue a stopped or interrupted run where its store ends."""
@@ -106,34 +124,60 @@ def resume(
 
 # (header, store column, format, shown at 80 columns)
 STATUS_COLUMNS = (
-    ("round", "round", "{}", True), ("cand.", "candidates", "{}", True), ("fail", "failures", "{}", True),
-    ("cover", "coverage", "{:.0%}", True), ("QD", "qd_score", "{:.1f}", True), ("Elo", "best_elo", "{:.0f}", True),
-    ("fam.", "families", "{}", False), ("typ. H", "typology_entropy", "{:.2f}", False),
-    ("struct.", "structural_distance", "{:.3f}", False), ("val.ev", "value_evasion", "{:.2f}", True),
-    ("case.ev", "case_evasion", "{:.2f}", True), ("med.funds", "median_funds", "{:,.0f}", True),
-    ("kept", "filter_kept", "{}", False), ("drop", "filter_dropped", "{}", False), ("tokens", "tokens", "{:,}", False),
-    ("det", "detector_version", "v{}", True), ("s", "seconds", "{:.1f}", True),
+    ("round", "round", "{}", True),
+    ("cand.", "candidates", "{}", True),
+    ("fail", "failures", "{}", True),
+    ("cover", "coverage", "{:.0%}", True),
+    ("QD", "qd_score", "{:.1f}", True),
+    ("Elo", "best_elo", "{:.0f}", True),
+    ("fam.", "families", "{}", False),
+    ("typ. H", "typology_entropy", "{:.2f}", False),
+    ("struct.", "structural_distance", "{:.3f}", False),
+    ("val.ev", "value_evasion", "{:.2f}", True),
+    ("case.ev", "case_evasion", "{:.2f}", True),
+    ("med.funds", "median_funds", "{:,.0f}", True),
+    ("kept", "filter_kept", "{}", False),
+    ("drop", "filter_dropped", "{}", False),
+    ("tokens", "tokens", "{:,}", False),
+    ("det", "detector_version", "v{}", True),
+    ("s", "seconds", "{:.1f}", True),
 )
 
 
 def status(
     run_dir: Path = typer.Argument(..., help="Run directory."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON (state, budgets, counts, every round) for scripts."),
-    wide: bool = typer.Option(False, "--wide", help="Every column (families, typology entropy, structural "
-                                                    "distance, filter counts, tokens); needs about 150 columns."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON (state, budgets, counts, every round) for scripts."
+    ),
+    wide: bool = typer.Option(
+        False,
+        "--wide",
+        help="Every column (families, typology entropy, structural "
+        "distance, filter counts, tokens); needs about 150 columns.",
+    ),
 ) -> None:
     """Where a run stands (works from another terminal while it runs). Rounds count from 0."""
-    if not (run_dir / STORE).exists():
-        fail(f"{run_dir}: no run here ({STORE} is missing)")
-    with RunStore(run_dir / STORE, readonly=True) as store:
-        cfg = store.config()
-        state = run_state(store)
-        rows = store.rounds()
-        progress = json.loads(store.get_meta("progress") or "{}")
-        counts = store.counts()
+    try:
+        v = RunView.open(run_dir)
+    except InspectError as err:
+        fail(str(err))
+    try:
+        cfg, state, rows, progress, counts = v.cfg, v.state(), v.rounds(), v.progress(), v.store.counts()
+    finally:
+        v.close()
+    live = progress if state == "running" else None
     if as_json:
-        emit_json({"run": cfg.name, "run_dir": str(run_dir), "state": state, "rounds_budget": cfg.budgets.rounds,
-                   "rounds": rows, "counts": counts, "in_flight": progress if state == "running" else None})
+        emit_json(
+            {
+                "run": cfg.name,
+                "run_dir": str(run_dir),
+                "state": state,
+                "rounds_budget": cfg.budgets.rounds,
+                "rounds": rows,
+                "counts": counts,
+                "in_flight": asdict(live) if live else None,
+            }
+        )
         return
     out = out_console(wide)
     cols = [c for c in STATUS_COLUMNS if wide or c[3]]
@@ -143,12 +187,17 @@ def status(
     for r in rows:
         t.add_row(*(fmt.format(r[key]) for _, key, fmt, _ in cols))
     out.print(t)
-    if state == "running" and progress:
-        out.print(f"now: round {progress.get('round', 0)}, {progress.get('done', 0)}/{progress.get('planned', 0)} "
-                  f"debates done, {progress.get('in_flight', 0)} in flight ({progress.get('status')})",
-                  highlight=False)
-    out.print(f"{len(rows)} of {cfg.budgets.rounds} rounds in {run_dir}; " +
-              ", ".join(f"{v} {k}" for k, v in counts.items() if k != "rounds"), highlight=False)
+    if live:
+        out.print(
+            f"now: round {live.round}, {live.done}/{live.planned} debates done, {live.in_flight} in flight "
+            f"({live.status})",
+            highlight=False,
+        )
+    out.print(
+        f"{len(rows)} of {cfg.budgets.rounds} rounds in {run_dir}; "
+        + ", ".join(f"{v} {k}" for k, v in counts.items() if k != "rounds"),
+        highlight=False,
+    )
     if not wide:
         out.print("[dim]more columns: --wide; for scripts: --json[/]")
 
@@ -160,11 +209,17 @@ def stop(run_dir: Path = typer.Argument(..., help="Run directory.")) -> None:
     except RunDirError as err:
         fail(str(err))
     if state is not None:
-        console.print(f"{run_dir}: no process is running this run ({state}); nothing to stop", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"{run_dir}: no process is running this run ({state}); nothing to stop",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
-    console.print(f"stop requested for {run_dir}; the run exits after its debates in flight", highlight=False,
-                  soft_wrap=True)
+    console.print(
+        f"stop requested for {run_dir}; the run exits after its debates in flight",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 __all__ = ["resume", "run", "status", "stop"]

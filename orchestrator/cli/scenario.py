@@ -22,7 +22,9 @@ stdout = Console()
 
 def check(
     scenario: Path = typer.Argument(..., help="Scenario document (JSON)."),
-    world_dir: Path = typer.Option(None, "--world", help="World directory; default: a small generated World."),
+    world_dir: Path = typer.Option(
+        None, "--world", help="World directory; default: a small generated World."
+    ),
     seed: int = typer.Option(0, help="Compile seed."),
 ) -> None:
     """Validate and compile a scenario; print its money flows or the rule it breaks."""
@@ -38,14 +40,17 @@ def check(
         c = compile_scenario(s, w, seed)
     except (ScenarioError, FormatError) as err:
         fail(f"{scenario}: {err}")
-    tree = Tree(f"[bold]{s.name}[/bold] ({', '.join(t.value for t in s.typology)}) "
-                f"- {c.rows.num_rows} transactions")
+    tree = Tree(
+        f"[bold]{s.name}[/bold] ({', '.join(t.value for t in s.typology)}) - {c.rows.num_rows} transactions"
+    )
     rows = c.rows.to_pylist()
     for i, t in enumerate(s.transfers):
         mine = [r for r, ti in zip(rows, c.transfer_index, strict=True) if ti == i]
         total = sum(r["amount_paid"] for r in mine)
-        tree.add(f"{t.id}: {t.src} -> {t.dst}  {len(mine)} x {t.channel.value}, "
-                 f"{total:,.2f} paid, first {mine[0]['timestamp']:%Y-%m-%d %H:%M}")
+        tree.add(
+            f"{t.id}: {t.src} -> {t.dst}  {len(mine)} x {t.channel.value}, "
+            f"{total:,.2f} paid, first {mine[0]['timestamp']:%Y-%m-%d %H:%M}"
+        )
     stdout.print(tree)
 
 

@@ -15,9 +15,15 @@ from rich.tree import Tree
 from graph_schema.dsl import Scenario
 from orchestrator.cli.common import fail
 from orchestrator.cli.output import ID_CHARS, emit_json, out_console, short, table
-from orchestrator.inspect import InspectError, RunView
+from orchestrator.engine import SEP, InspectError, RunView, cell_grid
 
-ROLE_COLOUR = {"planner": "cyan", "critic": "yellow", "adversary": "red", "evolver": "green", "judge": "magenta"}
+ROLE_COLOUR = {
+    "planner": "cyan",
+    "critic": "yellow",
+    "adversary": "red",
+    "evolver": "green",
+    "judge": "magenta",
+}
 
 
 def _heat(x: float) -> str:
@@ -30,32 +36,38 @@ def show_archive(v: RunView, out: Console) -> None:
     cells = v.archive()
     if not cells:
         fail(f"{v.run_dir}: the archive is empty (no round has closed with an elite)")
-    axes = [c["cell"].split("|") for c in cells]
-    across = len(axes[0]) > 1
-    rows = sorted({"|".join(a[:-1]) if across else a[0] for a in axes})
-    cols = sorted({a[-1] for a in axes}) if across else [""]
-    out.print(f"archive after round {v.last} ({len(cells)} elites): evasion / Elo per cell", highlight=False)
     names = v.cfg.archive.descriptors
+    across = len(names) > 1
+    g = cell_grid(cells, down=len(names) - 1 if across else 1)
+    out.print(f"archive after round {v.last} ({len(cells)} elites): evasion / Elo per cell", highlight=False)
     t = table()
-    t.add_column("|".join(names[:-1]) if across else names[0], no_wrap=True)
-    for c in cols:
+    t.add_column(SEP.join(names[:-1]) if across else names[0], no_wrap=True)
+    for c in g.cols:
         t.add_column(c or "elite", justify="center", no_wrap=True)
-    by = {c["cell"]: c for c in cells}
-    for r in rows:
+    for i, r in enumerate(g.rows):
         line = []
-        for c in cols:
-            e = by.get(f"{r}|{c}" if across else r)
+        for j in range(len(g.cols)):
+            e = g.at.get((i, j))
             line.append(f"{_heat(e['evasion'])} {e['elo'] or 0:.0f}" if e else "[dim]·[/]")
         t.add_row(r, *line)
     out.print(t)
 
 
 # (header, key, shown at 80 columns)
-TOP_COLUMNS = (("id", "scenario_id", True), ("Elo", "elo", True), ("games", "games", False),
-               ("typology", "typology", True), ("cell", "cell", True), ("band", "band", False),
-               ("funds\nUSD", "funds_integrated", True), ("real-\nism", "realism", False),
-               ("eva-\nsion", "evasion", False), ("value\nev.", "value_evasion", True),
-               ("case\nev.", "case_evasion", True), ("name", "name", False))
+TOP_COLUMNS = (
+    ("id", "scenario_id", True),
+    ("Elo", "elo", True),
+    ("games", "games", False),
+    ("typology", "typology", True),
+    ("cell", "cell", True),
+    ("band", "band", False),
+    ("funds\nUSD", "funds_integrated", True),
+    ("real-\nism", "realism", False),
+    ("eva-\nsion", "evasion", False),
+    ("value\nev.", "value_evasion", True),
+    ("case\nev.", "case_evasion", True),
+    ("name", "name", False),
+)
 
 
 def _top_cell(key: str, r: dict) -> str:
@@ -64,8 +76,12 @@ def _top_cell(key: str, r: dict) -> str:
         return short(x)
     if key in ("evasion", "value_evasion", "case_evasion"):
         return _heat(x or 0)
-    return {"elo": lambda: f"{x:.0f}", "funds_integrated": lambda: f"{x or 0:,.0f}",
-            "realism": lambda: f"{x or 0:.2f}", "cell": lambda: x or "-"}.get(key, lambda: str(x))()
+    return {
+        "elo": lambda: f"{x:.0f}",
+        "funds_integrated": lambda: f"{x or 0:,.0f}",
+        "realism": lambda: f"{x or 0:.2f}",
+        "cell": lambda: x or "-",
+    }.get(key, lambda: str(x))()
 
 
 def show_top(v: RunView, n: int, cell: str | None, band: str | None, out: Console, wide: bool) -> None:
@@ -74,19 +90,28 @@ def show_top(v: RunView, n: int, cell: str | None, band: str | None, out: Consol
     t = table(f"top {n} by Elo after round {v.last}{where}")
     for head, key, _ in cols:
         text = key in ("typology", "cell", "name")  # these fold; ids and numbers never break
-        t.add_column(head, no_wrap=not text, overflow="fold" if text else "ellipsis",
-                     justify="right" if key in ("elo", "games", "funds_integrated", "realism") else "left")
+        t.add_column(
+            head,
+            no_wrap=not text,
+            overflow="fold" if text else "ellipsis",
+            justify="right" if key in ("elo", "games", "funds_integrated", "realism") else "left",
+        )
     for r in v.top(n, cell=cell, band=band):
         t.add_row(*(_top_cell(key, r) for _, key, _ in cols))
     out.print(t)
     if not wide:
-        out.print(f"[dim]ids are {ID_CHARS}-character prefixes (any unique prefix works with `show scenario`); "
-                  "more columns: --wide; for scripts: --json[/]")
+        out.print(
+            f"[dim]ids are {ID_CHARS}-character prefixes (any unique prefix works with `show scenario`); "
+            "more columns: --wide; for scripts: --json[/]"
+        )
 
 
 def flow_tree(s: Scenario) -> Tree:
     """The money flows as a tree from the entities holding the proceeds."""
-    tree = Tree(f"[bold]{s.name}[/] ({', '.join(t.value for t in s.typology)}), {s.funds_placed:,.0f} {s.currency.value}")
+    tree = Tree(
+        f"[bold]{s.name}[/] ({', '.join(t.value for t in s.typology)}), {s.funds_placed:,.0f} "
+        f"{s.currency.value}"
+    )
     out: dict[str, list] = {}
     for t in s.transfers:
         out.setdefault(t.src, []).append(t)
@@ -94,9 +119,12 @@ def flow_tree(s: Scenario) -> Tree:
 
     def grow(node: Tree, eid: str) -> None:
         for t in out.get(eid, []):
-            label = f"{t.id}: → {t.dst} ({t.channel.value}, {t.amount.kind}" + \
-                    (f", x{t.timing.repeats}" if t.timing.repeats > 1 else "") + \
-                    (", camouflage" if t.purpose.value == "camouflage" else "") + ")"
+            label = (
+                f"{t.id}: → {t.dst} ({t.channel.value}, {t.amount.kind}"
+                + (f", x{t.timing.repeats}" if t.timing.repeats > 1 else "")
+                + (", camouflage" if t.purpose.value == "camouflage" else "")
+                + ")"
+            )
             child = node.add(label)
             if t.dst not in seen:
                 seen.add(t.dst)
@@ -116,7 +144,10 @@ def show_scenario(v: RunView, sid: str, stdout: Console) -> None:
     stdout.print(Syntax(json.dumps(json.loads(d["body"]), indent=2), "json", word_wrap=True))
     if d["review"]:
         r = d["review"]
-        t = table(f"review: realism {r['realism']:.2f} ({'accepted' if r['accepted'] else 'rejected'}) by {r['reviewer']}")
+        t = table(
+            f"review: realism {r['realism']:.2f} ({'accepted' if r['accepted'] else 'rejected'}) by "
+            f"{r['reviewer']}"
+        )
         t.add_column("check")
         t.add_column("score", justify="right")
         t.add_column("reason")
@@ -127,26 +158,36 @@ def show_scenario(v: RunView, sid: str, stdout: Console) -> None:
         stdout.print(t)
     for e in d["evaluations"]:
         rep = json.loads(e["body"])
-        stdout.print(f"detectors v{e['detector_version']}: evasion {rep['evasion']:.3f}, evaded share "
-                     f"{rep['evaded_share']:.3f}, undetected value {rep['evaded_value_share']:.3f}, case undetected "
-                     f"{rep['case_evaded_share']:.3f}, {rep['funds_integrated']:,.0f} USD integrated "
-                     f"({rep['integration_share']:.0%} of the funds placed); {rep['argument']}")
+        stdout.print(
+            f"detectors v{e['detector_version']}: evasion {rep['evasion']:.3f}, evaded share "
+            f"{rep['evaded_share']:.3f}, undetected value {rep['evaded_value_share']:.3f}, case undetected "
+            f"{rep['case_evaded_share']:.3f}, {rep['funds_integrated']:,.0f} USD integrated "
+            f"({rep['integration_share']:.0%} of the funds placed); {rep['argument']}"
+        )
     lin = s.lineage
-    stdout.print(f"lineage: generation {lin.generation}, operator {lin.operator}, parents "
-                 f"{', '.join(lin.parents) or 'none'}; debates: {', '.join(d['debates']) or 'none'}")
+    stdout.print(
+        f"lineage: generation {lin.generation}, operator {lin.operator}, parents "
+        f"{', '.join(lin.parents) or 'none'}; debates: {', '.join(d['debates']) or 'none'}"
+    )
 
 
 def show_debate(v: RunView, did: str, stdout: Console) -> None:
     d = v.debate(did)
-    stdout.print(f"[bold]debate {d['id']}[/] round {d['round']} slot {d['slot']} ({d['origin']}): "
-                 f"{d['outcome']}, {d['turns']} turns, {d['seconds']:.2f} s" + (f", error: {d['error']}" if d["error"] else ""))
+    stdout.print(
+        f"[bold]debate {d['id']}[/] round {d['round']} slot {d['slot']} ({d['origin']}): "
+        f"{d['outcome']}, {d['turns']} turns, {d['seconds']:.2f} s"
+        + (f", error: {d['error']}" if d["error"] else "")
+    )
     for t in d["transcript"]:
         colour = ROLE_COLOUR.get(t["role"], "white")
-        head = f"[{colour}]{t['idx']}. {t['role']}[/] ({t['model']}, {t['tokens_in']}+{t['tokens_out']} tokens, {t['latency_s']:.2f} s)"
+        head = (f"[{colour}]{t['idx']}. {t['role']}[/] ({t['model']}, "
+                f"{t['tokens_in']}+{t['tokens_out']} tokens, "
+                f"{t['latency_s']:.2f} s)")
         body = f"[red]failed: {t['error']}[/]" if t["error"] else (t["text"] or "")
         failed = [c for c in t["calls"] if not c["ok"]]
         if t["calls"]:
-            body += f"\n[dim]{len(t['calls'])} LLM request(s) at {t['calls'][0]['endpoint']}, {len(failed)} failed[/]"
+            body += (f"\n[dim]{len(t['calls'])} LLM request(s) at {t['calls'][0]['endpoint']}, "
+                     f"{len(failed)} failed[/]")
         for c in failed:  # every failure, with its cause: HTTP errors and answers that broke the schema
             body += f"\n[red]request {c['seq'] + 1} ({c['method']}): {escape(c['error'] or 'failed')}[/]"
         if t["scenario_id"]:
@@ -161,8 +202,11 @@ def _json(v: RunView, what: str, arg: str | None, cell: str | None, band: str | 
         return {"round": v.last, "rows": v.top(int(arg or 10), cell=cell, band=band)}
     d = v.scenario(arg) if what == "scenario" else v.debate(arg)
     if what == "scenario":
-        d = {**d, "body": json.loads(d["body"]),
-             "evaluations": [{**e, "body": json.loads(e["body"])} for e in d["evaluations"]]}
+        d = {
+            **d,
+            "body": json.loads(d["body"]),
+            "evaluations": [{**e, "body": json.loads(e["body"])} for e in d["evaluations"]],
+        }
     return d
 
 
@@ -170,10 +214,16 @@ def show(
     run_dir: Path = typer.Argument(..., help="Run directory."),
     what: str = typer.Argument(..., help="archive | scenario | debate | top"),
     arg: str = typer.Argument(None, help="scenario or debate id (a unique prefix is enough), or N for top."),
-    cell: str = typer.Option(None, "--cell", help="top: only the elite of this archive cell, e.g. 'fan|c1|v2'."),
+    cell: str = typer.Option(
+        None, "--cell", help="top: only the elite of this archive cell, e.g. 'fan|c1|v2'."
+    ),
     band: str = typer.Option(None, "--band", help="top: only scenarios of this volume band (v0, v1, ...)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the view as JSON (full ids, every field) for scripts."),
-    wide: bool = typer.Option(False, "--wide", help="top: every column (games, band, realism, evasion, name)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the view as JSON (full ids, every field) for scripts."
+    ),
+    wide: bool = typer.Option(
+        False, "--wide", help="top: every column (games, band, realism, evasion, name)."
+    ),
 ) -> None:
     """Inspect a run: the archive grid, a scenario, a debate transcript, or the top N by Elo.
     Rounds count from 0."""

@@ -87,10 +87,10 @@ def _summary(n_accounts: int, n_tx: int, n_l: int, n_scenarios: int, t0: float, 
 
 def _sharded(cfg: WorldConfig, out: Path, shards: int, address: str | None, workers: int | None,
              amlsim: bool) -> tuple[int, int, int, int]:
-    from orchestrator.ray_runner import ray_runner, ray_session
+    from orchestrator.engine import WORKER_ENV, ray_runner, ray_session
 
     formats = ("amlworld", "amlsim") if amlsim else ("amlworld",)
-    with ray_session(address, workers), Progress(
+    with ray_session(address, workers, WORKER_ENV), Progress(
             TextColumn("{task.description}"), TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
             console=console, transient=False) as bar:
         task = bar.add_task("sharded World", total=None, note="")

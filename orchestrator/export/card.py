@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestrator.archive import funds_weighted
+from orchestrator.engine import funds_weighted
 from orchestrator.export.content import RunContent
 
 
@@ -58,7 +58,8 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         f"| banks | {c.world.banks.num_rows} |",
         f"| scenarios | {len(c.entries)} |",
         f"| rounds of evolution | {c.rounds} |",
-        f"| mean evasion of the scenarios (at export) | {np.mean(ev):.3f} |" if ev else "| mean evasion | - |",
+        (f"| mean evasion of the scenarios (at export) | {np.mean(ev):.3f} |" if ev
+         else "| mean evasion | - |"),
         f"| funds-weighted undetected value: transactions / cases | {_money(c.entries)} |",
         f"| median funds integrated per scenario (USD) | {_median_funds(c.entries)} |",
         f"| tournament matches (of them expert pairs) | {len(c.matches)} "
@@ -70,7 +71,8 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         f"- generation config hash: `{c.cfg.digest()}`",
         f"- seed: {c.cfg.seed}",
         f"- roles: {', '.join(f'{k}={v}' for k, v in roles.items())}",
-        f"- backends and models: {', '.join(f'{k}={v}' for k, v in sorted(backends.items())) or 'none (procedural)'}"
+        "- backends and models: "
+        f"{', '.join(f'{k}={v}' for k, v in sorted(backends.items())) or 'none (procedural)'}"
         + (f"; models seen in calls: {', '.join(c.models)}" if c.models else ""),
         f"- detectors: {', '.join(c.cfg.detectors.names)}",
         f"- code version: redledger {code_version()}",
@@ -90,8 +92,10 @@ def card(c: RunContent, fmt: str, files: list[str], command: str | None = None) 
         *(_dgl_lines() if fmt == "dgl" else []),
         "## Reproduce", "",
         f"`{command or f'redledger export RUN_DIR --format {fmt} --out DIR'}` (same code version and machine "
-        "type give identical bytes" + (", except `graph.bin`, whose content is identical: see above" if fmt == "dgl"
-                                        else "") + "); verify the files with `sha256sum -c MANIFEST.sha256`.", "",
+        "type give identical bytes"
+        + (", except `graph.bin`, whose content is identical: see above" if fmt == "dgl"
+                                           else "")
+                                        + "); verify the files with `sha256sum -c MANIFEST.sha256`.", "",
     ]
     return "\n".join(lines)
 
@@ -100,15 +104,20 @@ def _dgl_lines() -> list[str]:
     from orchestrator.export.formats import DGL_LOAD, DGL_LOAD_ELSEWHERE
 
     return [
-        "## Loading the graph", "",
-        "In redledger's environment (run it in this directory):", "",
-        f"```\npython -c \"{DGL_LOAD}; print(g)\"\n```", "",
+        "## Loading the graph",
+        "",
+        "In redledger's environment (run it in this directory):",
+        "",
+        f'```\npython -c "{DGL_LOAD}; print(g)"\n```',
+        "",
         "There a bare `import dgl` fails: DGL 2.1's GraphBolt does not load on the torch redledger pins, "
-        f"and `detectors.graph_files` imports DGL without it. Where DGL imports: `{DGL_LOAD_ELSEWHERE}`.", "",
+        f"and `detectors.graph_files` imports DGL without it. Where DGL imports: `{DGL_LOAD_ELSEWHERE}`.",
+        "",
         "`dgl.save_graphs` leaves uninitialised bytes in the file's header, so the bytes of `graph.bin` "
         "differ between two exports of the same run (and so does its line in `MANIFEST.sha256`); its "
         "content does not. `content_sha256` in `graph.json` is `detectors.graph_files.content_digest` "
-        "of the loaded graph and labels, the same for every export of the run.", "",
+        "of the loaded graph and labels, the same for every export of the run.",
+        "",
     ]
 
 

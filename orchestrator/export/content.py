@@ -11,10 +11,15 @@ from agents.models import EvasionReport, Review
 from graph_schema import ScenarioError, compile_scenario, inject
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
-from orchestrator.config import RunConfig
-from orchestrator.setup import world_dir
-from orchestrator.store import STORE, RunStore
-from orchestrator.store.expert import ExpertStore, Verdict, label_record
+from orchestrator.engine import (
+    STORE,
+    ExpertStore,
+    ExpertVerdict,
+    RunConfig,
+    RunLayout,
+    RunStore,
+    label_record,
+)
 
 
 class ExportError(ValueError):
@@ -28,7 +33,7 @@ class Entry:
     report: EvasionReport
     elo: float
     cell: str | None
-    expert: Verdict | None = None  # the latest expert verdict, if an analyst reviewed it
+    expert: ExpertVerdict | None = None  # the latest expert verdict, if an analyst reviewed it
 
 
 @dataclass
@@ -68,25 +73,36 @@ def load_content(run_dir: Path, all_accepted: bool = False) -> RunContent:
         labels = ex.labels()
     for e in entries:
         e.expert = labels.get(e.scenario.uid)
-    world = read_world(world_dir(run_dir, cfg))
+    world = read_world(RunLayout.of(run_dir, cfg).world)
     compiled = []
     for e in entries:
         try:
             compiled.append(compile_scenario(e.scenario, world, cfg.agents.compile_seed))
         except ScenarioError as err:
-            raise ExportError(f"{run_dir}: scenario {e.scenario.uid} no longer compiles in the World: {err}") from None
+            raise ExportError(
+                f"{run_dir}: scenario {e.scenario.uid} no longer compiles in the World: {err}"
+            ) from None
     return RunContent(run_dir, cfg, entries, inject(world, compiled), last + 1, matches, models)
 
 
 def scenario_record(e: Entry) -> dict:
     """One line of scenarios.jsonl: the DSL, lineage, review, expert label, scores and Elo."""
-    return {"scenario_id": e.scenario.uid, "cell": e.cell, "elo": round(e.elo, 4),
-            "expert": label_record(e.expert),
-            "realism": e.review.realism, "accepted": e.review.accepted, "evasion": e.report.evasion,
-            "evaded_share": e.report.evaded_share, "evaded_value_share": e.report.evaded_value_share,
-            "case_evaded_share": e.report.case_evaded_share, "funds_integrated_usd": e.report.funds_integrated,
-            "scenario": e.scenario.model_dump(mode="json"),
-            "review": json.loads(e.review.model_dump_json()), "report": json.loads(e.report.model_dump_json())}
+    return {
+        "scenario_id": e.scenario.uid,
+        "cell": e.cell,
+        "elo": round(e.elo, 4),
+        "expert": label_record(e.expert),
+        "realism": e.review.realism,
+        "accepted": e.review.accepted,
+        "evasion": e.report.evasion,
+        "evaded_share": e.report.evaded_share,
+        "evaded_value_share": e.report.evaded_value_share,
+        "case_evaded_share": e.report.case_evaded_share,
+        "funds_integrated_usd": e.report.funds_integrated,
+        "scenario": e.scenario.model_dump(mode="json"),
+        "review": json.loads(e.review.model_dump_json()),
+        "report": json.loads(e.report.model_dump_json()),
+    }
 
 
 __all__ = ["Entry", "ExportError", "RunContent", "load_content", "scenario_record"]

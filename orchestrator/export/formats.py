@@ -8,17 +8,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.llm.planner import world_facts
-from agents.llm.prompts import render
-from agents.models import Brief
+from agents import Brief, planner_prompt
 from detectors import from_ledger, temporal_split
 from detectors.features import edge_features
 from detectors.graph_files import content_digest, load_graphs, save_graphs
 from detectors.graph_files import dgl_graph as make_graph
 from graph_schema.dsl import Scenario
 from graph_schema.formats import write_amlsim, write_amlworld, write_world
+from orchestrator.engine import STORE, RunStore
 from orchestrator.export.content import RunContent, scenario_record
-from orchestrator.store import STORE, RunStore
 
 
 def _jsonl(path: Path, rows: list[dict]) -> None:
@@ -73,7 +71,7 @@ def _prompt(s: Scenario, c: RunContent) -> str:
     """The planner prompt of the brief both answers address (typology, formats, size)."""
     brief = Brief(typology=s.primary_typology, channels=sorted({t.channel for t in s.transfers}),
                   complexity=int(np.clip(len(s.transfers) // 6 + 1, 1, 5)))
-    return render("planner_user", brief=brief, world=world_facts(c.world), example=None)
+    return planner_prompt(brief, c.world)
 
 
 def preferences(c: RunContent, out: Path) -> None:
@@ -101,6 +99,12 @@ def preferences(c: RunContent, out: Path) -> None:
     _jsonl(out / "preferences.jsonl", rows)
 
 
-WRITERS = {"amlworld": amlworld, "amlsim": amlsim, "parquet": parquet, "dgl": dgl_graph, "preferences": preferences}
+WRITERS = {
+    "amlworld": amlworld,
+    "amlsim": amlsim,
+    "parquet": parquet,
+    "dgl": dgl_graph,
+    "preferences": preferences,
+}
 
 __all__ = ["WRITERS"]

@@ -10,7 +10,7 @@ from jinja2 import select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from graph_schema.formats import write_text_atomic
-from orchestrator.inspect import InspectError, RunView
+from orchestrator.engine import InspectError, RunView
 from orchestrator.report.charts import flow_drawing, heatmap, progress_chart
 
 _ENV = SandboxedEnvironment(autoescape=select_autoescape(default=True))
@@ -42,10 +42,13 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
                    ("rounds", f"{len(rounds)} of {v.cfg.budgets.rounds}"),
                    ("roles", ", ".join(f"{r}={getattr(v.cfg.agents, r).mode}" for r in
                                        ("planner", "critic", "adversary", "evolver", "judge"))),
-                   ("detectors", ", ".join(v.cfg.detectors.names) + f" (versions: {rounds[-1]['detector_version'] + 1})"),
-                   ("debates", counts["debates"]), ("scenarios", counts["scenarios"]), ("matches", counts["matches"]),
+                   ("detectors", ", ".join(v.cfg.detectors.names)
+                    + f" (versions: {rounds[-1]['detector_version'] + 1})"),
+                   ("debates", counts["debates"]), ("scenarios", counts["scenarios"]),
+                   ("matches", counts["matches"]),
                    ("failures", counts["failures"]), ("tokens spent", f"{rounds[-1]['tokens']:,}"),
-                   ("archive coverage", f"{rounds[-1]['coverage']:.1%}"), ("QD-score", f"{rounds[-1]['qd_score']:.2f}"),
+                   ("archive coverage", f"{rounds[-1]['coverage']:.1%}"),
+                   ("QD-score", f"{rounds[-1]['qd_score']:.2f}"),
                    ("best Elo", f"{rounds[-1]['best_elo']:.0f}"),
                    ("typology families in the archive", rounds[-1]["families"]),
                    ("typology entropy (bits)", f"{rounds[-1]['typology_entropy']:.2f}"),
@@ -62,7 +65,8 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
             d = v.store.debates_with(r["scenario_id"])[:1]
             turns = v.store.turns(d[0]) if d else []
             top.append({"id": r["scenario_id"], "name": s.name, "typology": r["typology"], "elo": r["elo"],
-                        "realism": r["realism"] or 0.0, "evasion": r["evasion"] or 0.0, "narrative": s.narrative,
+                        "realism": r["realism"] or 0.0, "evasion": r["evasion"] or 0.0,
+                        "narrative": s.narrative,
                         "cell": r["cell"] or "-", "band": r["band"], "funds": r["funds_integrated"] or 0.0,
                         "value_evasion": r["value_evasion"] or 0.0, "case_evasion": r["case_evasion"] or 0.0,
                         "drawing": flow_drawing(s), "debate_id": d[0] if d else None, "turns": turns})

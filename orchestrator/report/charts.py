@@ -13,6 +13,7 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from graph_schema.dsl import Scenario  # noqa: E402
+from orchestrator.engine import cell_grid  # noqa: E402
 
 
 def _uri(fig) -> str:
@@ -43,12 +44,11 @@ def progress_chart(rounds: list[dict], recall: list[float]) -> str:
 
 
 def heatmap(cells: list[dict]) -> str:
-    rows = sorted({c["cell"].split("|")[0] for c in cells})
-    cols = sorted({"|".join(c["cell"].split("|")[1:]) for c in cells})
+    g = cell_grid(cells)
+    rows, cols = g.rows, g.cols
     grid = np.full((len(rows), max(len(cols), 1)), np.nan)
-    for c in cells:
-        head, *rest = c["cell"].split("|")
-        grid[rows.index(head), cols.index("|".join(rest))] = c["evasion"]
+    for (i, j), c in g.at.items():
+        grid[i, j] = c["evasion"]
     fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(cols), 0.5 + 0.45 * len(rows)))
     im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")

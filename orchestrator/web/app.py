@@ -19,9 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from graph_schema.formats import read_world_stub
-from orchestrator.inspect import InspectError, RunView
-from orchestrator.setup import world_dir
-from orchestrator.store import StoreError
+from orchestrator.engine import InspectError, RunLayout, RunView, StoreError
 from orchestrator.web.security import token_middleware
 
 POLL_MS = 1500
@@ -49,7 +47,7 @@ class Workspace:
     def world(self, v: RunView):
         with self._lock:
             if self._world is None:
-                self._world = read_world_stub(world_dir(self.run_dir, v.cfg))
+                self._world = read_world_stub(RunLayout.of(self.run_dir, v.cfg).world)
             return self._world
 
     def page(self, request: Request, name: str, status_code: int = 200, **ctx) -> HTMLResponse:

@@ -16,31 +16,30 @@ import networkx as nx
 import numpy as np
 
 from graph_schema.dsl import Scenario
-from orchestrator.inspect import RunView, run_state
+from orchestrator.engine import ExpertStore, Progress, RunView, cell_grid
 from orchestrator.report import recall_per_round
-from orchestrator.store.expert import ExpertStore
 
 
 def status(v: RunView) -> dict:
     """Run state, budgets and the progress of the round in flight."""
     rounds = v.rounds()
     last = rounds[-1] if rounds else {}
-    progress = json.loads(v.store.get_meta("progress") or "{}")
+    progress = v.progress() or Progress(status="")
     b = v.cfg.budgets
-    state = run_state(v.store)
+    state = v.state()
     live = state == "running"
     return {
         "name": v.cfg.name, "state": state, "rounds_closed": len(rounds), "rounds_budget": b.rounds,
-        "round_in_flight": progress.get("round") if live else None,
-        "planned": progress.get("planned", 0), "done": progress.get("done", 0),
-        "in_flight": progress.get("in_flight", 0), "phase": progress.get("status", ""),
+        "round_in_flight": progress.round if live else None,
+        "planned": progress.planned, "done": progress.done,
+        "in_flight": progress.in_flight, "phase": progress.status,
         "tokens": v.store.tokens_spent(), "tokens_budget": b.llm_tokens,
         "wall_clock_budget": b.wall_clock_s,
         "seconds": round(sum(r["seconds"] for r in rounds), 1),
         "detector_version": v.store.detector_version(),
         "coverage": last.get("coverage", 0.0), "qd_score": last.get("qd_score", 0.0),
         "best_elo": last.get("best_elo", v.cfg.tournament.initial_elo), "counts": v.store.counts(),
-        "warnings": progress.get("warnings", [])[-5:],
+        "warnings": progress.warnings[-5:],
     }
 
 
@@ -58,14 +57,12 @@ def heatmap(v: RunView) -> dict:
     """The archive as a grid: the first descriptor down, the others across; each filled
     cell carries its elite's id (click-through) and evasion."""
     cells = v.archive()
-    rows = sorted({c["cell"].split("|")[0] for c in cells})
-    cols = sorted({"|".join(c["cell"].split("|")[1:]) or "-" for c in cells})
+    g = cell_grid(cells)
+    rows, cols = g.rows, [c or "-" for c in g.cols]
     z = [[None] * len(cols) for _ in rows]
     ids = [[""] * len(cols) for _ in rows]
     text = [[""] * len(cols) for _ in rows]
-    for c in cells:
-        head, *rest = c["cell"].split("|")
-        i, j = rows.index(head), cols.index("|".join(rest) or "-")
+    for (i, j), c in g.at.items():
         z[i][j], ids[i][j] = round(c["evasion"], 4), c["scenario_id"]
         text[i][j] = f"{c['name']} ({c['typology']}), Elo {c['elo'] or 0:.0f}"
     return {"rows": rows, "cols": cols, "z": z, "ids": ids, "text": text,
@@ -151,13 +148,29 @@ def flow(s: Scenario, compiled) -> dict:
         got = stats.get(i, [])
         amounts = [a for _, a in got]
         times = [x for x, _ in got]
-        edges.append({"id": t.id, "src": t.src, "dst": t.dst, "channel": t.channel.value,
-                      "purpose": t.purpose.value, "spec": t.amount.kind, "rows": len(got),
-                      "total": round(float(np.sum(amounts)), 2) if got else None,
-                      "min": round(min(amounts), 2) if got else None, "max": round(max(amounts), 2) if got else None,
-                      "first": _when(min(times)) if got else None, "last": _when(max(times)) if got else None})
-    return {"nodes": nodes, "edges": edges, "timeline": timeline, "currency": s.currency.value,
-            "compiled": compiled is not None}
+        edges.append(
+            {
+                "id": t.id,
+                "src": t.src,
+                "dst": t.dst,
+                "channel": t.channel.value,
+                "purpose": t.purpose.value,
+                "spec": t.amount.kind,
+                "rows": len(got),
+                "total": round(float(np.sum(amounts)), 2) if got else None,
+                "min": round(min(amounts), 2) if got else None,
+                "max": round(max(amounts), 2) if got else None,
+                "first": _when(min(times)) if got else None,
+                "last": _when(max(times)) if got else None,
+            }
+        )
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "timeline": timeline,
+        "currency": s.currency.value,
+        "compiled": compiled is not None,
+    }
 
 
 def expert_of(ex: ExpertStore, sid: str) -> dict:

@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from orchestrator.inspect import InspectError
-from orchestrator.store.expert import ExpertError, ExpertStore
+from orchestrator.engine import ExpertError, ExpertStore, InspectError
 from orchestrator.web.security import check_csrf
 
 router = APIRouter()

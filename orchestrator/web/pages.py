@@ -13,8 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from graph_schema import ScenarioError, compile_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.enums import Typology
-from orchestrator.inspect import InspectError
-from orchestrator.store.expert import ExpertStore
+from orchestrator.engine import ExpertStore, InspectError
 from orchestrator.web import data
 
 router = APIRouter()
@@ -124,9 +123,20 @@ def _scenario_context(ws, v, ex, sid: str) -> dict:
     archive = v.archive() if v.last >= 0 else []
     cell = next((c["cell"] for c in archive if c["scenario_id"] == d["id"]), None)
     elites = [c for c in archive if c["scenario_id"] != d["id"]]
-    return {"d": d, "s": s, "dsl": data.dsl_text(s), "flow": data.flow(s, compiled), "compile_error": compile_error,
-            "lineage": lin, "diffs": diffs, "evaluations": evaluations, "cell": cell, "elites": elites,
-            "expert": data.expert_of(ex, d["id"]), "review": d["review"]}
+    return {
+        "d": d,
+        "s": s,
+        "dsl": data.dsl_text(s),
+        "flow": data.flow(s, compiled),
+        "compile_error": compile_error,
+        "lineage": lin,
+        "diffs": diffs,
+        "evaluations": evaluations,
+        "cell": cell,
+        "elites": elites,
+        "expert": data.expert_of(ex, d["id"]),
+        "review": d["review"],
+    }
 
 
 @router.get("/scenario/{sid}", response_class=HTMLResponse)

@@ -98,4 +98,12 @@ def check_csrf(request: Request, form_value: str | None) -> str | None:
     return None
 
 
-__all__ = ["BindError", "TOKEN_ENV", "check_bind", "check_csrf", "is_loopback", "resolve_token", "token_middleware"]
+__all__ = [
+    "BindError",
+    "TOKEN_ENV",
+    "check_bind",
+    "check_csrf",
+    "is_loopback",
+    "resolve_token",
+    "token_middleware",
+]

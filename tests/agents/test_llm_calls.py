@@ -77,7 +77,9 @@ def test_a_hanging_endpoint_times_out(scripted):
 
 def test_auth_failures_are_not_retried(scripted):
     b = scripted(["!error:auth", GOOD], max_retries=3)
-    with pytest.raises(LLMCallError, match=r"authentication failed \(HTTP 401\); check the key in \$OPENAI_API_KEY"):
+    with pytest.raises(
+        LLMCallError, match=r"authentication failed \(HTTP 401\); check the key in \$OPENAI_API_KEY"
+    ):
         ask(b)
 
 
@@ -90,7 +92,11 @@ def test_the_structured_method_is_found_per_endpoint_and_remembered(tmp_path):
     b = Backend(cfg, cache=cache, chat_model=model)
     with collect_calls() as calls:
         ask(b), ask(b, sample=1)
-    assert [(c.method, c.ok) for c in calls] == [("json_schema", False), ("json_mode", True), ("json_mode", True)]
+    assert [(c.method, c.ok) for c in calls] == [
+        ("json_schema", False),
+        ("json_mode", True),
+        ("json_mode", True),
+    ]
     assert cache.method_for(b._method_key) == "json_mode"
 
 
@@ -104,8 +110,9 @@ def endpoint():
 
 
 def _openai(url, tmp_path, **kw):
-    cfg = BackendConfig(kind="openai", model="tiny", base_url=url, api_key_env="REDLEDGER_TEST_KEY",
-                        backoff_s=0.01, **kw)
+    cfg = BackendConfig(
+        kind="openai", model="tiny", base_url=url, api_key_env="REDLEDGER_TEST_KEY", backoff_s=0.01, **kw
+    )
     return Backend(cfg, cache=CallCache(tmp_path / "calls.sqlite")).start()
 
 
@@ -116,7 +123,10 @@ def test_openai_backend_over_http(endpoint, tmp_path, monkeypatch):
         assert ask(b).typology.value == "cycle"
         ask(b)
     assert [(c.method, c.ok, c.cache_hit) for c in calls] == [
-        ("json_schema", False, False), ("json_mode", True, False), ("json_mode", True, True)]
+        ("json_schema", False, False),
+        ("json_mode", True, False),
+        ("json_mode", True, True),
+    ]
     assert calls[1].prompt_tokens == 11 and calls[1].completion_tokens == 7
 
 
@@ -128,10 +138,16 @@ def test_wrong_key_fails_clearly_and_the_key_is_never_written(endpoint, tmp_path
     with collect_calls() as calls, pytest.raises(LLMCallError) as e:
         ask(b, "planner")
     msg = str(e.value)
-    assert msg == (f"role planner at {endpoint}: authentication failed (HTTP 401); check the key in "
-                   "$REDLEDGER_TEST_KEY")
-    written = [msg, caplog.text, json.dumps(b.ledger.rows()), json.dumps([c.as_dict() for c in calls]),
-               (tmp_path / "calls.sqlite").read_bytes().decode("latin-1")]
+    assert msg == (
+        f"role planner at {endpoint}: authentication failed (HTTP 401); check the key in $REDLEDGER_TEST_KEY"
+    )
+    written = [
+        msg,
+        caplog.text,
+        json.dumps(b.ledger.rows()),
+        json.dumps([c.as_dict() for c in calls]),
+        (tmp_path / "calls.sqlite").read_bytes().decode("latin-1"),
+    ]
     # a successful call too, so that the cache file holds an answer
     monkeypatch.setenv("REDLEDGER_TEST_KEY", "good-key")
     ok = _openai(endpoint, tmp_path)
@@ -153,7 +169,9 @@ def test_unreachable_endpoint_names_itself(tmp_path, monkeypatch):
 
 def test_a_missing_key_variable_is_a_config_error(monkeypatch):
     monkeypatch.delenv("REDLEDGER_TEST_KEY", raising=False)
-    with pytest.raises(ConfigError, match="backend.api_key_env: environment variable REDLEDGER_TEST_KEY is not set"):
+    with pytest.raises(
+        ConfigError, match="backend.api_key_env: environment variable REDLEDGER_TEST_KEY is not set"
+    ):
         Backend(BackendConfig(kind="openai", api_key_env="REDLEDGER_TEST_KEY")).start()
 
 
@@ -168,7 +186,9 @@ def test_a_keyless_endpoint_needs_no_key_variable_and_never_gets_openais_key(tmp
 def test_a_named_key_variable_must_be_set_even_for_a_base_url(monkeypatch):
     monkeypatch.delenv("REDLEDGER_TEST_KEY", raising=False)
     with pytest.raises(ConfigError, match="environment variable REDLEDGER_TEST_KEY is not set"):
-        Backend(BackendConfig(kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="REDLEDGER_TEST_KEY")).start()
+        Backend(
+            BackendConfig(kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="REDLEDGER_TEST_KEY")
+        ).start()
 
 
 # ---------------------------------------------------------------- failures told apart
@@ -203,8 +223,10 @@ def test_a_malformed_body_is_one_line_naming_the_endpoint_and_the_byte(tmp_path,
     msg = str(e.value)
     assert "\n" not in msg
     byte = cut.index(b'"unterminat')
-    assert msg == (f"role planner at {srv.url}: malformed response body from {srv.url}: not valid JSON at "
-                   f"byte {byte} (unterminated string starting at)")
+    assert msg == (
+        f"role planner at {srv.url}: malformed response body from {srv.url}: not valid JSON at "
+        f"byte {byte} (unterminated string starting at)"
+    )
     assert calls[0].error == msg.split(": ", 1)[1]
 
 

@@ -94,8 +94,15 @@ def test_server_stops_on_ctrl_c_and_when_its_owner_dies(how):
 
 @pytest.mark.parametrize("when", ["before the call", "during the call"])
 def test_a_dead_server_is_named_at_once_and_not_retried(when):
-    cfg = BackendConfig(kind="local", model="smollm2", max_tokens=800, max_retries=3, backoff_s=2.0, timeout_s=120,
-                        structured_method="json_mode")
+    cfg = BackendConfig(
+        kind="local",
+        model="smollm2",
+        max_tokens=800,
+        max_retries=3,
+        backoff_s=2.0,
+        timeout_s=120,
+        structured_method="json_mode",
+    )
     brief = Brief(typology="fan_out", complexity=1)
     with Backend(cfg) as b:
         pid = b.server.proc.pid

@@ -160,7 +160,8 @@ def test_adversary_reports_the_detectors_numbers(world, adversary, detector, sce
     assert {t.transfer for t in rep.transfers} == {t.id for t in scenario.transfers}
     assert sum(t.rows for t in rep.transfers) == c.rows.num_rows
     assert rep.evaded_share == pytest.approx(1 - d.flagged / d.rows, abs=1e-6)
-    assert 0 <= rep.evasion <= 1 and rep.flagged_transfers == [t.transfer for t in rep.transfers if t.flagged_rows]
+    flagged = [t.transfer for t in rep.transfers if t.flagged_rows]
+    assert 0 <= rep.evasion <= 1 and rep.flagged_transfers == flagged
     # the alert threshold is the World's top-0.5% quantile of this detector's own scores
     assert np.mean(arm.sorted_scores >= arm.threshold) == pytest.approx(0.005, abs=0.001)
 
@@ -175,9 +176,13 @@ def test_saved_world_scores_spare_the_adversary_a_world_scoring(world, adversary
     score = detector.score_prepared
     detector.score_prepared = lambda wg: calls.append(1) or score(wg)
     try:
-        quick = DetectorAdversary(world, {"gine": detector}, {"gine": "test"}, world_scores={"gine": saved[::-1]})
+        quick = DetectorAdversary(
+            world, {"gine": detector}, {"gine": "test"}, world_scores={"gine": saved[::-1]}
+        )
         assert calls == []
-        stale = DetectorAdversary(world, {"gine": detector}, {"gine": "test"}, world_scores={"gine": saved[:10]})
+        stale = DetectorAdversary(
+            world, {"gine": detector}, {"gine": "test"}, world_scores={"gine": saved[:10]}
+        )
         assert calls == [1]
     finally:
         del detector.score_prepared
@@ -210,8 +215,11 @@ def test_crossover_grafts_the_second_parent(world):
     a = sample_scenario(np.random.default_rng(1), "stack")
     b = sample_scenario(np.random.default_rng(2), "fan_out")
     rng = np.random.default_rng(0)
-    doc = next(d for d in (crossover(a.model_dump(mode="json"), b.model_dump(mode="json"), rng)
-                           for _ in range(20)) if d is not None)
+    doc = next(
+        d
+        for d in (crossover(a.model_dump(mode="json"), b.model_dump(mode="json"), rng) for _ in range(20))
+        if d is not None
+    )
     child = parse_scenario(doc)
     assert [t.value for t in child.typology[:2]] == ["stack", "fan_out"]
     assert any(t.id.startswith("x_") for t in child.transfers)
@@ -221,8 +229,13 @@ def test_steering_follows_what_was_flagged(adversary, world):
     s = sample_scenario(np.random.default_rng(5), "fan_out")
     rep = adversary.evaluate_now(s)
     # pretend the detector flags every leg of the fan
-    rep = rep.model_copy(update={"transfers": [t.model_copy(update={"flagged_rows": t.rows, "flagged_by": ["gine"]})
-                                               for t in rep.transfers]})
+    rep = rep.model_copy(
+        update={
+            "transfers": [
+                t.model_copy(update={"flagged_rows": t.rows, "flagged_by": ["gine"]}) for t in rep.transfers
+            ]
+        }
+    )
     weights, answers = steer(Candidate(scenario=s, report=rep), sorted(OPERATORS))
     assert max(weights, key=weights.get) == "reduce_fan_degree"
     assert any("sits in a fan" in a for a in answers["reduce_fan_degree"])
@@ -250,12 +263,21 @@ def test_evolver_children_are_valid_with_lineage(world, stats, adversary):
 def test_judge_gates_on_realism_then_prefers_evasion(world, stats, adversary):
     s = sample_scenario(np.random.default_rng(1), "fan_out")
     rev, rep = ChecksCritic(world, stats=stats).review_now(s), adversary.evaluate_now(s)
-    real = Candidate(scenario=s, review=rev.model_copy(update={"realism": 0.9}),
-                     report=rep.model_copy(update={"evaded_value_share": 0.2, "case_evaded_share": 0.2}))
-    fake = Candidate(scenario=s, review=rev.model_copy(update={"realism": 0.3}),
-                     report=rep.model_copy(update={"evaded_value_share": 0.99, "case_evaded_share": 0.99}))
-    sly = Candidate(scenario=s, review=rev.model_copy(update={"realism": 0.9}),
-                    report=rep.model_copy(update={"evaded_value_share": 0.8, "case_evaded_share": 0.8}))
+    real = Candidate(
+        scenario=s,
+        review=rev.model_copy(update={"realism": 0.9}),
+        report=rep.model_copy(update={"evaded_value_share": 0.2, "case_evaded_share": 0.2}),
+    )
+    fake = Candidate(
+        scenario=s,
+        review=rev.model_copy(update={"realism": 0.3}),
+        report=rep.model_copy(update={"evaded_value_share": 0.99, "case_evaded_share": 0.99}),
+    )
+    sly = Candidate(
+        scenario=s,
+        review=rev.model_copy(update={"realism": 0.9}),
+        report=rep.model_copy(update={"evaded_value_share": 0.8, "case_evaded_share": 0.8}),
+    )
     j = PrinciplesJudge()
     v = run(j.compare(fake, real))
     assert v.winner.value == "b" and v.rationale.startswith("realism_gate")
@@ -269,7 +291,9 @@ def test_judge_gates_on_realism_then_prefers_evasion(world, stats, adversary):
 
 def test_generations_raise_money_weighted_evasion_and_keep_funds_and_typologies(world, stats, adversary):
     second, third = second_world(world.config, 1), second_world(world.config, 2)
-    history, pop = evolve_population(world, second, third, stats, adversary, generations=4, per_niche=1, children=3)
+    history, pop = evolve_population(
+        world, second, third, stats, adversary, generations=4, per_niche=1, children=3
+    )
     print("value evasion by generation:", [round(h["value"], 3) for h in history])
     assert history[-1]["value"] > history[0]["value"] + 0.1
     assert history[-1]["families"] == 8  # niching keeps every seeded typology

@@ -26,12 +26,28 @@ def chain(keep: float, funds: float = 90_000.0, last_role: str = "beneficiary", 
     ents.append({"id": "end", "kind": "business", "role": last_role,
                  "recruit": {"mode": "hijack", "profile": "small_business"}})
     path = ["boss", "l1", "l2", "end"]
-    transfers = [{"id": f"t{i}", "src": a, "dst": b, "channel": "ACH",
-                  "amount": {"kind": "fraction", "fraction": 1.0 if i == 0 else keep},
-                  "timing": {"after": [f"t{i - 1}"] if i else [], "delay": {"dist": "uniform", "low": 9, "high": 30}}}
-                 for i, (a, b) in enumerate(zip(path, path[1:], strict=False))]
-    return {"name": name, "typology": ["stack"], "funds_placed": funds, "horizon_days": 6,
-            "entities": ents, "transfers": transfers}
+    transfers = [
+        {
+            "id": f"t{i}",
+            "src": a,
+            "dst": b,
+            "channel": "ACH",
+            "amount": {"kind": "fraction", "fraction": 1.0 if i == 0 else keep},
+            "timing": {
+                "after": [f"t{i - 1}"] if i else [],
+                "delay": {"dist": "uniform", "low": 9, "high": 30},
+            },
+        }
+        for i, (a, b) in enumerate(zip(path, path[1:], strict=False))
+    ]
+    return {
+        "name": name,
+        "typology": ["stack"],
+        "funds_placed": funds,
+        "horizon_days": 6,
+        "entities": ents,
+        "transfers": transfers,
+    }
 
 
 def gate(review, name: str):
@@ -117,7 +133,9 @@ def test_money_weighted_evasion_counts_value_and_cases(world, adversary):
     p = load_principles()
     c = Candidate(scenario=s, review=ChecksCritic(world).review_now(s), report=rep)
     money = 0.5 * (rep.evaded_value_share + rep.case_evaded_share)
-    assert utility(c, p) == pytest.approx(p.judge.realism_weight * c.review.realism + p.judge.evasion_weight * money)
+    assert utility(c, p) == pytest.approx(
+        p.judge.realism_weight * c.review.realism + p.judge.evasion_weight * money
+    )
 
 
 @pytest.mark.parametrize("name", ["cycle", "stack", "mule_network", "trade_based"])
@@ -153,7 +171,9 @@ def test_the_reference_ensemble_decides_whether_a_scenario_is_learnable(world, d
     ref = DetectorAdversary(world, {"gine": detector}, reference={"gine-ref": detector}, reference_budget=0.5)
     assert ref.evaluate_now(s).reference_caught is True  # half the World alerted: any scenario is caught
     # a near-zero budget alerts (almost) nothing of the World: the reference misses
-    blind = DetectorAdversary(world, {"gine": detector}, reference={"gine-ref": detector}, reference_budget=1e-9)
+    blind = DetectorAdversary(
+        world, {"gine": detector}, reference={"gine-ref": detector}, reference_budget=1e-9
+    )
     report = blind.evaluate_now(s)
     top = max(max(a.sorted_scores) for a in blind.armed)
     assert report.reference_caught is any(t.max_score >= top for t in report.transfers)

@@ -39,7 +39,9 @@ def fitted(planted):
 
 
 def test_registry_has_the_zoo():
-    assert {"gcn", "sage", "gat", "gine", "pna", "multi-gine", "multi-pna", "lightgbm", "rules"} <= set(REGISTRY)
+    assert {"gcn", "sage", "gat", "gine", "pna", "multi-gine", "multi-pna", "lightgbm", "rules"} <= set(
+        REGISTRY
+    )
 
 
 @pytest.mark.parametrize("name", ["gcn", "sage", "gat", "gine", "pna", "multi-gine", "multi-pna", "lightgbm"])
@@ -169,14 +171,19 @@ def test_bad_datasets_are_refused_in_one_line(planted):
     w, data, _ = planted
     with pytest.raises(DatasetError, match="missing column"):
         from_ledger(w.ledger.drop_columns(["amount_paid"]), source="x.parquet")
-    no_pos = w.ledger.set_column(w.ledger.schema.get_field_index("is_laundering"), "is_laundering",
-                                 pa.array(np.zeros(w.ledger.num_rows, dtype=bool)))
+    no_pos = w.ledger.set_column(
+        w.ledger.schema.get_field_index("is_laundering"),
+        "is_laundering",
+        pa.array(np.zeros(w.ledger.num_rows, dtype=bool)),
+    )
     with pytest.raises(DatasetError, match="no positive labels"):
         check_labels(from_ledger(no_pos), "x.parquet")
     with pytest.raises(DatasetError, match="test period has no laundering"):
         from dataclasses import replace
 
-        temporal_split(replace(data, y=np.where(data.t >= np.quantile(data.t, 0.8), 0, data.y).astype(np.int8)))
+        temporal_split(
+            replace(data, y=np.where(data.t >= np.quantile(data.t, 0.8), 0, data.y).astype(np.int8))
+        )
 
 
 def test_scoring_a_prepared_world_equals_scoring_it(planted):
@@ -220,8 +227,9 @@ def test_training_above_the_edge_limit_samples_and_still_learns(planted):
     validates on sampled batches); the planted fan-out is still learnt."""
     _, data, split = planted
     full = make("gine", epochs=2, eval_every=1).fit(data, split)
-    det = make("gine", sample_above=1_000, epochs=8, patience=4, eval_every=2, batch_size=2048,
-               fanouts=[10, 5]).fit(data, split)
+    det = make(
+        "gine", sample_above=1_000, epochs=8, patience=4, eval_every=2, batch_size=2048, fanouts=[10, 5]
+    ).fit(data, split)
     assert full.history["sampled"] is False and det.history["sampled"] is True
     s = det.score(data)
     m = evaluate(data.y[split.test], s[split.test], det.threshold, data.typology[split.test], data.typologies)

@@ -86,7 +86,9 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
         assert (out / name).is_file(), name
     assert (out / "config.toml").read_text() == (done / "tiny.toml").read_text()
     res = json.loads((out / "results.json").read_text())
-    assert res["detectors"] == ["gine@1", "rules"] and res["worlds"]["A"]["seed"] != res["worlds"]["B"]["seed"]
+    assert (
+        res["detectors"] == ["gine@1", "rules"] and res["worlds"]["A"]["seed"] != res["worlds"]["B"]["seed"]
+    )
     assert set(res["e3"]) == {"full", "no-evolver"}
     base = res["e1"]["per_detector"]["baseline"]["rules"]
     assert base["money_recall"]["n"] > 0 and base["money_recall"]["low"] <= base["money_recall"]["value"]
@@ -104,8 +106,13 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
 def test_running_again_resumes_and_a_lost_cell_is_recomputed(done, monkeypatch):
     out = done / "out"
     cells = sorted((out / "cells").iterdir())
-    assert len(cells) == len(plan(ExperimentConfig.model_validate_json(
-        json.dumps(json.loads((out / "experiment.json").read_text())["config"]))).cells)
+    assert len(cells) == len(
+        plan(
+            ExperimentConfig.model_validate_json(
+                json.dumps(json.loads((out / "experiment.json").read_text())["config"])
+            )
+        ).cells
+    )
     stamps = {p.name: p.stat().st_mtime_ns for p in cells}
     lost = out / "cells" / "measure__full-s2__rules.json"
     lost.unlink()
@@ -122,12 +129,21 @@ def test_bad_configs_and_foreign_output_directories_are_refused(done, tmp_path, 
     assert run(monkeypatch, "experiment", other, "--out", done / "out") == 2
     line = one_error_line(capsys.readouterr().err)
     assert "belongs to another experiment config" in line and "resamples" in line
-    for text, rule in ((TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full", "no-such-arm"]'),
-                        "arms: Value error, unknown arm(s) ['no-such-arm']"),
-                       (TINY.replace("seeds = [1, 2]", "seeds = [1]"), "retrain needs at least 2 seeds"),
-                       (TINY.replace("[heldout]", "[heldout]\nseed_offset = 0"), "heldout.seed_offset: Value error, seed_offset must not be 0"),
-                       (TINY.replace('rules = {}', 'nonsense = {}'),
-                        "heldout.detectors: Value error, unknown evaluation detector(s) ['nonsense']")):
+    for text, rule in (
+        (
+            TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full", "no-such-arm"]'),
+            "arms: Value error, unknown arm(s) ['no-such-arm']",
+        ),
+        (TINY.replace("seeds = [1, 2]", "seeds = [1]"), "retrain needs at least 2 seeds"),
+        (
+            TINY.replace("[heldout]", "[heldout]\nseed_offset = 0"),
+            "heldout.seed_offset: Value error, seed_offset must not be 0",
+        ),
+        (
+            TINY.replace("rules = {}", "nonsense = {}"),
+            "heldout.detectors: Value error, unknown evaluation detector(s) ['nonsense']",
+        ),
+    ):
         bad = tmp_path / "bad.toml"
         bad.write_text(text)
         assert run(monkeypatch, "experiment", bad, "--out", tmp_path / "o") == 2
@@ -145,8 +161,11 @@ def test_an_interrupted_experiment_resumes_where_it_stopped(tmp_path):
     import time
 
     cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full"]')
-                   .replace("[retrain]", "[retrain]\nenabled = false"))
+    cfg.write_text(
+        TINY.replace('arms = ["full", "no-evolver"]', 'arms = ["full"]').replace(
+            "[retrain]", "[retrain]\nenabled = false"
+        )
+    )
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "experiments.cli", "experiment", str(cfg), "--out", str(out), "--inline"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
@@ -177,7 +196,10 @@ def test_shipped_experiment_configs_load():
     assert {"gine@1", "sage", "gcn", "pna", "multi-gine", "lightgbm", "rules"} <= set(small.heldout.detectors)
     assert not small.plumbing_only
     paper = load_experiment(configs / "effect-paper.toml")
-    assert len(paper.seeds) > len(small.seeds) and paper.loop.world.generate.accounts > small.loop.world.generate.accounts
+    assert (
+        len(paper.seeds) > len(small.seeds)
+        and paper.loop.world.generate.accounts > small.loop.world.generate.accounts
+    )
     llm = load_experiment(configs / "effect-llm.toml")
     assert llm.plumbing_only and llm.loop.agents.planner.mode == "llm"
 
@@ -186,12 +208,14 @@ def test_the_readme_results_are_the_committed_effect_small_results():
     """The README's Results tables are generated from the committed results.json."""
     from pathlib import Path
 
-    from experiments.effect.report import readme_block
+    from experiments.effect.readme import readme_block
 
     root = Path(__file__).parents[2]
     results = root / "experiments" / "results" / "effect-small" / "results.json"
     res = json.loads(results.read_text())
-    assert readme_block(res, "experiments/results/effect-small/results.json") in (root / "README.md").read_text()
+    assert (
+        readme_block(res, "experiments/results/effect-small/results.json") in (root / "README.md").read_text()
+    )
     assert res["name"] == "effect-small" and len(res["seeds"]) >= 3 and not res["plumbing_only"]
     assert sum(p.stat().st_size for p in results.parent.iterdir()) < 1_000_000  # kept small
 
@@ -204,7 +228,8 @@ def test_an_agents_file_puts_llm_roles_into_every_arm_and_marks_plumbing(tmp_pat
 
     (tmp_path / "agents.toml").write_text(
         '[agents.judge]\nmode = "llm"\nbackend = "fake"\n\n'
-        '[agents.backends.fake]\nkind = "scripted"\nscript = ["{}"]\n')
+        '[agents.backends.fake]\nkind = "scripted"\nscript = ["{}"]\n'
+    )
     (tmp_path / "e.toml").write_text('agents_file = "agents.toml"\n' + TINY)
     cfg = load_experiment(tmp_path / "e.toml")
     assert cfg.plumbing_only
@@ -212,9 +237,9 @@ def test_an_agents_file_puts_llm_roles_into_every_arm_and_marks_plumbing(tmp_pat
         assert cfg.run_config(arm, 1).agents.judge.mode == "llm"
     assert cfg.loop.agents.planner.mode != "llm"  # only the roles the file names change
     (tmp_path / "bad.toml").write_text('agents_file = "missing.toml"\n' + TINY)
-    from orchestrator.cli.common import UsageError
+    from orchestrator.engine import ConfigFileError
 
-    with pytest.raises(UsageError, match="missing.toml: cannot read"):
+    with pytest.raises(ConfigFileError, match="missing.toml: cannot read"):
         load_experiment(tmp_path / "bad.toml")
     assert "Plumbing only" in markdown({**_minimal_results(), "plumbing_only": True}, [])
 
@@ -222,15 +247,32 @@ def test_an_agents_file_puts_llm_roles_into_every_arm_and_marks_plumbing(tmp_pat
 def _minimal_results() -> dict:
     """The smallest results document the report renders (an experiment whose loop made nothing)."""
     empty = {"n": 0}
-    return {"name": "x", "plumbing_only": False, "arms": ["full"], "seeds": [1], "detectors": ["rules"],
-            "loop_detectors": ["gine"], "budget": 0.005,
-            "worlds": {k: {"seed": 1, "accounts": 1, "transactions": 1, "days": 1} for k in ("A", "B")},
-            "e1": {"per_detector": {"baseline": {"rules": None}, "full/drafts": {"rules": None},
-                                    "full/elites": {"rules": None}},
-                   "mean": {"baseline": empty, "full/drafts": empty, "full/elites": empty}, "gap": {"full": {}},
-                   "per_typology": {"baseline": {}, "drafts": {}, "elites": {}}, "per_typology_arm": "full",
-                   "failed": {g: {"count": 0, "first": None} for g in ("baseline", "full/drafts", "full/elites")}},
-            "e2": {}, "e3": {}, "realism": {}, "e4": {"n": 0, "spearman": None, "why": "too few elites"}}
+    return {
+        "name": "x",
+        "plumbing_only": False,
+        "arms": ["full"],
+        "seeds": [1],
+        "detectors": ["rules"],
+        "loop_detectors": ["gine"],
+        "budget": 0.005,
+        "worlds": {k: {"seed": 1, "accounts": 1, "transactions": 1, "days": 1} for k in ("A", "B")},
+        "e1": {
+            "per_detector": {
+                "baseline": {"rules": None},
+                "full/drafts": {"rules": None},
+                "full/elites": {"rules": None},
+            },
+            "mean": {"baseline": empty, "full/drafts": empty, "full/elites": empty},
+            "gap": {"full": {}},
+            "per_typology": {"baseline": {}, "drafts": {}, "elites": {}},
+            "per_typology_arm": "full",
+            "failed": {g: {"count": 0, "first": None} for g in ("baseline", "full/drafts", "full/elites")},
+        },
+        "e2": {},
+        "e3": {},
+        "realism": {},
+        "e4": {"n": 0, "spearman": None, "why": "too few elites"},
+    }
 
 
 def test_a_failing_cell_is_one_line_and_keeps_the_stored_cells(done, tmp_path, monkeypatch, capsys):

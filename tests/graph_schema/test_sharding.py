@@ -85,8 +85,12 @@ def test_shards_are_one_economy_not_islands(sharded):
     assert (src != dst).mean() > 0.4
     ref = generate_world(CFG).ledger
     assert abs(led.num_rows / ref.num_rows - 1) < 0.03
-    mix = np.bincount(dictionary_codes(led.column("channel"), CHANNELS), minlength=len(CHANNELS)) / led.num_rows
-    ref_mix = np.bincount(dictionary_codes(ref.column("channel"), CHANNELS), minlength=len(CHANNELS)) / ref.num_rows
+    mix = (
+        np.bincount(dictionary_codes(led.column("channel"), CHANNELS), minlength=len(CHANNELS)) / led.num_rows
+    )
+    ref_mix = (
+        np.bincount(dictionary_codes(ref.column("channel"), CHANNELS), minlength=len(CHANNELS)) / ref.num_rows
+    )
     assert np.abs(mix - ref_mix).max() < 0.02
 
 
@@ -98,22 +102,35 @@ def test_unsharded_generation_is_unchanged():
         h.update(np.ascontiguousarray(w.ledger.column(name).to_numpy()).view(np.uint8))
     h.update(dictionary_codes(w.ledger.column("channel"), CHANNELS).astype(np.int8).tobytes())
     assert (w.ledger.num_rows, h.hexdigest()) == (
-        29820, "60d8c303985e0fc8bf35ba94477edb82b7939b7c795c2f3529006138c96a9c94")
+        29820,
+        "60d8c303985e0fc8bf35ba94477edb82b7939b7c795c2f3529006138c96a9c94",
+    )
 
 
 def _part_table(ts: list[int], tag: int) -> pa.Table:
     n = len(ts)
-    return ledger_table({
-        "tx_id": np.arange(n), "timestamp": np.asarray(ts, dtype=np.int64),
-        "src_account": np.full(n, tag), "src_bank": np.zeros(n), "dst_account": np.arange(n),
-        "dst_bank": np.zeros(n), "amount_paid": np.ones(n), "payment_currency": np.zeros(n),
-        "amount_received": np.ones(n), "receiving_currency": np.zeros(n), "channel": np.zeros(n),
-        "is_laundering": np.zeros(n, dtype=bool)})
+    return ledger_table(
+        {
+            "tx_id": np.arange(n),
+            "timestamp": np.asarray(ts, dtype=np.int64),
+            "src_account": np.full(n, tag),
+            "src_bank": np.zeros(n),
+            "dst_account": np.arange(n),
+            "dst_bank": np.zeros(n),
+            "amount_paid": np.ones(n),
+            "payment_currency": np.zeros(n),
+            "amount_received": np.ones(n),
+            "receiving_currency": np.zeros(n),
+            "channel": np.zeros(n),
+            "is_laundering": np.zeros(n, dtype=bool),
+        }
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 2 * 86_400 - 1), max_size=40), min_size=1, max_size=4),
-       st.integers(0, 1))
+@given(
+    st.lists(st.lists(st.integers(0, 2 * 86_400 - 1), max_size=40), min_size=1, max_size=4), st.integers(0, 1)
+)
 def test_k_way_merge_equals_a_stable_sort_of_the_parts(tmp_path_factory, parts_ts, day_lo):
     """Ties (equal minutes, runs longer than a row group) keep part order, then row order."""
     d = tmp_path_factory.mktemp("merge")
@@ -129,10 +146,17 @@ def test_k_way_merge_equals_a_stable_sort_of_the_parts(tmp_path_factory, parts_t
     finally:
         partitioned.ROW_GROUP = old
     pw = PartitionedWorld(d, cfg, pa.table({}), pa.table({}), [], parts, len(parts))
-    got = [(r["src_account"], r["dst_account"]) for t in pw.merged(day_lo) for r in t.select(
-        ["src_account", "dst_account"]).to_pylist()]
-    rows = sorted((t, k, i) for k, ts in enumerate(parts_ts)
-                  for i, t in enumerate(sorted(x - x % 3600 for x in ts)) if t >= day_lo * 86_400)
+    got = [
+        (r["src_account"], r["dst_account"])
+        for t in pw.merged(day_lo)
+        for r in t.select(["src_account", "dst_account"]).to_pylist()
+    ]
+    rows = sorted(
+        (t, k, i)
+        for k, ts in enumerate(parts_ts)
+        for i, t in enumerate(sorted(x - x % 3600 for x in ts))
+        if t >= day_lo * 86_400
+    )
     assert got == [(k, i) for _, k, i in rows]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import RunConfig
-from orchestrator.run import execute, open_run
+from orchestrator.engine import execute, open_run
+from orchestrator.engine.config import RunConfig
 
 JUDGE_SAYS_A = json.dumps({"winner": "a", "confidence": 0.7, "rationale": "evasion: A is less exposed"})
 
@@ -18,10 +18,18 @@ JUDGE_SAYS_A = json.dumps({"winner": "a", "confidence": 0.7, "rationale": "evasi
 def tiny_config(**over) -> RunConfig:
     """A run of a few seconds: 2,000 accounts, a quick GINe, 4 rounds of 6 debates."""
     doc = {
-        "name": "tiny", "seed": 5, "population": 6, "debate_turns": 2, "concurrency": 3,
+        "name": "tiny",
+        "seed": 5,
+        "population": 6,
+        "debate_turns": 2,
+        "concurrency": 3,
         "coevolution_period": 2,
         "world": {"generate": {"accounts": 2000, "days": 10, "seed": 5}},
-        "detectors": {"names": ["gine"], "training_share": 0.005, "overrides": {"gine": {"epochs": 15}, "sage": {"epochs": 15}}},
+        "detectors": {
+            "names": ["gine"],
+            "training_share": 0.005,
+            "overrides": {"gine": {"epochs": 15}, "sage": {"epochs": 15}},
+        },
         "budgets": {"rounds": 4},
     }
     for k, v in over.items():
@@ -34,8 +42,11 @@ def tiny_config(**over) -> RunConfig:
 
 def llm_judge_config(**over) -> RunConfig:
     """tiny_config with the judge played by a (scripted) chat model."""
-    agents = {"judge": {"mode": "llm", "backend": "fake"}, "judge_swap_check": False,
-              "backends": {"fake": {"kind": "scripted", "script": [JUDGE_SAYS_A] * 400}}}
+    agents = {
+        "judge": {"mode": "llm", "backend": "fake"},
+        "judge_swap_check": False,
+        "backends": {"fake": {"kind": "scripted", "script": [JUDGE_SAYS_A] * 400}},
+    }
     return tiny_config(agents=agents, **over)
 
 
@@ -73,8 +84,6 @@ def finished_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def reference(finished_run):
     return snapshot(finished_run)
-
-
 
 
 @pytest.fixture(scope="session")

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.run import open_run
+from orchestrator.engine import open_run
 
 from .conftest import tiny_config
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(os.environ.get("REDLEDGER_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("REDLEDGER_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 
@@ -55,8 +57,13 @@ def live_run(tmp_path):
     run_dir = tmp_path / "run"
     open_run(run_dir, tiny_config(budgets={"rounds": 200}, coevolution_period=0, debate_turns=1))[0].close()
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "OMP_NUM_THREADS": "1"}
-    p = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(lambda: rounds_closed(run_dir) >= 1 or p.poll() is not None, 300, "the first round")
         assert p.poll() is None, p.stderr.read()[-2000:]
@@ -78,7 +85,9 @@ def server(live_run):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(live_run), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(live_run), host="127.0.0.1", port=port, log_level="warning")
+    )
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
     wait_for(lambda: srv.started, 30, "the server")
@@ -106,8 +115,9 @@ def test_the_workspace_follows_a_live_run_and_takes_a_review(server):
         shown = int(page.inner_text("#rounds-closed"))
         wait_for(lambda: rounds_closed(run_dir) > shown, 120, "a new round in the store")
         seen_at = time.monotonic()
-        page.wait_for_function(f"parseInt(document.getElementById('rounds-closed').textContent) > {shown}",
-                               timeout=5_000)
+        page.wait_for_function(
+            f"parseInt(document.getElementById('rounds-closed').textContent) > {shown}", timeout=5_000
+        )
         delay = time.monotonic() - seen_at
         assert delay <= 5.0
         (ARTIFACTS / "serve-latency.txt").write_text(f"new round shown {delay:.2f} s after it was stored\n")
@@ -119,15 +129,19 @@ def test_the_workspace_follows_a_live_run_and_takes_a_review(server):
         page.wait_for_selector("#heatmap .main-svg", timeout=15_000)
         page.screenshot(path=str(ARTIFACTS / "serve-archive.png"), full_page=True)
         target = page.eval_on_selector("#cells a", "a => a.getAttribute('href')").split("/")[-1]
-        page.evaluate("id => document.getElementById('heatmap').emit('plotly_click', {points: [{customdata: id}]})",
-                      target)
+        page.evaluate(
+            "id => document.getElementById('heatmap').emit('plotly_click', {points: [{customdata: id}]})",
+            target,
+        )
         page.wait_for_url(f"**/scenario/{target}", timeout=10_000)
 
         # scenario: the flow graph renders; the analyst rejects the scenario in the form
         page.wait_for_selector("#flow-main .main-svg", timeout=15_000)
         page.wait_for_selector("#timeline-main .main-svg", timeout=15_000)
         page.check("input[name=verdict][value=unrealistic]")
-        page.fill("textarea[name=reason]", "Round sums at fixed hours from a retiree's account: not credible.")
+        page.fill(
+            "textarea[name=reason]", "Round sums at fixed hours from a retiree's account: not credible."
+        )
         page.fill("input[name=analyst]", "browser-test")
         page.click("#verdict-submit")
         page.wait_for_selector("#note", timeout=10_000)
@@ -140,8 +154,12 @@ def test_the_workspace_follows_a_live_run_and_takes_a_review(server):
         wait_for(lambda: rounds_closed(run_dir) >= at_submit + 2, 180, "two more rounds")
         db = sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True)
         last = db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
-        assert db.execute("SELECT COUNT(*) FROM archive_cells WHERE round = ? AND scenario_id = ?",
-                          (last, target)).fetchone()[0] == 0
+        assert (
+            db.execute(
+                "SELECT COUNT(*) FROM archive_cells WHERE round = ? AND scenario_id = ?", (last, target)
+            ).fetchone()[0]
+            == 0
+        )
         state = json.loads(db.execute("SELECT value FROM meta WHERE key = 'supervisor'").fetchone()[0])
         assert target in state["barred"]  # removed by the verdict, not by a rival taking the cell
         page.goto(base + "/archive")

@@ -48,7 +48,12 @@ def test_world_in_shards_runs_on_ray_and_is_byte_identical_per_seed_and_shards(m
     a, b = tmp_path / "a", tmp_path / "b"
     assert sorted(p.name for p in (a / "ledger").iterdir()) == [
         "injected.parquet", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet", "parts.json"]
-    for f in ["ledger/part-00001.parquet", "ledger/injected.parquet", "World_Trans.csv", "World_Patterns.txt"]:
+    for f in [
+        "ledger/part-00001.parquet",
+        "ledger/injected.parquet",
+        "World_Trans.csv",
+        "World_Patterns.txt",
+    ]:
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
     assert (b / "transactions.csv").is_file() and not (a / "transactions.csv").exists()
     w = read_world(a)
@@ -65,17 +70,37 @@ def test_config_file_form_equals_the_flags(monkeypatch, tmp_path):
     cfg = tmp_path / "world.toml"
     cfg.write_text("accounts = 2000\ndays = 10\nseed = 3\nlaundering_share = 0.005\n")
     assert run(monkeypatch, "world", "--config", cfg, "--out", tmp_path / "a") == 0
-    assert run(monkeypatch, "world", "--accounts", 2000, "--days", 10, "--seed", 3,
-               "--laundering-share", 0.005, "--out", tmp_path / "b") == 0
-    assert (tmp_path / "a" / "ledger.parquet").read_bytes() == (tmp_path / "b" / "ledger.parquet").read_bytes()
+    assert (
+        run(
+            monkeypatch,
+            "world",
+            "--accounts",
+            2000,
+            "--days",
+            10,
+            "--seed",
+            3,
+            "--laundering-share",
+            0.005,
+            "--out",
+            tmp_path / "b",
+        )
+        == 0
+    )
+    assert (tmp_path / "a" / "ledger.parquet").read_bytes() == (
+        tmp_path / "b" / "ledger.parquet"
+    ).read_bytes()
 
 
-@pytest.mark.parametrize("body, field", [
-    ("accounts = 'many'\n", "accounts"),
-    ("days = 0\n", "days"),
-    ("colour = 'red'\n", "colour"),
-    ("profile_mix = { cash_desk = 1.0 }\n", "profile_mix"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ("accounts = 'many'\n", "accounts"),
+        ("days = 0\n", "days"),
+        ("colour = 'red'\n", "colour"),
+        ("profile_mix = { cash_desk = 1.0 }\n", "profile_mix"),
+    ],
+)
 def test_bad_config_is_one_line_naming_file_and_field(monkeypatch, tmp_path, capsys, body, field):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(body)

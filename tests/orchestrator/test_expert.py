@@ -12,12 +12,12 @@ import sqlite3
 import pytest
 
 from graph_schema.families import family_of
-from orchestrator.archive import volume_band
+from orchestrator.engine import execute, open_run
+from orchestrator.engine.archive import volume_band
+from orchestrator.engine.store import RunStore
+from orchestrator.engine.store.expert import ExpertError, ExpertStore
+from orchestrator.engine.tournament import EloTable
 from orchestrator.export import export_run
-from orchestrator.run import execute, open_run
-from orchestrator.store import RunStore
-from orchestrator.store.expert import ExpertError, ExpertStore
-from orchestrator.tournament import EloTable
 
 from .conftest import tiny_config
 
@@ -39,7 +39,9 @@ def run_until(run_dir, rounds_closed: int | None = None) -> str:
 
 def archive(run_dir, round_: int) -> dict[str, str]:
     db = sqlite3.connect(run_dir / "run.sqlite")
-    return dict(db.execute("SELECT scenario_id, cell FROM archive_cells WHERE round = ?", (round_,)).fetchall())
+    return dict(
+        db.execute("SELECT scenario_id, cell FROM archive_cells WHERE round = ?", (round_,)).fetchall()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +81,13 @@ def test_a_pairwise_verdict_moves_elo_and_is_exported_as_a_human_pair(halfway, t
     shutil.copytree(halfway, control)
     cfg = tiny_config(**CFG)
     with RunStore(d / "run.sqlite", readonly=True) as store:
+
         def pool(sid):  # the tournament's Elo pool: volume band, and the family if kept apart
             fam = family_of(store.scenario(sid).primary_typology)
-            return (volume_band(store.evaluation(sid).funds_integrated, cfg.archive.volume_bins),
-                    fam if fam in cfg.tournament.separate_families else None)
+            return (
+                volume_band(store.evaluation(sid).funds_integrated, cfg.archive.volume_bins),
+                fam if fam in cfg.tournament.separate_families else None,
+            )
 
         cells = sorted(archive(d, 1))
         a, b = next((a, b) for a in cells for b in cells if a < b and pool(a) == pool(b))
@@ -91,14 +96,22 @@ def test_a_pairwise_verdict_moves_elo_and_is_exported_as_a_human_pair(halfway, t
         ex.add_pair(a, b, "b", "B's timing looks like payroll; A's does not", "ana")
         ex.add_verdict(a, "realistic", "typical of a small import business", "ana")
     assert run_until(d) == run_until(control) == "finished"
-    (kind, winner, body), = db.execute("SELECT kind, winner, body FROM matches WHERE id = 'human-000001'").fetchall()
+    ((kind, winner, body),) = db.execute(
+        "SELECT kind, winner, body FROM matches WHERE id = 'human-000001'"
+    ).fetchall()
     assert kind == "human" and winner == "b" and json.loads(body)["judge"] == "human:ana"
-    elo = lambda run, sid: sqlite3.connect(run / "run.sqlite").execute(  # noqa: E731
-        "SELECT rating FROM elo_history WHERE round = 2 AND scenario_id = ?", (sid,)).fetchone()[0]
+    def elo(run, sid):
+        sql = "SELECT rating FROM elo_history WHERE round = 2 AND scenario_id = ?"
+        return sqlite3.connect(run / "run.sqlite").execute(sql, (sid,)).fetchone()[0]
+
     assert elo(d, b) > elo(control, b) and elo(d, a) < elo(control, a)
     out = export_run(d, "parquet", tmp_path / "export", all_accepted=True)  # every accepted scenario, a too
-    records = {r["scenario_id"]: r for r in map(json.loads, (out / "scenarios.jsonl").read_text().splitlines())}
-    assert records[a]["expert"]["verdict"] == "realistic" and "import business" in records[a]["expert"]["reason"]
+    records = {
+        r["scenario_id"]: r for r in map(json.loads, (out / "scenarios.jsonl").read_text().splitlines())
+    }
+    assert (
+        records[a]["expert"]["verdict"] == "realistic" and "import business" in records[a]["expert"]["reason"]
+    )
     assert all(r["expert"] is None for s, r in records.items() if s != a)
     card = (out / "README.md").read_text()
     assert "expert pairs) | " in card and "realistic / unrealistic" in card

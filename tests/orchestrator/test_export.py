@@ -25,7 +25,10 @@ HEADER = ("Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving
 @pytest.fixture(scope="module")
 def exports(finished_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("exports")
-    return {f: export_run(finished_run, f, out / f) for f in ("amlworld", "amlsim", "parquet", "dgl", "preferences")}
+    return {
+        f: export_run(finished_run, f, out / f)
+        for f in ("amlworld", "amlsim", "parquet", "dgl", "preferences")
+    }
 
 
 def test_amlworld_conformance(exports):
@@ -33,7 +36,9 @@ def test_amlworld_conformance(exports):
     trans = d / "World_Trans.csv"
     lines = trans.read_text().splitlines()
     assert lines[0] == HEADER
-    assert (d / "World_accounts.csv").read_text().splitlines()[0] == "Bank Name,Bank ID,Account Number,Entity ID,Entity Name"
+    assert (d / "World_accounts.csv").read_text().splitlines()[
+        0
+    ] == "Bank Name,Bank ID,Account Number,Entity ID,Entity Name"
     rows = list(csv.reader(lines[1:]))
     stamps = [dt.datetime.strptime(r[0], "%Y/%m/%d %H:%M") for r in rows]
     assert stamps == sorted(stamps)
@@ -52,7 +57,9 @@ def test_round_trips_give_the_same_ledger(exports):
     a = read_amlworld(exports["amlworld"] / "World_Trans.csv")
     assert a.ledger.num_rows == p.ledger.num_rows
     for col in ("amount_paid", "amount_received"):
-        assert np.allclose(a.ledger.column(col).to_numpy(), p.ledger.column(col).to_numpy(), rtol=1e-9, atol=1e-6)
+        assert np.allclose(
+            a.ledger.column(col).to_numpy(), p.ledger.column(col).to_numpy(), rtol=1e-9, atol=1e-6
+        )
     assert (a.ledger.column("is_laundering").to_numpy() == p.ledger.column("is_laundering").to_numpy()).all()
     lines = (exports["parquet"] / "scenarios.jsonl").read_text().splitlines()
     rec = json.loads(lines[0])
@@ -80,7 +87,14 @@ def test_preferences_are_dpo_pairs(exports):
 def test_card_and_manifest(exports):
     for d in exports.values():
         card = (d / "README.md").read_text()
-        for key in ("generation config hash", "seed:", "code version", "Intended use", "Responsible use", "| typology |"):
+        for key in (
+            "generation config hash",
+            "seed:",
+            "code version",
+            "Intended use",
+            "Responsible use",
+            "| typology |",
+        ):
             assert key in card
         for line in (d / "MANIFEST.sha256").read_text().splitlines():
             digest, name = line.split("  ")
@@ -109,8 +123,19 @@ def test_export_cli_then_benchmark_reads_the_triplet(monkeypatch, finished_run, 
 
     out = tmp_path / "aml"
     assert run(monkeypatch, "export", finished_run, "--format", "amlworld", "--out", out) == 0
-    assert run(monkeypatch, "benchmark", "--data", out / "World_Trans.csv", "--detectors", "rules",
-               "--out", tmp_path / "bench") == 0
+    assert (
+        run(
+            monkeypatch,
+            "benchmark",
+            "--data",
+            out / "World_Trans.csv",
+            "--detectors",
+            "rules",
+            "--out",
+            tmp_path / "bench",
+        )
+        == 0
+    )
     assert (tmp_path / "bench" / "metrics.json").exists()
     capsys.readouterr()
     assert run(monkeypatch, "export", finished_run, "--format", "amlworld", "--out", out) == 2
@@ -138,15 +163,21 @@ def test_the_dgl_cards_snippet_loads_the_graph_in_a_fresh_process(exports):
     card = (d / "README.md").read_text()
     assert meta["load"] in card and "differ between two exports" in card
     code = f"{meta['load']}; print(g.num_nodes(), g.num_edges(), sorted(g.edata.keys()))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=d, capture_output=True, text=True, timeout=300,
-                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=d,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split(" ", 2)[:2] == [str(meta["nodes"]), str(meta["edges"])]
     assert sorted(meta["edata"]) == eval(done.stdout.split(" ", 2)[2])  # noqa: S307 - our own printed list
 
 
 def test_a_run_without_archive_is_not_exported(tmp_path):
-    from orchestrator.run import open_run
+    from orchestrator.engine import open_run
     from tests.orchestrator.conftest import tiny_config
 
     open_run(tmp_path / "run", tiny_config())[0].close()

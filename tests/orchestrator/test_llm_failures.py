@@ -40,7 +40,9 @@ failed_rounds = 2
 """
 
 
-def test_failed_llm_calls_are_stored_and_counted_and_failing_rounds_end_the_run(tmp_path, monkeypatch, capsys):
+def test_failed_llm_calls_are_stored_and_counted_and_failing_rounds_end_the_run(
+    tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-real-key-never-sent-1234")  # not sent: base_url needs no key
     with FakeOpenAI('{"name": "not a scenario"}') as fake:
         cfg = tmp_path / "failing.toml"
@@ -55,7 +57,9 @@ def test_failed_llm_calls_are_stored_and_counted_and_failing_rounds_end_the_run(
     rows = db.execute("SELECT ok, prompt_tokens, completion_tokens, model FROM llm_calls").fetchall()
     assert requests > 0 and len(rows) == requests  # every HTTP request, none of them a success for the role
     assert not any(r[0] for r in rows)  # an answer that is not a valid scenario is a failed request
-    answered = [r for r in rows if r[1]]  # HTTP 200 with usage: an invalid scenario, tokens spent all the same
+    answered = [
+        r for r in rows if r[1]
+    ]  # HTTP 200 with usage: an invalid scenario, tokens spent all the same
     assert answered and all(r[1:3] == (11, 7) for r in answered)
     errors = [e for (e,) in db.execute("SELECT error FROM llm_calls WHERE prompt_tokens > 0")]
     assert errors and all(e.startswith("invalid Scenario: ") for e in errors)
@@ -65,10 +69,14 @@ def test_failed_llm_calls_are_stored_and_counted_and_failing_rounds_end_the_run(
     assert db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
     status = db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()[0]
     assert status.startswith("failed: 2 consecutive rounds")
-    turns = db.execute("SELECT model, tokens_in, tokens_out, error FROM turns WHERE role = 'planner'").fetchall()
+    turns = db.execute(
+        "SELECT model, tokens_in, tokens_out, error FROM turns WHERE role = 'planner'"
+    ).fetchall()
     assert turns and all(t[0] == "tiny-fake" and t[1] > 0 and t[3] for t in turns)
     did = db.execute("SELECT id FROM debates LIMIT 1").fetchone()[0]
     assert run(monkeypatch, "show", tmp_path / "run", "debate", did) == 0
     shown = capsys.readouterr().out
     assert "planner (tiny-fake," in shown and "failed:" in shown and "procedural" not in shown
-    assert "(json_mode): invalid Scenario: " in " ".join(shown.split())  # every failed request, with its error
+    assert "(json_mode): invalid Scenario: " in " ".join(
+        shown.split()
+    )  # every failed request, with its error

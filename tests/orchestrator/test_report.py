@@ -25,19 +25,47 @@ def test_report_is_self_contained(report):
     html = report.read_text()
     assert not re.search(r"""(src|href)=["']https?://""", html)
     assert html.count('src="data:image/png;base64,') >= 3
-    for anchor in ('id="summary"', 'id="progress-chart"', 'id="archive-heatmap"', 'class="scenario"', 'class="turn'):
+    for anchor in (
+        'id="summary"',
+        'id="progress-chart"',
+        'id="archive-heatmap"',
+        'class="scenario"',
+        'class="turn',
+    ):
         assert anchor in html
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (make test installs it)")
 def test_report_renders_in_chromium(report, tmp_path):
-    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'a'}", "--virtual-time-budget=5000",
-                          "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'a'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert 'data-images="loaded"' in dom  # every inline image decoded with a size
     assert "Top scenarios by Elo" in dom and dom.count('class="scenario"') >= 1
     shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'b'}", "--window-size=1280,2000",
-                    f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'b'}",
+            "--window-size=1280,2000",
+            f"--screenshot={shot}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     from matplotlib.image import imread
 
     img = imread(shot)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orchestrator.run import RunDirError, open_run
+from orchestrator.engine import RunDirError, open_run
 from tests.orchestrator.conftest import go, llm_judge_config, snapshot, tiny_config
 from tests.orchestrator.test_cli import one_error_line, run
 
@@ -50,8 +50,12 @@ def _kill_and_resume(run_dir: Path, kills: list[tuple[int, float]]) -> int:
     rounds closed before the final resume."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     for target, extra in kills:
-        p = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
         while _debates(run_dir) < target and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -59,8 +63,13 @@ def _kill_and_resume(run_dir: Path, kills: list[tuple[int, float]]) -> int:
         p.send_signal(signal.SIGKILL)
         p.wait()
     before = sqlite3.connect(run_dir / "run.sqlite").execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
-    r = subprocess.run([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"], env=env,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return before
 
@@ -86,7 +95,10 @@ def test_sigkill_at_random_moments_then_resume(kind, tmp_path, reference):
     got = snapshot(run_dir)
     assert got == expect
     db = sqlite3.connect(run_dir / "run.sqlite")
-    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT round || '/' || slot) FROM debates").fetchone() == (24, 24)
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT round || '/' || slot) FROM debates").fetchone() == (
+        24,
+        24,
+    )
     if kind == "llm-judge":
         assert db.execute("SELECT COUNT(*) FROM llm_calls").fetchone()[0] > 0
 
@@ -104,7 +116,9 @@ def test_failing_roles_do_not_stop_a_run(tmp_path):
 
 def test_a_run_dir_of_another_config_is_refused(tmp_path):
     assert go(tmp_path, tiny_config(budgets={"rounds": 1})) == "finished"
-    with pytest.raises(RunDirError, match=r"belongs to a different config; first difference: seed \(6 here, 5 in the run\)"):
+    with pytest.raises(
+        RunDirError, match=r"belongs to a different config; first difference: seed \(6 here, 5 in the run\)"
+    ):
         open_run(tmp_path, tiny_config(seed=6, budgets={"rounds": 1}))
 
 
@@ -112,7 +126,9 @@ def test_cli_bad_input_and_finished_runs(monkeypatch, tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("population = 0\n")
     assert run(monkeypatch, "run", bad, "--run-dir", tmp_path / "r") == 2
-    assert "bad.toml: population: Input should be greater than or equal to 1" in one_error_line(capsys.readouterr().err)
+    assert "bad.toml: population: Input should be greater than or equal to 1" in one_error_line(
+        capsys.readouterr().err
+    )
     assert run(monkeypatch, "resume", tmp_path / "nothing") == 2
     assert "no run to resume here" in one_error_line(capsys.readouterr().err)
     done = tmp_path / "done"
@@ -127,14 +143,17 @@ def test_shipped_configs_load(monkeypatch, tmp_path, capsys):
     from pathlib import Path
 
     from orchestrator.cli.common import UsageError, load_toml_model
-    from orchestrator.config import RunConfig
+    from orchestrator.engine.config import RunConfig
 
     configs = Path(__file__).parents[2] / "experiments" / "configs"
     q = load_toml_model(configs / "quickstart.toml", RunConfig, {})
     assert q.agents.llm_roles() == []
     monkeypatch.delenv("REDLEDGER_BASE_URL", raising=False)
-    with pytest.raises(UsageError, match=r"llm.toml: agents.backends.main.base_url: environment variable "
-                                          r"REDLEDGER_BASE_URL is not set"):
+    with pytest.raises(
+        UsageError,
+        match=r"llm.toml: agents.backends.main.base_url: environment variable "
+        r"REDLEDGER_BASE_URL is not set",
+    ):
         load_toml_model(configs / "llm.toml", RunConfig, {})
     monkeypatch.setenv("REDLEDGER_BASE_URL", "http://127.0.0.1:8000/v1")
     monkeypatch.setenv("REDLEDGER_MODEL", "some-model")
@@ -146,7 +165,9 @@ def test_budgets_end_a_run(tmp_path):
     # the scripted judge spends tokens; a budget of one token ends the run after one round
     assert go(tmp_path / "t", llm_judge_config(budgets={"rounds": 4, "llm_tokens": 1})) == "token budget"
     assert len(snapshot(tmp_path / "t")["rounds"]) == 1
-    assert go(tmp_path / "w", tiny_config(budgets={"rounds": 4, "wall_clock_s": 0.001})) == "wall-clock budget"
+    assert (
+        go(tmp_path / "w", tiny_config(budgets={"rounds": 4, "wall_clock_s": 0.001})) == "wall-clock budget"
+    )
 
 
 def test_coevolution_records_the_new_defender(reference, tmp_path):
@@ -182,8 +203,13 @@ def test_ctrl_c_stops_gracefully(tmp_path):
     run_dir = tmp_path / "run"
     open_run(run_dir, tiny_config(budgets={"rounds": 40}, coevolution_period=0))[0].close()
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    p = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         time.sleep(0.5)
@@ -200,14 +226,26 @@ def test_ctrl_c_stops_gracefully(tmp_path):
 
 
 def test_stable_top_elo_ends_a_run(tmp_path):
-    cfg = tiny_config(budgets={"rounds": 30}, coevolution_period=0, tournament={"stable_rounds": 1, "top_k": 3})
+    cfg = tiny_config(
+        budgets={"rounds": 30}, coevolution_period=0, tournament={"stable_rounds": 1, "top_k": 3}
+    )
     assert go(tmp_path, cfg) == "Elo ranks stable"
     rounds = snapshot(tmp_path)["rounds"]
     assert 2 <= len(rounds) < 30
     db = sqlite3.connect(tmp_path / "run.sqlite")
-    top = [r[0] for r in db.execute("SELECT scenario_id FROM elo_history WHERE round = ? ORDER BY rating DESC, "
-                                    "scenario_id LIMIT 3", (len(rounds) - 1,))]
-    before = [r[0] for r in db.execute("SELECT scenario_id FROM elo_history WHERE round = ? ORDER BY rating DESC, "
-                                       "scenario_id LIMIT 3", (len(rounds) - 2,))]
+    top = [
+        r[0]
+        for r in db.execute(
+            "SELECT scenario_id FROM elo_history WHERE round = ? ORDER BY rating DESC, scenario_id LIMIT 3",
+            (len(rounds) - 1,),
+        )
+    ]
+    before = [
+        r[0]
+        for r in db.execute(
+            "SELECT scenario_id FROM elo_history WHERE round = ? ORDER BY rating DESC, scenario_id LIMIT 3",
+            (len(rounds) - 2,),
+        )
+    ]
     assert top == before  # the top-3 did not change in the last round
     assert go(tmp_path, None) == "Elo ranks stable"  # resuming respects the stop condition

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestrator.store.expert import ExpertStore
+from orchestrator.engine.store.expert import ExpertStore
 from orchestrator.web import create_app
 
 from .test_cli import one_error_line, run
@@ -78,17 +78,22 @@ def test_a_child_shows_its_parent_diff(client, run_dir):
 
 def test_search_filters_by_typology_cell_band_and_elo(client, run_dir):
     def ids(**q):
-        return re.findall(r'<tr><td>[\d.]+</td><td><a href="/scenario/([0-9a-f]+)"', client.get("/scenarios", params=q).text)
+        return re.findall(
+            r'<tr><td>[\d.]+</td><td><a href="/scenario/([0-9a-f]+)"', client.get("/scenarios", params=q).text
+        )
 
     everything = ids()
     assert len(everything) >= 4
     db = sqlite3.connect(run_dir / "run.sqlite")
-    typ, = db.execute(f"SELECT typology FROM scenarios WHERE id = '{everything[0]}'").fetchone()
+    (typ,) = db.execute(f"SELECT typology FROM scenarios WHERE id = '{everything[0]}'").fetchone()
     assert everything[0] in ids(typology=typ)
-    assert all(db.execute("SELECT typology FROM scenarios WHERE id = ?", (s,)).fetchone()[0] == typ
-               for s in ids(typology=typ))
-    cell = db.execute("SELECT cell FROM archive_cells WHERE scenario_id = ? ORDER BY round DESC",
-                      (elite(run_dir),)).fetchone()[0]
+    assert all(
+        db.execute("SELECT typology FROM scenarios WHERE id = ?", (s,)).fetchone()[0] == typ
+        for s in ids(typology=typ)
+    )
+    cell = db.execute(
+        "SELECT cell FROM archive_cells WHERE scenario_id = ? ORDER BY round DESC", (elite(run_dir),)
+    ).fetchone()[0]
     assert ids(cell=cell) == [elite(run_dir)]
     top = float(re.search(r"<tr><td>([\d.]+)</td>", client.get("/scenarios").text).group(1))
     assert set(ids(elo_min=top)) < set(everything) and ids(elo_min=top + 1) == []
@@ -104,8 +109,8 @@ def test_search_filters_by_typology_cell_band_and_elo(client, run_dir):
 
 def test_scenario_and_transcript_text_is_escaped(client, run_dir):
     db = sqlite3.connect(run_dir / "run.sqlite")
-    did, = db.execute("SELECT debate_id FROM turns WHERE text = ?", (EVIL,)).fetchone()
-    sid, = db.execute("SELECT id FROM scenarios WHERE body LIKE ?", ("%pwned%",)).fetchone()
+    (did,) = db.execute("SELECT debate_id FROM turns WHERE text = ?", (EVIL,)).fetchone()
+    (sid,) = db.execute("SELECT id FROM scenarios WHERE body LIKE ?", ("%pwned%",)).fetchone()
     escaped = "&lt;script&gt;window.pwned = 1&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"
     for page in (client.get(f"/debate/{did}").text, client.get(f"/scenario/{sid}").text):
         assert escaped in page and EVIL not in page
@@ -142,19 +147,26 @@ def test_forms_are_csrf_safe_and_write_only_the_expert_store(client, run_dir):
     csrf = client.cookies.get("redledger_csrf")
     assert csrf and len(csrf) >= 32
     assert client.post(f"/scenario/{sid}/verdict", data={**form, "csrf": "forged" * 8}).status_code == 403
-    other_site = client.post(f"/scenario/{sid}/verdict", data={**form, "csrf": csrf},
-                             headers={"Origin": "http://evil.example"})
+    other_site = client.post(
+        f"/scenario/{sid}/verdict", data={**form, "csrf": csrf}, headers={"Origin": "http://evil.example"}
+    )
     assert other_site.status_code == 403 and "is not this workspace" in other_site.text
     with ExpertStore(run_dir, readonly=True) as ex:
         assert ex.verdicts() == []
-    ok = client.post(f"/scenario/{sid}/verdict", data={**form, "csrf": csrf, "analyst": "ana"}, follow_redirects=False)
+    ok = client.post(
+        f"/scenario/{sid}/verdict", data={**form, "csrf": csrf, "analyst": "ana"}, follow_redirects=False
+    )
     assert ok.status_code == 303 and "saved" in ok.headers["location"]
     shown = client.get(ok.headers["location"]).text
     assert "Latest verdict: <strong>unrealistic</strong> by ana" in shown and 'id="note"' in shown
-    missing = client.post(f"/scenario/{sid}/verdict", data={"verdict": "realistic", "reason": " ", "csrf": csrf})
+    missing = client.post(
+        f"/scenario/{sid}/verdict", data={"verdict": "realistic", "reason": " ", "csrf": csrf}
+    )
     assert "reason: required" in missing.text
     unknown = client.post("/scenario/ffffffffffff/verdict", data={**form, "csrf": csrf})
-    assert unknown.status_code == 404 and "scenario: " in unknown.text and "no scenario with id" in unknown.text
+    assert (
+        unknown.status_code == 404 and "scenario: " in unknown.text and "no scenario with id" in unknown.text
+    )
     with ExpertStore(run_dir, readonly=True) as ex:
         assert [(v.scenario_id, v.verdict, v.analyst) for v in ex.verdicts()] == [(sid, "unrealistic", "ana")]
     assert (run_dir / "run.sqlite").read_bytes() == before  # the run store keeps its single writer
@@ -162,12 +174,18 @@ def test_forms_are_csrf_safe_and_write_only_the_expert_store(client, run_dir):
 
 def test_pairwise_form(client, run_dir):
     db = sqlite3.connect(run_dir / "run.sqlite")
-    a, b = [r[0] for r in db.execute("SELECT scenario_id FROM archive_cells WHERE round = 3 ORDER BY cell LIMIT 2")]
+    a, b = [
+        r[0]
+        for r in db.execute("SELECT scenario_id FROM archive_cells WHERE round = 3 ORDER BY cell LIMIT 2")
+    ]
     page = client.get("/compare", params={"a": a, "b": b})
     assert page.status_code == 200 and 'id="pair-form"' in page.text
     csrf = client.cookies.get("redledger_csrf")
-    r = client.post("/compare", data={"a": a, "b": b, "winner": "b", "reason": "payroll-like timing", "csrf": csrf},
-                    follow_redirects=False)
+    r = client.post(
+        "/compare",
+        data={"a": a, "b": b, "winner": "b", "reason": "payroll-like timing", "csrf": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith(f"/scenario/{b}")
     with ExpertStore(run_dir, readonly=True) as ex:
         assert [(p.a, p.b, p.chosen) for p in ex.pairs()][-1] == (a, b, b)

@@ -40,12 +40,14 @@ def test_show_errors(monkeypatch, finished_run, tmp_path, capsys):
 
 
 def test_show_top_filters_by_band_and_cell(monkeypatch, finished_run, capsys):
-    from orchestrator.inspect import RunView
+    from orchestrator.engine.view import RunView
     v = RunView.open(finished_run)
     rows = v.top(100)
     cell = next(r["cell"] for r in rows if r["cell"])
     band = rows[0]["band"]
-    assert [r["scenario_id"] for r in v.top(100, band=band)] == [r["scenario_id"] for r in rows if r["band"] == band]
+    assert [r["scenario_id"] for r in v.top(100, band=band)] == [
+        r["scenario_id"] for r in rows if r["band"] == band
+    ]
     assert [r["cell"] for r in v.top(100, cell=cell)] == [cell]  # one elite per cell
     v.close()
     assert run(monkeypatch, "show", finished_run, "top", "5", "--band", band) == 0

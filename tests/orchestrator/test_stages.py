@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from orchestrator.store import RunStore
-from orchestrator.supervisor import Supervisor
+from orchestrator.engine.store import RunStore
+from orchestrator.engine.supervisor import Supervisor
 from tests.orchestrator.conftest import go, tiny_config
 
 
@@ -40,22 +40,30 @@ def test_a_reference_that_catches_almost_nothing_filters_almost_every_candidate(
 def test_the_reference_detector_is_trained_with_the_deployed_ones(tmp_path):
     cfg = tiny_config(budgets={"rounds": 1}, coevolution_period=0)
     go(tmp_path, cfg)
-    assert (tmp_path / "detectors" / "v0" / "sage").is_dir() and (tmp_path / "detectors" / "v0" / "gine").is_dir()
+    assert (tmp_path / "detectors" / "v0" / "sage").is_dir() and (
+        tmp_path / "detectors" / "v0" / "gine"
+    ).is_dir()
     with RunStore(tmp_path / "run.sqlite", readonly=True) as store:
         rows = store.rounds()
     assert rows[0]["filter_kept"] + rows[0]["filter_dropped"] > 0
 
 
 def test_without_brief_encoding_the_planner_gets_only_the_typology(tmp_path):
-    from orchestrator.run import open_run
+    from orchestrator.engine import open_run
 
     cfg = tiny_config(stages={"brief_encoding": False})
     store, cfg = open_run(tmp_path, cfg)
     try:
         sup = Supervisor(cfg, store, calls=None)
         briefs = [s["brief"] for s in sup.slots(0)]
-        assert briefs and all(b.channels == [] and b.jurisdictions == [] and b.avoid == [] and b.actors == []
-                              and b.complexity == 2 for b in briefs)
+        assert briefs and all(
+            b.channels == []
+            and b.jurisdictions == []
+            and b.avoid == []
+            and b.actors == []
+            and b.complexity == 2
+            for b in briefs
+        )
         full = Supervisor(tiny_config(), store, calls=None).slots(0)
         assert [b.typology for b in briefs] == [s["brief"].typology for s in full]
         assert any(s["brief"].complexity != 2 or s["brief"].channels or s["brief"].avoid for s in full)

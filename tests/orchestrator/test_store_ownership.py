@@ -6,13 +6,14 @@ import inspect
 import re
 from pathlib import Path
 
-from orchestrator.store.writes import StoreWrites
+from orchestrator.engine.store.writes import StoreWrites
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("graph_schema", "detectors", "agents", "orchestrator", "experiments")
 # the LLM call cache is its own SQLite file, not the run store
-OWN_SQLITE = {"orchestrator/store", "agents/llm/cache.py"}
-WRITERS = {"orchestrator/supervisor.py", "orchestrator/run.py"}
+OWN_SQLITE = {"orchestrator/engine/store", "agents/llm/cache.py"}
+WRITERS = {"orchestrator/engine/supervisor.py", "orchestrator/engine/between_rounds.py", "orchestrator/engine/run.py",
+           "orchestrator/engine/rundir.py"}
 
 
 def _files():
@@ -34,7 +35,13 @@ def test_no_sql_outside_the_store():
 
 def test_only_the_supervisor_and_the_run_set_up_write_the_store():
     writes = [n for n, _ in inspect.getmembers(StoreWrites, inspect.isfunction) if not n.startswith("_")]
-    assert {"record_debate", "close_round", "record_match", "record_detector_version", "set_meta"} <= set(writes)
+    assert {"record_debate", "close_round", "record_match", "record_detector_version", "set_meta"} <= set(
+        writes
+    )
     call = re.compile(r"\.(" + "|".join(writes) + r")\(")
-    writers = {rel for rel, text in _files() if not rel.startswith("orchestrator/store/") and call.search(text)}
+    writers = {
+        rel
+        for rel, text in _files()
+        if not rel.startswith("orchestrator/engine/store/") and call.search(text)
+    }
     assert writers and writers <= WRITERS, writers - WRITERS

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from agents.models import Winner
 from graph_schema.typologies import sample_scenario
-from orchestrator.archive import FAMILY_OF, Archive, distance, signature
-from orchestrator.config import ArchiveConfig
-from orchestrator.store import RunStore
-from orchestrator.tournament import EloTable, expected, match_id
+from orchestrator.engine.archive import FAMILY_OF, Archive, distance, signature
+from orchestrator.engine.config import ArchiveConfig
+from orchestrator.engine.store import RunStore
+from orchestrator.engine.tournament import EloTable, expected, match_id
 
 
 def test_elo_follows_the_standard_update():
@@ -62,10 +62,21 @@ def test_store_transactions_are_all_or_nothing(tmp_path):
 
 def _candidate(seed: int, funds: float, evasion: float):
     from agents.models import Candidate, EvasionReport, Review
-    s = sample_scenario(np.random.default_rng(seed), ["fan_out", "stack", "cycle", "bipartite", "lone_illicit"][seed % 5])
-    rep = EvasionReport(scenario_id=s.uid, budget=0.005, detectors=[], transfers=[], evaded_share=evasion,
-                        evasion=evasion, evaded_value_share=evasion, case_evaded_share=evasion,
-                        funds_integrated=funds, integration_share=0.9)
+    s = sample_scenario(
+        np.random.default_rng(seed), ["fan_out", "stack", "cycle", "bipartite", "lone_illicit"][seed % 5]
+    )
+    rep = EvasionReport(
+        scenario_id=s.uid,
+        budget=0.005,
+        detectors=[],
+        transfers=[],
+        evaded_share=evasion,
+        evasion=evasion,
+        evaded_value_share=evasion,
+        case_evaded_share=evasion,
+        funds_integrated=funds,
+        integration_share=0.9,
+    )
     rev = Review(scenario_id=s.uid, checks=[], realism=0.8, accepted=True)
     return Candidate(scenario=s, review=rev, report=rep)
 
@@ -75,8 +86,8 @@ def test_within_band_elo_matches_are_never_drawn_across_bands(within):
     import asyncio
 
     from agents.principles import load_principles
-    from orchestrator.config import TournamentConfig
-    from orchestrator.tournament import Tournament
+    from orchestrator.engine.config import TournamentConfig
+    from orchestrator.engine.tournament import Tournament
 
     rng = np.random.default_rng(0)
     cands = [_candidate(i, float(10 ** rng.uniform(2.5, 6.5)), float(rng.uniform(0, 1))) for i in range(60)]
@@ -88,10 +99,16 @@ def test_within_band_elo_matches_are_never_drawn_across_bands(within):
         return Winner.A if a.report.evasion > b.report.evasion else Winner.B
 
     arch = Archive(ArchiveConfig(descriptors=["family", "complexity"]))  # cells span several bands
-    t = Tournament(TournamentConfig(random_opponents=3, match_within=within), arch, load_principles(), 0, judge,
-                   known.__getitem__)
+    t = Tournament(
+        TournamentConfig(random_opponents=3, match_within=within),
+        arch,
+        load_principles(),
+        0,
+        judge,
+        known.__getitem__,
+    )
     for r in range(3):
-        asyncio.run(t.play_round(r, list(enumerate(cands[r * 20:(r + 1) * 20]))))
+        asyncio.run(t.play_round(r, list(enumerate(cands[r * 20 : (r + 1) * 20]))))
     band = {sid: arch.band_of(c.report) for sid, c in known.items()}
     rated = {s for s, g in t.elo.games.items() if g}
     assert played and rated
@@ -104,17 +121,22 @@ def test_within_band_elo_matches_are_never_drawn_across_bands(within):
     else:
         assert crossed  # the control: without the rule, bands do meet
     lone = {sid for sid, c in known.items() if c.scenario.primary_typology.value == "lone_illicit"}
-    assert lone and not [(a, b) for a, b in played if (a in lone) != (b in lone)]  # single payments stay apart
+    assert lone and not [
+        (a, b) for a, b in played if (a in lone) != (b in lone)
+    ]  # single payments stay apart
     # and with volume as a cell axis (the default), incumbents share the band too
     arch2 = Archive(ArchiveConfig())
     played.clear()
-    t2 = Tournament(TournamentConfig(random_opponents=3), arch2, load_principles(), 0, judge, known.__getitem__)
+    t2 = Tournament(
+        TournamentConfig(random_opponents=3), arch2, load_principles(), 0, judge, known.__getitem__
+    )
     asyncio.run(t2.play_round(0, list(enumerate(cands))))
     assert played and all(band[a] == band[b] for a, b in played)
 
 
 def test_diversity_is_measured_on_the_archive():
-    from orchestrator.archive import entropy, funds_weighted
+    from orchestrator.engine.archive import entropy, funds_weighted
+
     assert entropy([]) == 0 and entropy(["a", "a"]) == 0 and entropy(["a", "b", "c", "d"]) == pytest.approx(2)
     assert funds_weighted([1.0, 0.0], [300.0, 100.0]) == pytest.approx(0.75)
     arch = Archive(ArchiveConfig())

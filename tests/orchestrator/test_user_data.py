@@ -12,10 +12,10 @@ import subprocess
 
 import pytest
 
-from orchestrator.config import RunConfig
+from orchestrator.engine import open_run
+from orchestrator.engine.config import RunConfig
+from orchestrator.engine.store import RunStore
 from orchestrator.outdir import MARKER, OutDirError, replacing
-from orchestrator.run import open_run
-from orchestrator.store import RunStore
 from tests.orchestrator.conftest import tiny_config
 
 from .test_cli import one_error_line, run
@@ -36,7 +36,9 @@ def test_demo_force_refuses_a_directory_holding_user_data(monkeypatch, tmp_path,
 
 
 @pytest.mark.parametrize("where", ["run", "parent", "grandparent"])
-def test_export_force_never_replaces_the_run_or_its_parents(monkeypatch, finished_run, tmp_path, capsys, where):
+def test_export_force_never_replaces_the_run_or_its_parents(
+    monkeypatch, finished_run, tmp_path, capsys, where
+):
     home = tmp_path / "home"
     r = home / "runs" / "r"
     shutil.copytree(finished_run, r)
@@ -65,7 +67,9 @@ def test_force_replaces_redledgers_own_output_and_nothing_else(monkeypatch, fini
     (out / "sub" / "analysis.ipynb").write_text("mine")
     capsys.readouterr()
     assert run(monkeypatch, "export", finished_run, "--format", "amlsim", "--out", out, "--force") == 2
-    assert "holds 'sub/analysis.ipynb', which redledger did not write" in one_error_line(capsys.readouterr().err)
+    assert "holds 'sub/analysis.ipynb', which redledger did not write" in one_error_line(
+        capsys.readouterr().err
+    )
     assert (out / "sub" / "analysis.ipynb").read_text() == "mine" and (out / "World_Trans.csv").is_file()
 
 
@@ -81,8 +85,9 @@ def test_world_force_replaces_its_world_but_not_another_kind_of_output(monkeypat
     e.mkdir()
     (e / "MANIFEST.sha256").write_text("")  # an (empty) export
     assert run(monkeypatch, "world", "--accounts", 500, "--days", 5, "--out", e, "--force") == 2
-    assert "holds redledger's export output; --force replaces only world output" in \
-        one_error_line(capsys.readouterr().err)
+    assert "holds redledger's export output; --force replaces only world output" in one_error_line(
+        capsys.readouterr().err
+    )
 
 
 def test_a_failure_while_writing_keeps_the_old_output(tmp_path):
@@ -105,26 +110,36 @@ def test_a_failure_while_writing_keeps_the_old_output(tmp_path):
 # ---------------------------------------------------------------- config checked before any work
 
 
-@pytest.mark.parametrize(("sed", "line"), [
-    ('names = ["gine"]', 'names = ["gin"]'),
-    ("[detectors.overrides.gine]\nepochs = 5", "[detectors.overrides.gine]\nepochs = 5\nwings = 2"),
-    ("# roles", '[agents.planner]\nmode = "llm"\nbackend = "b"\n[agents.backends.b]\nkind = "openai"\n'
-                'api_key_env = "REDLEDGER_NO_SUCH_KEY"'),
-    ("# roles", "[agents]\noperators = [\"teleport\"]"),
-    ("# roles", '[world]\npath = "no/such/world"'),
-])
+@pytest.mark.parametrize(
+    ("sed", "line"),
+    [
+        ('names = ["gine"]', 'names = ["gin"]'),
+        ("[detectors.overrides.gine]\nepochs = 5", "[detectors.overrides.gine]\nepochs = 5\nwings = 2"),
+        (
+            "# roles",
+            '[agents.planner]\nmode = "llm"\nbackend = "b"\n[agents.backends.b]\nkind = "openai"\n'
+            'api_key_env = "REDLEDGER_NO_SUCH_KEY"',
+        ),
+        ("# roles", '[agents]\noperators = ["teleport"]'),
+        ("# roles", '[world]\npath = "no/such/world"'),
+    ],
+)
 def test_a_bad_run_config_is_refused_before_any_work(monkeypatch, tmp_path, capsys, sed, line):
-    text = ('name = "b"\n[detectors]\nnames = ["gine"]\n[detectors.overrides.gine]\nepochs = 5\n# roles\n'
-            .replace(sed, line))
+    text = ('name = "b"\n[detectors]\nnames = ["gine"]\n[detectors.overrides.gine]\nepochs = 5\n'
+            '# roles\n').replace(sed, line)
     cfg = tmp_path / "b.toml"
     cfg.write_text(text)
     monkeypatch.delenv("REDLEDGER_NO_SUCH_KEY", raising=False)
     assert run(monkeypatch, "run", cfg, "--run-dir", tmp_path / "b") == 2
     msg = one_error_line(capsys.readouterr().err)
-    expected = {'"gin"': "detectors.names: unknown detector(s) gin (known: ",
-                "wings": "detectors.overrides.gine.wings: Extra inputs are not permitted", "REDLEDGER_NO_SUCH_KEY":
-                "agents.backends.b.api_key_env: environment variable REDLEDGER_NO_SUCH_KEY is not set",
-                "teleport": "agents.operators: unknown name(s) teleport", "no/such": "world.path: no/such/world"}
+    expected = {
+        '"gin"': "detectors.names: unknown detector(s) gin (known: ",
+        "wings": "detectors.overrides.gine.wings: Extra inputs are not permitted",
+        "REDLEDGER_NO_SUCH_KEY": "agents.backends.b.api_key_env: environment variable REDLEDGER_NO_SUCH_KEY "
+        "is not set",
+        "teleport": "agents.operators: unknown name(s) teleport",
+        "no/such": "world.path: no/such/world",
+    }
     assert msg.startswith(f"error: {cfg}: ") and next(v for k, v in expected.items() if k in line) in msg
     assert not (tmp_path / "b").exists()
 
@@ -161,8 +176,10 @@ def test_status_and_stop_tell_a_dead_set_up_and_a_finished_run_apart(monkeypatch
 
 def test_stop_on_a_finished_run_writes_no_stop_file(monkeypatch, finished_run, capsys):
     assert run(monkeypatch, "stop", finished_run) == 0
-    assert f"{finished_run}: no process is running this run (finished); nothing to stop" in \
-        capsys.readouterr().err.replace("\n", "")
+    assert (
+        f"{finished_run}: no process is running this run (finished); nothing to stop"
+        in capsys.readouterr().err.replace("\n", "")
+    )
     assert not (finished_run / "STOP").exists()
 
 
@@ -183,7 +200,19 @@ def test_status_and_show_read_at_80_columns_and_in_json(monkeypatch, finished_ru
     lines = out.splitlines()
     assert all(len(x) <= 80 for x in lines) and "…" not in out
     header = next(x for x in lines if "round" in x and "Elo" in x).split()
-    assert header == ["round", "cand.", "fail", "cover", "QD", "Elo", "val.ev", "case.ev", "med.funds", "det", "s"]
+    assert header == [
+        "round",
+        "cand.",
+        "fail",
+        "cover",
+        "QD",
+        "Elo",
+        "val.ev",
+        "case.ev",
+        "med.funds",
+        "det",
+        "s",
+    ]
     assert run(monkeypatch, "status", finished_run, "--json") == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["state"] == "finished" and [r["round"] for r in doc["rounds"]] == [0, 1, 2, 3]

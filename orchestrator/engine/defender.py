@@ -18,11 +18,12 @@ from graph_schema import ScenarioError, compile_scenario, inject
 from graph_schema.baseline import inject_baseline
 from graph_schema.formats import read_world, write_world
 from graph_schema.world import generate_world
-from orchestrator.config import RunConfig
+from orchestrator.engine.config import RunConfig
+from orchestrator.engine.layout import RunLayout
 
 
 def world_dir(run_dir: Path, cfg: RunConfig) -> Path:
-    return Path(cfg.world.path) if cfg.world.path else run_dir / "world"
+    return RunLayout.of(run_dir, cfg).world
 
 
 def prepare_world(run_dir: Path, cfg: RunConfig):
@@ -34,16 +35,22 @@ def prepare_world(run_dir: Path, cfg: RunConfig):
 
 
 def detector_dir(run_dir: Path, version: int) -> Path:
-    return run_dir / "detectors" / f"v{version}"
+    return RunLayout.of(run_dir).detector_version(version)
 
 
 def trained_names(cfg: RunConfig) -> list[str]:
     """The deployed detectors, then the contrastive filter's reference detectors (if on)."""
-    extra = [n for n in cfg.contrastive.reference if n not in cfg.detectors.names] if cfg.contrastive.enabled else []
+    extra = (
+        [n for n in cfg.contrastive.reference if n not in cfg.detectors.names]
+        if cfg.contrastive.enabled
+        else []
+    )
     return list(cfg.detectors.names) + extra
 
 
-def train_detectors(run_dir: Path, cfg: RunConfig, version: int, elites: list | None = None) -> tuple[Path, dict]:
+def train_detectors(
+    run_dir: Path, cfg: RunConfig, version: int, elites: list | None = None
+) -> tuple[Path, dict]:
     """Train and save detector ``version`` on the World with baseline typologies, plus the
     given elite scenarios (co-evolution). Returns its directory and validation metrics."""
     world = read_world(world_dir(run_dir, cfg))
@@ -96,9 +103,21 @@ def load_detectors(run_dir: Path, cfg: RunConfig, version: int) -> tuple[dict, d
     d = detector_dir(run_dir, version)
     loaded = {name: load_detector(d / name) for name in trained_names(cfg)}
     # a reference detector that is also deployed already counts in the ensemble as deployed
-    ref = [n for n in cfg.contrastive.reference if n not in cfg.detectors.names] if cfg.contrastive.enabled else []
+    ref = (
+        [n for n in cfg.contrastive.reference if n not in cfg.detectors.names]
+        if cfg.contrastive.enabled
+        else []
+    )
     return {n: loaded[n] for n in cfg.detectors.names}, {n: loaded[n] for n in ref}
 
 
-__all__ = ["detector_dir", "load_detectors", "load_world_scores", "prepare_world", "save_world_scores",
-           "train_detectors", "trained_names", "world_dir"]
+__all__ = [
+    "detector_dir",
+    "load_detectors",
+    "load_world_scores",
+    "prepare_world",
+    "save_world_scores",
+    "train_detectors",
+    "trained_names",
+    "world_dir",
+]

@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from orchestrator.debate.nodes import after_decide, after_propose, attack, critique, decide, propose
-from orchestrator.debate.state import DebateState
-from orchestrator.roles import RoleCalls
+from orchestrator.engine.debate.nodes import (
+    after_decide,
+    after_propose,
+    attack,
+    critique,
+    decide,
+    propose,
+)
+from orchestrator.engine.debate.state import DebateState
+from orchestrator.engine.roles import RoleCalls
 
 builder = StateGraph(DebateState, context_schema=RoleCalls)
 builder.add_node("propose", propose)

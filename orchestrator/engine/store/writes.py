@@ -14,6 +14,7 @@ from contextlib import contextmanager, nullcontext
 
 from agents.models import EvasionReport, Review
 from graph_schema.dsl import Scenario
+from orchestrator.engine.progress import Progress
 
 
 class StoreWrites:
@@ -28,6 +29,9 @@ class StoreWrites:
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def save_progress(self, p: Progress) -> None:
+        self.set_meta("progress", p.to_json())
 
     def init_run(self, config_json: str, digest: str) -> None:
         """Tie a new store to its config (its digest is checked on every later open)."""
@@ -65,9 +69,24 @@ class StoreWrites:
     def put_calls(self, owner: str, idx: int, calls: list[dict]) -> None:
         """LLM call records of one turn (or one match: owner 'match:<id>'), failed ones included."""
         for k, c in enumerate(calls):
-            self.db.execute("INSERT OR IGNORE INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (owner, idx, k, c["role"], c["model"], c["endpoint"], c["method"], c["prompt_tokens"],
-                             c["completion_tokens"], c["latency_s"], int(c["cache_hit"]), int(c["ok"]), c["error"]))
+            self.db.execute(
+                "INSERT OR IGNORE INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    owner,
+                    idx,
+                    k,
+                    c["role"],
+                    c["model"],
+                    c["endpoint"],
+                    c["method"],
+                    c["prompt_tokens"],
+                    c["completion_tokens"],
+                    c["latency_s"],
+                    int(c["cache_hit"]),
+                    int(c["ok"]),
+                    c["error"],
+                ),
+            )
 
     def put_failure(self, owner: str, idx: int, role: str, cause: str) -> None:
         self.db.execute("INSERT OR IGNORE INTO failures VALUES (?, ?, ?, ?)", (owner, idx, role, cause))
@@ -85,22 +104,50 @@ class StoreWrites:
                     self.put_review(Review.model_validate_json(t.payload))
                 elif t.role == "adversary":
                     self.put_evaluation(EvasionReport.model_validate_json(t.payload), version)
-            self.db.execute("INSERT OR IGNORE INTO debates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (d.id, d.round, d.slot, d.origin, d.final and d.final.scenario.uid, d.outcome,
-                             d.error, len(d.turns), d.seconds))
+            self.db.execute(
+                "INSERT OR IGNORE INTO debates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    d.id,
+                    d.round,
+                    d.slot,
+                    d.origin,
+                    d.final and d.final.scenario.uid,
+                    d.outcome,
+                    d.error,
+                    len(d.turns),
+                    d.seconds,
+                ),
+            )
             for i, t in enumerate(d.turns):
-                self.db.execute("INSERT OR IGNORE INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                (d.id, i, t.role, t.model, t.scenario_id, t.payload, t.text, t.tokens_in,
-                                 t.tokens_out, t.latency_s, t.error))
+                self.db.execute(
+                    "INSERT OR IGNORE INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        d.id,
+                        i,
+                        t.role,
+                        t.model,
+                        t.scenario_id,
+                        t.payload,
+                        t.text,
+                        t.tokens_in,
+                        t.tokens_out,
+                        t.latency_s,
+                        t.error,
+                    ),
+                )
                 self.put_calls(d.id, i, t.calls)
                 if t.error:
                     self.put_failure(d.id, i, t.role, t.error)
 
-    def record_match(self, mid: str, round_: int, a: str, b: str, verdict, kind: str, calls: list[dict]) -> None:
+    def record_match(
+        self, mid: str, round_: int, a: str, b: str, verdict, kind: str, calls: list[dict]
+    ) -> None:
         """A judged match (``verdict`` is a `Verdict`) with the judge's LLM calls."""
         with self._atomic():
-            self.db.execute("INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (mid, round_, a, b, verdict.winner.value, kind, verdict.model_dump_json()))
+            self.db.execute(
+                "INSERT OR IGNORE INTO matches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (mid, round_, a, b, verdict.winner.value, kind, verdict.model_dump_json()),
+            )
             self.put_calls(f"match:{mid}", 0, calls)
 
     def record_match_failure(self, mid: str, cause: str, calls: list[dict]) -> None:
@@ -111,8 +158,9 @@ class StoreWrites:
 
     # ---------------------------------------------------------------- rounds and detectors
 
-    def close_round(self, r: int, elo: dict[str, tuple[float, int]], cells: dict, summary: dict,
-                    supervisor: dict) -> None:
+    def close_round(
+        self, r: int, elo: dict[str, tuple[float, int]], cells: dict, summary: dict, supervisor: dict
+    ) -> None:
         """Round ``r``'s Elo table, archive cells (`Elite` by cell), its summary row
         (detector_version, candidates, failures, coverage, qd_score, best_elo, tokens,
         seconds, and the archive's families, typology_entropy, structural_distance,
@@ -120,28 +168,51 @@ class StoreWrites:
         filter_dropped) and the supervisor's state, in one transaction."""
         with self._atomic():
             for sid, (rating, games) in sorted(elo.items()):
-                self.db.execute("INSERT OR REPLACE INTO elo_history VALUES (?, ?, ?, ?)", (r, sid, rating, games))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO elo_history VALUES (?, ?, ?, ?)", (r, sid, rating, games)
+                )
             for cell, e in sorted(cells.items()):
-                self.db.execute("INSERT OR REPLACE INTO archive_cells VALUES (?, ?, ?, ?, ?, ?)",
-                                (r, cell, e.scenario_id, e.quality, e.evasion, e.realism))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO archive_cells VALUES (?, ?, ?, ?, ?, ?)",
+                    (r, cell, e.scenario_id, e.quality, e.evasion, e.realism),
+                )
             s = summary
-            self.db.execute("INSERT OR REPLACE INTO rounds VALUES "
-                            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (r, s["detector_version"], s["candidates"], s["failures"], s["coverage"],
-                             s["qd_score"], s["best_elo"], s["tokens"], s["seconds"], s["families"],
-                             s["typology_entropy"], s["structural_distance"], s["value_evasion"],
-                             s["case_evasion"], s["median_funds"], s["filter_kept"], s["filter_dropped"],
-                             time.time()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    r,
+                    s["detector_version"],
+                    s["candidates"],
+                    s["failures"],
+                    s["coverage"],
+                    s["qd_score"],
+                    s["best_elo"],
+                    s["tokens"],
+                    s["seconds"],
+                    s["families"],
+                    s["typology_entropy"],
+                    s["structural_distance"],
+                    s["value_evasion"],
+                    s["case_evasion"],
+                    s["median_funds"],
+                    s["filter_kept"],
+                    s["filter_dropped"],
+                    time.time(),
+                ),
+            )
             self.set_meta("supervisor", json.dumps(supervisor))
 
-    def record_detector_version(self, version: int, round_: int, path: str, metrics: dict,
-                                evaluations: list[EvasionReport] = ()) -> None:
+    def record_detector_version(
+        self, version: int, round_: int, path: str, metrics: dict, evaluations: list[EvasionReport] = ()
+    ) -> None:
         """A trained detector version and the archive's re-scoring by it, in one transaction."""
         with self._atomic():
             for rep in evaluations:
                 self.put_evaluation(rep, version)
-            self.db.execute("INSERT OR IGNORE INTO detector_versions VALUES (?, ?, ?, ?)",
-                            (version, round_, str(path), json.dumps(metrics)))
+            self.db.execute(
+                "INSERT OR IGNORE INTO detector_versions VALUES (?, ?, ?, ?)",
+                (version, round_, str(path), json.dumps(metrics)),
+            )
 
 
 __all__ = ["StoreWrites"]

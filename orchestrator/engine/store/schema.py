@@ -1,4 +1,4 @@
-"""The tables of a run store. Only `orchestrator.store` speaks SQL."""
+"""The tables of a run store. Only `orchestrator.engine.store` speaks SQL."""
 
 from __future__ import annotations
 

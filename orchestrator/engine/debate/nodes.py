@@ -12,8 +12,8 @@ from langgraph.runtime import Runtime
 
 from agents.models import Candidate
 from agents.principles import evasion_of
-from orchestrator.debate.state import DebateState, Turn
-from orchestrator.roles import RoleCalls, RoleFailure
+from orchestrator.engine.debate.state import DebateState, Turn
+from orchestrator.engine.roles import RoleCalls, RoleFailure
 
 
 def _turn(role: str, out, scenario_id: str | None, text: str, payload: str | None) -> Turn:
@@ -24,9 +24,18 @@ def _turn(role: str, out, scenario_id: str | None, text: str, payload: str | Non
 def _failed(role: str, err: RoleFailure) -> Turn:
     """A failed turn keeps the model and the LLM requests it made: they were spent all the same."""
     spent = [c for c in err.calls if not c["cache_hit"]]
-    return Turn(role=role, model=err.model, scenario_id=None, payload=None, text="", latency_s=err.latency_s,
-                tokens_in=sum(c["prompt_tokens"] for c in spent), tokens_out=sum(c["completion_tokens"] for c in spent),
-                error=err.cause, calls=err.calls)
+    return Turn(
+        role=role,
+        model=err.model,
+        scenario_id=None,
+        payload=None,
+        text="",
+        latency_s=err.latency_s,
+        tokens_in=sum(c["prompt_tokens"] for c in spent),
+        tokens_out=sum(c["completion_tokens"] for c in spent),
+        error=err.cause,
+        calls=err.calls,
+    )
 
 
 async def propose(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
@@ -42,18 +51,25 @@ async def propose(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
             parents = state["parents"] if t == 0 else [state["best"]]
             out = await roles.call("evolver", "evolve", parents, 1, sample)
             if not out.value:
-                raise RoleFailure("evolver", "no child could be made from the parents", out.model, out.latency_s, out.calls)
+                raise RoleFailure(
+                    "evolver", "no child could be made from the parents", out.model, out.latency_s, out.calls
+                )
             child = out.value[0]
             s, role = child.scenario, "evolver"
             why = f"{child.operator}: " + "; ".join(child.answers)
     except RoleFailure as err:
-        return {"turns": [_failed(err.role, err)], "outcome": "failed" if t == 0 else None,
-                "error": err.cause if t == 0 else state.get("error"), "scenario": None}
+        return {
+            "turns": [_failed(err.role, err)],
+            "outcome": "failed" if t == 0 else None,
+            "error": err.cause if t == 0 else state.get("error"),
+            "scenario": None,
+        }
     return {"scenario": s, "turns": [_turn(role, out, s.uid, why, s.model_dump_json())]}
 
 
-async def _answer(state: DebateState, runtime: Runtime[RoleCalls], role: str, method: str, key: str,
-                  text_of) -> dict:
+async def _answer(
+    state: DebateState, runtime: Runtime[RoleCalls], role: str, method: str, key: str, text_of
+) -> dict:
     """One answer to the current scenario, stored under ``key`` with its turn."""
     s = state["scenario"]
     try:
@@ -84,15 +100,25 @@ def decide(state: DebateState) -> dict:
         if _rank(new, state["measure"]) >= _rank(best, state["measure"]):
             best = new
     t = state["turn"] + 1
-    if best is not None and best.review.accepted and evasion_of(best.report, state["measure"]) >= state["target"]:
+    if (
+        best is not None
+        and best.review.accepted
+        and evasion_of(best.report, state["measure"]) >= state["target"]
+    ):
         outcome = "accepted"
     elif t >= state["max_turns"]:
         outcome = "exhausted" if best is not None else "failed"
     else:
         outcome = None
     err = None if best is not None else "no candidate was evaluated"
-    return {"best": best, "turn": t, "outcome": outcome, "error": err if outcome == "failed" else None,
-            "review": None, "report": None}
+    return {
+        "best": best,
+        "turn": t,
+        "outcome": outcome,
+        "error": err if outcome == "failed" else None,
+        "review": None,
+        "report": None,
+    }
 
 
 def after_propose(state: DebateState) -> list[str] | str:

@@ -20,8 +20,8 @@ import numpy as np
 from agents.models import Candidate, Winner
 from agents.principles import Principles, utility
 from graph_schema.families import family_of
-from orchestrator.archive import AddStatus, Archive, signature
-from orchestrator.config import TournamentConfig
+from orchestrator.engine.archive import AddStatus, Archive, signature
+from orchestrator.engine.config import TournamentConfig
 
 _SCORE = {Winner.A: 1.0, Winner.B: 0.0, Winner.TIE: 0.5}
 
@@ -107,7 +107,9 @@ class Tournament:
         others = [e for e in self.archive.elites() if e not in (sid, incumbent) and self.pool(e) == mine]
         k = min(self.cfg.random_opponents, len(others))
         rng = np.random.default_rng([self.seed, r, slot, 7])
-        return [others[i] for i in sorted(rng.choice(len(others), size=k, replace=False).tolist())] if k else []
+        return (
+            [others[i] for i in sorted(rng.choice(len(others), size=k, replace=False).tolist())] if k else []
+        )
 
     async def play(self, r: int, a: Candidate, b_id: str) -> Winner | None:
         """One match of candidate ``a`` against ``b_id``; Elo moves if the rule allows it."""
@@ -125,8 +127,9 @@ class Tournament:
         sid = c.scenario.uid
         cell = self.archive.cell_of(c.scenario, c.report)
         inc = self.archive.cells.get(cell)
-        if any(e.scenario_id == sid for e in self.archive.cells.values()) or \
-                self.archive.near_duplicate(signature(c.scenario), exclude=inc and inc.scenario_id):
+        if any(e.scenario_id == sid for e in self.archive.cells.values()) or self.archive.near_duplicate(
+            signature(c.scenario), exclude=inc and inc.scenario_id
+        ):
             return AddStatus.NEAR_DUPLICATE
         self.elo.ratings.setdefault(sid, self.elo.initial)
         quality = utility(c, self.principles)

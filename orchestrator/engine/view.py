@@ -1,4 +1,6 @@
-"""Read-only views of a run store, shared by `redledger show` and the HTML report."""
+"""Read-only views of a run: `RunView` is what every interface reads (`status`, `show`,
+the report, the web workspace and the exports): state, progress, rounds, archive cells and
+their grid, the Elo table, scenarios and debates, and the run directory's layout."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.archive import volume_band
-from orchestrator.config import RunConfig
-from orchestrator.store import STORE, RunStore
+from orchestrator.engine.archive import CellGrid, cell_grid, volume_band
+from orchestrator.engine.config import RunConfig
+from orchestrator.engine.layout import RunLayout
+from orchestrator.engine.progress import Progress
+from orchestrator.engine.store import STORE, RunStore
 
 
 def run_state(store: RunStore) -> str:
@@ -58,6 +62,22 @@ class RunView:
     def last(self) -> int:
         return self.store.last_round()
 
+    @property
+    def layout(self) -> RunLayout:
+        return RunLayout.of(self.run_dir, self.cfg)
+
+    def state(self) -> str:
+        """See `run_state`."""
+        return run_state(self.store)
+
+    def progress(self) -> Progress | None:
+        """The round in flight, as the run last saved it (None before its first save)."""
+        return self.store.progress()
+
+    def grid(self, down: int = 1) -> CellGrid:
+        """The archive after the last round as a table (see `archive.cell_grid`)."""
+        return cell_grid(self.archive(), down)
+
     def rounds(self) -> list[dict]:
         return self.store.rounds()
 
@@ -65,7 +85,8 @@ class RunView:
         return self.store.archive_at(self.last if round_ is None else round_)
 
     def top(self, n: int | None, cell: str | None = None, band: str | None = None) -> list[dict]:
-        """The top ``n`` by Elo (None: all of them), optionally only elites of ``cell`` or scenarios of volume ``band``
+        """The top ``n`` by Elo (None: all of them), optionally only elites of ``cell`` or
+        scenarios of volume ``band``
         (``v0``, ``v1``, ...: log bins of funds integrated, from the run's archive config)."""
         bins = self.cfg.archive.volume_bins
         bands = [f"v{i}" for i in range(len(bins) + 1)]
@@ -78,7 +99,9 @@ class RunView:
                 out.append(r)
         if cell is not None and not out:
             cells = sorted(c["cell"] for c in self.archive())
-            raise InspectError(f"{self.run_dir}: no elite in cell '{cell}' (cells: {', '.join(cells) or 'none'})")
+            raise InspectError(
+                f"{self.run_dir}: no elite in cell '{cell}' (cells: {', '.join(cells) or 'none'})"
+            )
         return out[:n]
 
     def resolve(self, kind: str, prefix: str) -> str:
@@ -92,9 +115,13 @@ class RunView:
     def scenario(self, sid: str) -> dict:
         sid = self.resolve("scenario", sid)
         review = self.store.review(sid)
-        return {**self.store.scenario_row(sid), "review": json.loads(review.model_dump_json()) if review else None,
-                "evaluations": self.store.evaluations(sid), "debates": self.store.debates_with(sid),
-                "elo": self.store.latest_elo(sid)}
+        return {
+            **self.store.scenario_row(sid),
+            "review": json.loads(review.model_dump_json()) if review else None,
+            "evaluations": self.store.evaluations(sid),
+            "debates": self.store.debates_with(sid),
+            "elo": self.store.latest_elo(sid),
+        }
 
     def debate(self, did: str) -> dict:
         d = self.store.debate(self.resolve("debate", did))

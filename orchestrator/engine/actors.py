@@ -10,15 +10,19 @@ from pathlib import Path
 
 import ray
 
-from agents import build_roles
+from agents import ROLE_NAMES, build_roles
 from graph_schema.dsl import Scenario
 from graph_schema.formats import read_world
 from graph_schema.world import second_world
-from orchestrator.config import RunConfig
-from orchestrator.roles import RoleHost
-from orchestrator.setup import load_detectors, load_world_scores, train_detectors, world_dir
-
-ROLES = ("planner", "critic", "adversary", "evolver", "judge")
+from orchestrator.engine.config import RunConfig
+from orchestrator.engine.defender import (
+    load_detectors,
+    load_world_scores,
+    train_detectors,
+    world_dir,
+)
+from orchestrator.engine.layout import RunLayout
+from orchestrator.engine.roles import RoleHost
 
 
 def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
@@ -28,7 +32,7 @@ def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
     detectors, reference = load_detectors(run_dir, cfg, version) if adversary else ({}, {})
     second = second_world(world.config) if role == "critic" else None
     roles = build_roles(cfg.agents, world, detectors, {n: f"v{version}" for n in {**detectors, **reference}},
-                        cache_path=run_dir / "llm_cache.sqlite", only=(role,), second=second,
+                        cache_path=RunLayout.of(run_dir).llm_cache, only=(role,), second=second,
                         critic_gate=cfg.stages.critic_gate, reference=reference,
                         reference_budget=cfg.contrastive.budget,
                         world_scores=load_world_scores(run_dir, version) if adversary else None)
@@ -76,12 +80,16 @@ def retrain_task(cfg_json: str, run_dir: str, version: int, elites_json: list[st
 def start_pools(cfg: RunConfig, run_dir: Path, version: int) -> dict[str, list]:
     """Actor pools per role, with the counts of ``cfg.actors``; waits until all are ready."""
     pools = {}
-    for role in ROLES:
+    for role in ROLE_NAMES:
         n = getattr(cfg.actors, role)
-        pools[role] = [RoleActor.options(num_cpus=0).remote(role, cfg.model_dump_json(), str(run_dir), version,
-                                                            cfg.actors.threads) for _ in range(n)]
+        pools[role] = [
+            RoleActor.options(num_cpus=0).remote(
+                role, cfg.model_dump_json(), str(run_dir), version, cfg.actors.threads
+            )
+            for _ in range(n)
+        ]
     ray.get([a.ready.remote() for pool in pools.values() for a in pool])
     return pools
 
 
-__all__ = ["ROLES", "RoleActor", "make_host", "make_role", "retrain_task", "start_pools"]
+__all__ = ["RoleActor", "make_host", "make_role", "retrain_task", "start_pools"]

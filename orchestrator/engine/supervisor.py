@@ -7,7 +7,7 @@ order, from stored results. Every random choice is seeded by (run seed, round, s
 a resumed run, which reuses the stored debates and matches of an interrupted round,
 reaches exactly the state of an uninterrupted one.
 
-Expert review (`orchestrator.store.expert`): at the start of every round the verdicts analysts
+Expert review (`orchestrator.engine.store.expert`): at the start of every round the verdicts analysts
 added since the last round are applied; the ids applied are checkpointed with the round.
 """
 
@@ -16,22 +16,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 
 from agents.briefs import library_briefs
-from agents.models import Brief, Candidate, Verdict, Winner
+from agents.models import Brief, Candidate, Winner
 from agents.principles import load_principles, utility
-from orchestrator.archive import AddStatus, Archive
-from orchestrator.config import RunConfig
-from orchestrator.debate.graph import graph
-from orchestrator.results import DebateResult, debate_id, load_candidate, load_result
-from orchestrator.roles import RoleCalls, RoleFailure
-from orchestrator.store import RunStore
-from orchestrator.store.expert import ExpertStore, rejected_ids
-from orchestrator.tournament import Tournament, match_id
+from orchestrator.engine.archive import AddStatus, Archive
+from orchestrator.engine.between_rounds import BetweenRounds
+from orchestrator.engine.config import RunConfig
+from orchestrator.engine.debate.graph import graph
+from orchestrator.engine.debate.results import DebateResult, debate_id, load_candidate, load_result
+from orchestrator.engine.progress import Progress
+from orchestrator.engine.roles import RoleCalls, RoleFailure
+from orchestrator.engine.store import RunStore
+from orchestrator.engine.tournament import Tournament, match_id
 
 
 class RunOutcome(StrEnum):
@@ -45,24 +45,7 @@ class RunOutcome(StrEnum):
     FAILING = "every debate failing"
 
 
-@dataclass
-class Progress:
-    """What the live view shows."""
-
-    round: int = 0
-    in_flight: int = 0
-    done: int = 0
-    planned: int = 0
-    coverage: float = 0.0
-    best_elo: float = 0.0
-    tokens: int = 0
-    detector_version: int = 0
-    round_seconds: list[float] = field(default_factory=list)
-    status: str = "starting"
-    warnings: list[str] = field(default_factory=list)
-
-
-class Supervisor:
+class Supervisor(BetweenRounds):
     """Runs the rounds of one run directory.
 
     Args:
@@ -142,8 +125,10 @@ class Supervisor:
         while True:
             r = self.store.last_round() + 1
             if self.failed_streak >= b.failed_rounds:
-                self.failure_cause = (f"{self.failed_streak} consecutive rounds in which every debate failed; "
-                                      f"last cause: {self._last_cause(r - 1)}")
+                self.failure_cause = (
+                    f"{self.failed_streak} consecutive rounds in which every debate failed; "
+                    f"last cause: {self._last_cause(r - 1)}"
+                )
                 return RunOutcome.FAILING
             if self._coevolution_due(r - 1):
                 await self.coevolve(r - 1)
@@ -183,7 +168,13 @@ class Supervisor:
             if slot < n_evolve:
                 k = min(2, len(elites))
                 picks = sorted(rng.choice(len(elites), size=k, replace=False).tolist())
-                out.append({"origin": "evolve", "brief": None, "parents": [self._candidate(elites[i]) for i in picks]})
+                out.append(
+                    {
+                        "origin": "evolve",
+                        "brief": None,
+                        "parents": [self._candidate(elites[i]) for i in picks],
+                    }
+                )
             else:
                 brief = self.briefs[int(rng.integers(len(self.briefs)))]
                 brief = brief.model_copy(update={"complexity": int(rng.integers(1, 6))})
@@ -197,8 +188,9 @@ class Supervisor:
         t0 = time.monotonic()
         self.apply_expert(r)
         specs = self.slots(r)
-        results: dict[int, DebateResult] = {s: load_result(self.store, row, self.version)
-                                            for s, row in self.store.debates_of(r).items()}
+        results: dict[int, DebateResult] = {
+            s: load_result(self.store, row, self.version) for s, row in self.store.debates_of(r).items()
+        }
         p = self.progress
         p.round, p.planned, p.done, p.status = r, len(specs), len(results), "debating"
         self.on_progress(p)
@@ -239,14 +231,33 @@ class Supervisor:
     async def debate(self, r: int, slot: int, spec: dict) -> DebateResult:
         did = debate_id(self.cfg.seed, r, slot)
         t0 = time.monotonic()
-        state = await graph.ainvoke({"debate_id": did, "origin": spec["origin"], "brief": spec["brief"],
-                                     "parents": spec["parents"], "sample": r * 10_000 + slot, "turn": 0,
-                                     "max_turns": self.cfg.debate_turns, "target": self.cfg.evasion_target,
-                                     "measure": self.principles.judge.evasion_measure,
-                                     "turns": []}, context=self.calls)
+        state = await graph.ainvoke(
+            {
+                "debate_id": did,
+                "origin": spec["origin"],
+                "brief": spec["brief"],
+                "parents": spec["parents"],
+                "sample": r * 10_000 + slot,
+                "turn": 0,
+                "max_turns": self.cfg.debate_turns,
+                "target": self.cfg.evasion_target,
+                "measure": self.principles.judge.evasion_measure,
+                "turns": [],
+            },
+            context=self.calls,
+        )
         best = state.get("best")
-        return DebateResult(did, r, slot, spec["origin"], best, state.get("outcome") or "failed",
-                            state.get("error"), round(time.monotonic() - t0, 4), state["turns"])
+        return DebateResult(
+            did,
+            r,
+            slot,
+            spec["origin"],
+            best,
+            state.get("outcome") or "failed",
+            state.get("error"),
+            round(time.monotonic() - t0, 4),
+            state["turns"],
+        )
 
     # ---------------------------------------------------------------- the judge, for the tournament
 
@@ -272,15 +283,33 @@ class Supervisor:
         failures = sum(1 for x in results.values() if x.outcome == "failed")
         self.failed_streak = self.failed_streak + 1 if results and failures == len(results) else 0
         self.store.close_round(
-            r, {sid: (rating, self.elo.games.get(sid, 0)) for sid, rating in self.elo.ratings.items()},
+            r,
+            {sid: (rating, self.elo.games.get(sid, 0)) for sid, rating in self.elo.ratings.items()},
             self.archive.cells,
-            {"detector_version": self.version, "candidates": len(results), "failures": failures,
-             "coverage": self.archive.coverage, "qd_score": self.archive.qd_score, "best_elo": self._best_elo(),
-             "tokens": self.tokens(), "seconds": round(seconds, 3), **self.archive.diversity(),
-             "filter_dropped": stats.get(AddStatus.FILTERED.value, 0),
-             "filter_kept": sum(v for k, v in stats.items() if k not in (AddStatus.FILTERED, AddStatus.REJECTED))},
-            {"stable": self.stable, "top": top, "last_stats": stats, "failed_streak": self.failed_streak,
-             "expert_seen": self.expert_seen, "barred": sorted(self.tournament.barred)})
+            {
+                "detector_version": self.version,
+                "candidates": len(results),
+                "failures": failures,
+                "coverage": self.archive.coverage,
+                "qd_score": self.archive.qd_score,
+                "best_elo": self._best_elo(),
+                "tokens": self.tokens(),
+                "seconds": round(seconds, 3),
+                **self.archive.diversity(),
+                "filter_dropped": stats.get(AddStatus.FILTERED.value, 0),
+                "filter_kept": sum(
+                    v for k, v in stats.items() if k not in (AddStatus.FILTERED, AddStatus.REJECTED)
+                ),
+            },
+            {
+                "stable": self.stable,
+                "top": top,
+                "last_stats": stats,
+                "failed_streak": self.failed_streak,
+                "expert_seen": self.expert_seen,
+                "barred": sorted(self.tournament.barred),
+            },
+        )
         p = self.progress
         if self.failed_streak:
             last = next((x.error for _, x in sorted(results.items(), reverse=True) if x.error), "unknown")
@@ -289,58 +318,5 @@ class Supervisor:
         p.round_seconds.append(seconds)
         self.on_progress(p)
 
-    # ---------------------------------------------------------------- expert review
 
-    def apply_expert(self, r: int) -> None:
-        """Apply the expert verdicts added since the last ones applied: scenarios marked
-        unrealistic leave the archive for good; pairwise verdicts are played in the Elo
-        tournament and recorded as matches of kind ``human`` (pairs naming a scenario that
-        was never evaluated are skipped)."""
-        with ExpertStore(self.store.path.parent, readonly=True) as ex:
-            verdicts, pairs = ex.verdicts(after=self.expert_seen[0]), ex.pairs(after=self.expert_seen[1])
-        if not verdicts and not pairs:
-            return
-        self.tournament.barred = rejected_ids(verdicts, self.tournament.barred)
-        removed = [c for sid in sorted(self.tournament.barred) for c in self.archive.remove(sid)]
-        for p in pairs:
-            if self.store.evaluation(p.a) is None or self.store.evaluation(p.b) is None:
-                continue
-            self.tournament.play_human(p.a, p.b, Winner(p.winner))
-            verdict = Verdict(winner=Winner(p.winner), confidence=1.0, rationale=p.reason[:800],
-                              judge=f"human:{p.analyst}")
-            self.store.record_match(f"human-{p.id:06d}", r, p.a, p.b, verdict, "human", [])
-        self.expert_seen = [verdicts[-1].id if verdicts else self.expert_seen[0],
-                            pairs[-1].id if pairs else self.expert_seen[1]]
-        self.progress.coverage = self.archive.coverage
-        if removed:
-            self.progress.warnings.append(f"round {r}: experts removed {len(removed)} archive cell(s)")
-
-    # ---------------------------------------------------------------- co-evolution
-
-    async def coevolve(self, r: int) -> None:
-        """Retrain the detectors on World + elites, then re-score the archive with them."""
-        version = self.version + 1
-        elites = [self._candidate(s).scenario for s in self.archive.elites()]
-        self.progress.status = f"retraining detectors (v{version})"
-        self.on_progress(self.progress)
-        path, metrics = await self.retrain(version, elites)
-        self.version = version
-        self.progress.detector_version = version
-        rescored = {}
-        for cell, e in sorted(self.archive.cells.items()):
-            c = self._candidate(e.scenario_id)
-            try:
-                rep = (await self.calls.call("adversary", "evaluate", c.scenario)).value
-            except RoleFailure:
-                continue
-            c = c.model_copy(update={"report": rep})
-            self.known[e.scenario_id] = c
-            rescored[cell] = c
-        recall = 1 - float(np.mean([c.report.evaded_share for c in rescored.values()])) if rescored else 0.0
-        self.store.record_detector_version(version, r, str(path), {**metrics, "archive_recall": recall},
-                                           [c.report for c in rescored.values()])
-        for cell, c in rescored.items():
-            self.archive.place(cell, c.scenario, c.review, c.report, utility(c, self.principles))
-
-
-__all__ = ["Progress", "RunOutcome", "Supervisor"]
+__all__ = ["RunOutcome", "Supervisor"]

@@ -7,9 +7,8 @@ refused with a one-line `StoreError`. `expert` is the run's second SQLite file, 
 verdicts that only the web workspace writes (`expert.sqlite`).
 """
 
-from orchestrator.store.core import RunStore, StoreError
-from orchestrator.store.schema import SCHEMA, TABLES
-
-STORE = "run.sqlite"
+from orchestrator.engine.layout import STORE
+from orchestrator.engine.store.core import RunStore, StoreError
+from orchestrator.engine.store.schema import SCHEMA, TABLES
 
 __all__ = ["SCHEMA", "STORE", "TABLES", "RunStore", "StoreError"]

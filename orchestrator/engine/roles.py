@@ -1,7 +1,7 @@
 """Calling the roles: hosts that hold a role object, and the dispatcher the debate uses.
 
 `RoleHost` is a plain class (unit-tested as it is); the Ray actor in
-`orchestrator.actors` wraps one. `RoleCalls` sends each call to the least busy host of
+`orchestrator.engine.actors` wraps one. `RoleCalls` sends each call to the least busy host of
 the role's pool, bounds it with a timeout, and turns every failure into a `RoleFailure`
 with its cause, so a debate records it instead of crashing.
 """
@@ -26,8 +26,13 @@ class FaultConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rate: float = Field(
-        0.0, ge=0, le=1, description="Share of role calls that fail; the n-th call of each role and method on a "
-        "host fails or not by a hash of (run seed, role, method, n), so the same calls fail on every machine.")
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of role calls that fail; the n-th call of each role and method on a "
+        "host fails or not by a hash of (run seed, role, method, n), so the same calls fail on every "
+        "machine.",
+    )
     timeout_share: float = Field(
         0.5, ge=0, le=1, description="Of the injected faults, the share that hang until the call timeout."
     )
@@ -61,8 +66,15 @@ class RoleHost:
         hang_s: how long an injected timeout fault hangs (beyond any dispatcher's timeout).
     """
 
-    def __init__(self, role: str, obj, faults: FaultConfig | None = None, hang_s: float = 3600.0,
-                 timeout_s: float | None = None, seed: int = 0):
+    def __init__(
+        self,
+        role: str,
+        obj,
+        faults: FaultConfig | None = None,
+        hang_s: float = 3600.0,
+        timeout_s: float | None = None,
+        seed: int = 0,
+    ):
         self.role, self.obj, self.faults, self.hang_s = role, obj, faults or FaultConfig(), hang_s
         self.timeout_s, self.seed = timeout_s, seed
         self._calls: dict[str, int] = {}
@@ -81,8 +93,12 @@ class RoleHost:
             try:
                 value = await asyncio.wait_for(getattr(self.obj, method)(*args), self.timeout_s)
             except TimeoutError:
-                return None, [c.as_dict() for c in calls], time.monotonic() - t0, \
-                    f"timed out after {self.timeout_s:g} s"
+                return (
+                    None,
+                    [c.as_dict() for c in calls],
+                    time.monotonic() - t0,
+                    f"timed out after {self.timeout_s:g} s",
+                )
             except Exception as err:  # noqa: BLE001 - every failure is a recorded cause, never a crash
                 return None, [c.as_dict() for c in calls], time.monotonic() - t0, _cause(err)
         return value, [c.as_dict() for c in calls], time.monotonic() - t0, None
@@ -105,10 +121,22 @@ class RoleOutput:
 class RoleFailure(Exception):
     """A role call that failed: error, invalid output, or timeout; ``cause`` is one line."""
 
-    def __init__(self, role: str, cause: str, model: str = "procedural", latency_s: float = 0.0,
-                 calls: list[dict] | None = None):
+    def __init__(
+        self,
+        role: str,
+        cause: str,
+        model: str = "procedural",
+        latency_s: float = 0.0,
+        calls: list[dict] | None = None,
+    ):
         super().__init__(f"{role}: {cause}")
-        self.role, self.cause, self.model, self.latency_s, self.calls = role, cause, model, latency_s, calls or []
+        self.role, self.cause, self.model, self.latency_s, self.calls = (
+            role,
+            cause,
+            model,
+            latency_s,
+            calls or [],
+        )
 
 
 def _model(calls: list[dict]) -> str:
@@ -134,21 +162,31 @@ class RoleCalls:
         self._busy[(role, i)] = self._busy.get((role, i), 0) + 1
         t0 = time.monotonic()
         try:
-            pending = host.call.remote(method, args) if hasattr(host.call, "remote") else host.call(method, args)
+            pending = (
+                host.call.remote(method, args) if hasattr(host.call, "remote") else host.call(method, args)
+            )
             # the host bounds the role call itself and returns its requests; this bound is for a hung host
             value, calls, latency, cause = await asyncio.wait_for(pending, self.timeout_s * 1.1 + 1)
         except TimeoutError:
-            raise RoleFailure(role, f"timed out after {self.timeout_s:g} s",
-                              latency_s=time.monotonic() - t0) from None
+            raise RoleFailure(
+                role, f"timed out after {self.timeout_s:g} s", latency_s=time.monotonic() - t0
+            ) from None
         except Exception as err:  # noqa: BLE001 - Ray wraps actor errors; record, don't crash
-            raise RoleFailure(role, _cause(getattr(err, "cause", None) or err),
-                              latency_s=time.monotonic() - t0) from None
+            raise RoleFailure(
+                role, _cause(getattr(err, "cause", None) or err), latency_s=time.monotonic() - t0
+            ) from None
         finally:
             self._busy[(role, i)] -= 1
         if cause is not None:
             raise RoleFailure(role, cause, _model(calls), latency, calls)
-        return RoleOutput(value, _model(calls), sum(c["prompt_tokens"] for c in calls if not c["cache_hit"]),
-                          sum(c["completion_tokens"] for c in calls if not c["cache_hit"]), latency, calls)
+        return RoleOutput(
+            value,
+            _model(calls),
+            sum(c["prompt_tokens"] for c in calls if not c["cache_hit"]),
+            sum(c["completion_tokens"] for c in calls if not c["cache_hit"]),
+            latency,
+            calls,
+        )
 
 
 __all__ = ["FaultConfig", "InjectedFault", "fault_draw", "RoleCalls", "RoleFailure", "RoleHost", "RoleOutput"]

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from agents.models import Candidate
-from orchestrator.debate.state import Turn
+from orchestrator.engine.debate.state import Turn
 
 
 def debate_id(seed: int, round_: int, slot: int) -> str:

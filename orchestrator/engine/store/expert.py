@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-EXPERT_STORE = "expert.sqlite"
+from orchestrator.engine.layout import RunLayout
+
 VERDICTS = ("realistic", "unrealistic")
 WINNERS = ("a", "b")
 MAX_REASON = 2000
@@ -42,7 +43,7 @@ class ExpertError(ValueError):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class ExpertVerdict:
     id: int
     scenario_id: str
     verdict: str
@@ -96,7 +97,7 @@ class ExpertStore:
     """
 
     def __init__(self, run_dir: Path, readonly: bool = False):
-        self.path = Path(run_dir) / EXPERT_STORE
+        self.path = RunLayout.of(run_dir).expert_store
         self.db: sqlite3.Connection | None = None
         if readonly and not self.path.exists():
             return
@@ -111,7 +112,9 @@ class ExpertStore:
             self.db.row_factory = sqlite3.Row
             self.db.execute("SELECT COUNT(*) FROM verdicts").fetchone()
         except sqlite3.Error as err:
-            raise ExpertError(f"{self.path}: not a readable expert store ({' '.join(str(err).split())})") from None
+            raise ExpertError(
+                f"{self.path}: not a readable expert store ({' '.join(str(err).split())})"
+            ) from None
 
     def close(self) -> None:
         if self.db is not None:
@@ -126,15 +129,18 @@ class ExpertStore:
 
     # ---------------------------------------------------------------- writes (the web workspace)
 
-    def add_verdict(self, scenario_id: str, verdict: str, reason: str, analyst: str = "") -> Verdict:
+    def add_verdict(self, scenario_id: str, verdict: str, reason: str, analyst: str = "") -> ExpertVerdict:
         """Raises: ExpertError (unknown verdict, missing or overlong reason)."""
         if verdict not in VERDICTS:
             raise ExpertError(f"verdict: must be one of {', '.join(VERDICTS)} (got '{verdict}')")
         row = (scenario_id, verdict, _reason(reason), _analyst(analyst), time.time())
         with self.db:
-            cur = self.db.execute("INSERT INTO verdicts (scenario_id, verdict, reason, analyst, created) "
-                                  "VALUES (?, ?, ?, ?, ?)", row)
-        return Verdict(int(cur.lastrowid), *row)
+            cur = self.db.execute(
+                "INSERT INTO verdicts (scenario_id, verdict, reason, analyst, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                row,
+            )
+        return ExpertVerdict(int(cur.lastrowid), *row)
 
     def add_pair(self, a: str, b: str, winner: str, reason: str, analyst: str = "") -> Pair:
         """Raises: ExpertError (the same scenario twice, unknown winner, missing reason)."""
@@ -144,20 +150,21 @@ class ExpertStore:
             raise ExpertError(f"winner: must be 'a' or 'b' (got '{winner}')")
         row = (a, b, winner, _reason(reason), _analyst(analyst), time.time())
         with self.db:
-            cur = self.db.execute("INSERT INTO pairs (a, b, winner, reason, analyst, created) "
-                                  "VALUES (?, ?, ?, ?, ?, ?)", row)
+            cur = self.db.execute(
+                "INSERT INTO pairs (a, b, winner, reason, analyst, created) VALUES (?, ?, ?, ?, ?, ?)", row
+            )
         return Pair(int(cur.lastrowid), *row)
 
     # ---------------------------------------------------------------- reads
 
-    def verdicts(self, after: int = 0, scenario_id: str | None = None) -> list[Verdict]:
+    def verdicts(self, after: int = 0, scenario_id: str | None = None) -> list[ExpertVerdict]:
         """Verdicts with id above ``after`` (of one scenario if given), oldest first."""
         if self.db is None:
             return []
         q, args = "SELECT * FROM verdicts WHERE id > ?", [after]
         if scenario_id is not None:
             q, args = q + " AND scenario_id = ?", [*args, scenario_id]
-        return [Verdict(**dict(r)) for r in self.db.execute(q + " ORDER BY id", args)]
+        return [ExpertVerdict(**dict(r)) for r in self.db.execute(q + " ORDER BY id", args)]
 
     def pairs(self, after: int = 0, scenario_id: str | None = None) -> list[Pair]:
         if self.db is None:
@@ -167,15 +174,15 @@ class ExpertStore:
             q, args = q + " AND (a = ? OR b = ?)", [*args, scenario_id, scenario_id]
         return [Pair(**dict(r)) for r in self.db.execute(q + " ORDER BY id", args)]
 
-    def labels(self) -> dict[str, Verdict]:
+    def labels(self) -> dict[str, ExpertVerdict]:
         """The latest verdict of every reviewed scenario."""
-        out: dict[str, Verdict] = {}
+        out: dict[str, ExpertVerdict] = {}
         for v in self.verdicts():
             out[v.scenario_id] = v
         return out
 
 
-def rejected_ids(verdicts: list[Verdict], start: set[str] | None = None) -> set[str]:
+def rejected_ids(verdicts: list[ExpertVerdict], start: set[str] | None = None) -> set[str]:
     """Scenarios whose latest verdict (in id order, after ``start``) is unrealistic."""
     out = set(start or ())
     for v in verdicts:
@@ -183,11 +190,11 @@ def rejected_ids(verdicts: list[Verdict], start: set[str] | None = None) -> set[
     return out
 
 
-def label_record(v: Verdict | None) -> dict | None:
+def label_record(v: ExpertVerdict | None) -> dict | None:
     """An expert label as the exports write it (None: not reviewed by an expert)."""
     if v is None:
         return None
     return {"verdict": v.verdict, "reason": v.reason, "analyst": v.analyst, "verdict_id": v.id}
 
 
-__all__ = ["EXPERT_STORE", "ExpertError", "ExpertStore", "Pair", "Verdict", "label_record", "rejected_ids"]
+__all__ = ["ExpertError", "ExpertStore", "Pair", "ExpertVerdict", "label_record", "rejected_ids"]

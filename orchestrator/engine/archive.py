@@ -21,7 +21,7 @@ from agents.models import EvasionReport, Review
 from graph_schema.dsl import Scenario
 from graph_schema.enums import Channel, Typology
 from graph_schema.families import FAMILY, FAMILY_OF
-from orchestrator.config import ArchiveConfig
+from orchestrator.engine.config import ArchiveConfig
 
 CHANNELS = [c.value for c in Channel]
 
@@ -119,7 +119,7 @@ class Archive:
                 parts.append(f"e{_bin(report.evasion, self.cfg.evasion_bins)}")
             else:
                 parts.append(Counter(t.channel.value for t in s.transfers).most_common(1)[0][0])
-        return "|".join(parts)
+        return SEP.join(parts)
 
     def band_of(self, report: EvasionReport) -> str:
         """The volume band of a scenario: ``v<k>``, the log bin of its funds integrated."""
@@ -177,5 +177,42 @@ class Archive:
         return cells
 
 
-__all__ = ["FAMILY", "FAMILY_OF", "AddStatus", "Archive", "Elite", "distance", "entropy", "funds_weighted",
-           "signature", "volume_band"]
+
+SEP = "|"  # joins a cell's descriptor values into its key, e.g. 'fan|c1|v2'
+
+
+@dataclass
+class CellGrid:
+    """Archive cells laid out as a table: the first ``down`` descriptors name a row, the
+    others a column ('' when every descriptor is down)."""
+
+    rows: list[str]
+    cols: list[str]
+    at: dict[tuple[int, int], dict]  # (row index, column index) -> the cell's row as stored
+
+
+def cell_grid(cells: list[dict], down: int = 1) -> CellGrid:
+    """The grid of archive ``cells`` (dicts with a ``cell`` key), sorted rows and columns."""
+    keys = [c["cell"].split(SEP) for c in cells]
+    rows = sorted({SEP.join(k[:down]) for k in keys})
+    cols = sorted({SEP.join(k[down:]) for k in keys})
+    at = {(rows.index(SEP.join(k[:down])), cols.index(SEP.join(k[down:]))): c
+          for k, c in zip(keys, cells, strict=True)}
+    return CellGrid(rows, cols, at)
+
+
+__all__ = [
+    "SEP",
+    "CellGrid",
+    "cell_grid",
+    "FAMILY",
+    "FAMILY_OF",
+    "AddStatus",
+    "Archive",
+    "Elite",
+    "distance",
+    "entropy",
+    "funds_weighted",
+    "signature",
+    "volume_band",
+]

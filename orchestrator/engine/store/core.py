@@ -15,13 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from orchestrator.store.reads import StoreReads
-from orchestrator.store.schema import SCHEMA, TABLES
-from orchestrator.store.writes import StoreWrites
-
-
-class StoreError(RuntimeError):
-    """The run store cannot be read or written; the message is one line naming the file."""
+from orchestrator.engine.store.errors import StoreError
+from orchestrator.engine.store.reads import StoreReads
+from orchestrator.engine.store.schema import SCHEMA, TABLES
+from orchestrator.engine.store.writes import StoreWrites
 
 
 def _describe(path: Path, err: sqlite3.Error) -> str:

@@ -12,23 +12,29 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agents import ConfigError, check_agents
-from orchestrator.config import RunConfig
+from orchestrator.engine.config import RunConfig
 
 
 def _detectors(cfg: RunConfig) -> None:
     from detectors import REGISTRY, make  # torch loads only when a run is really started
 
     known = ", ".join(sorted(REGISTRY))
-    for field, names in (("detectors.names", cfg.detectors.names),
-                         ("contrastive.reference", cfg.contrastive.reference if cfg.contrastive.enabled else [])):
+    for field, names in (
+        ("detectors.names", cfg.detectors.names),
+        ("contrastive.reference", cfg.contrastive.reference if cfg.contrastive.enabled else []),
+    ):
         unknown = [n for n in names if n not in REGISTRY]
         if unknown:
             raise ConfigError(f"{field}: unknown detector(s) {', '.join(unknown)} (known: {known})")
-    trained = set(cfg.detectors.names) | (set(cfg.contrastive.reference) if cfg.contrastive.enabled else set())
+    trained = set(cfg.detectors.names) | (
+        set(cfg.contrastive.reference) if cfg.contrastive.enabled else set()
+    )
     for name, over in sorted(cfg.detectors.overrides.items()):
         if name not in trained:
-            raise ConfigError(f"detectors.overrides.{name}: not a detector of this run "
-                              f"(trained: {', '.join(sorted(trained))})")
+            raise ConfigError(
+                f"detectors.overrides.{name}: not a detector of this run "
+                f"(trained: {', '.join(sorted(trained))})"
+            )
         try:
             make(name, **over)
         except ValidationError as err:
@@ -46,7 +52,9 @@ def _world(cfg: RunConfig) -> None:
     if not Path(p).is_dir():
         raise ConfigError(f"world.path: {p} is not a directory")
     if not (Path(p) / "world.json").is_file():
-        raise ConfigError(f"world.path: {p} holds no World (world.json is missing; write one with `redledger world`)")
+        raise ConfigError(
+            f"world.path: {p} holds no World (world.json is missing; write one with `redledger world`)"
+        )
 
 
 def check_run_config(cfg: RunConfig) -> None:

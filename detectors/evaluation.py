@@ -1,5 +1,7 @@
-"""Benchmark detectors on one dataset: temporal split, fit, evaluate on the test period, and
-write ``metrics.json``, ``metrics.md`` (overall and per typology) and ``pr_curve.png``."""
+"""Detection quality of detectors on one dataset (what `redledger benchmark` reports):
+temporal split, fit, evaluate on the test period, and write ``metrics.json``,
+``metrics.md`` (overall and per typology) and ``pr_curve.png``. (Speed is measured by the
+scripts of `experiments/bench/`.)"""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from graph_schema.formats import atomic_path, write_text_atomic
 StartFn = Callable[[str], Callable[[int, int, float], None]]
 
 
-def run_benchmark(data: TxData, names: list[str], out: str | Path, source: str = "",
+def run_evaluation(data: TxData, names: list[str], out: str | Path, source: str = "",
                   on_start: StartFn | None = None, overrides: dict | None = None) -> dict:
     """Fit and evaluate every named detector; write the reports into ``out``.
 

@@ -1,0 +1,61 @@
+"""The README's Results section, regenerated from committed `results.json` files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from experiments.effect.report import e2_table, e3_table, fmt, headline, realism_table
+from graph_schema.formats.atomic import write_text_atomic
+
+BEGIN, END = (
+    "<!-- results: generated from {path} by experiments.effect.readme; do not edit -->",
+    "<!-- /results -->",
+)
+
+
+def readme_block(res: dict, path: str) -> str:
+    """The README's Results tables, generated from ``results.json`` (so they always agree)."""
+    e4 = res["e4"]
+    lines = [
+        BEGIN.format(path=path),
+        "",
+        f"World A {res['worlds']['A']['transactions']:,} and World B {res['worlds']['B']['transactions']:,} "
+        f"transactions; arms {', '.join(res['arms'])}; evolution seeds {', '.join(map(str, res['seeds']))}; "
+        f"figures in %, 95% bootstrap intervals over scenarios, n = scenarios.",
+        "",
+        "**E1, hardness in World B** (money-weighted recall; the loop played against "
+        f"{', '.join(res['loop_detectors'])} in World A):",
+        "",
+        *headline(res),
+        "**E2, training utility** (retrained on B plus one seed's elites):",
+        "",
+        *e2_table(res),
+        "**E3, ablations**:",
+        "",
+        *e3_table(res),
+        "**Realism** (C2ST AUC, 0.5 = indistinguishable):",
+        "",
+        *realism_table(res),
+    ]
+    if e4.get("spearman"):
+        lines += [f"**E4**: Spearman of {e4['measure']}: {fmt(e4['spearman'], False)} (n={e4['n']}).", ""]
+    return "\n".join([*lines, END])
+
+
+def update_readme(results: Path, readme: Path) -> None:
+    """Replace the generated block of ``readme`` with the tables of ``results``."""
+    import json
+
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index("<!-- results:"), text.index(END) + len(END)
+    block = readme_block(json.loads(results.read_text()), results.as_posix())
+    write_text_atomic(readme, text[:start] + block + text[end:])
+
+
+__all__ = ["readme_block", "update_readme"]
+
+
+if __name__ == "__main__":  # python -m experiments.effect.readme RESULTS.json README.md
+    import sys
+
+    update_readme(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("graph_schema", "detectors", "agents", "orchestrator", "experiments")
 # the LLM call cache is its own SQLite file, not the run store
 OWN_SQLITE = {"orchestrator/engine/store", "agents/llm/cache.py"}
-WRITERS = {"orchestrator/engine/supervisor.py", "orchestrator/engine/between_rounds.py", "orchestrator/engine/run.py",
-           "orchestrator/engine/rundir.py"}
+WRITERS = {"orchestrator/engine/supervisor.py", "orchestrator/engine/between_rounds.py",
+           "orchestrator/engine/run.py", "orchestrator/engine/rundir.py"}
 
 
 def _files():

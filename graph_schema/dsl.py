@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_schema.enums import (
     Channel,
@@ -45,9 +45,23 @@ class _Model(BaseModel):
 
 
 class NewAccount(_Model):
-    """A fresh account opened for the operation; it has no history in the World."""
+    """A fresh account opened for the operation, as a legitimate account of a profile is opened
+    (the World opens such accounts too, so a new account alone is no tell)."""
 
     mode: Literal["new"] = Field("new", description="Open a new account for this entity.")
+    profile: Profile | None = Field(
+        None,
+        description="Behavioural profile the account is opened as; its mimicked amounts then follow "
+        "that profile. Empty takes the usual profile of the entity's kind (person: salaried, business "
+        "and shell company: small_business, money service: money_service, exchange: crypto_exchange).",
+    )
+
+    @field_validator("profile")
+    @classmethod
+    def _real_profile(cls, v: Profile | None) -> Profile | None:
+        if v in (Profile.CASH_DESK, Profile.UNKNOWN):
+            raise ValueError(f"'{v.value}' is not a profile an account can be opened as")
+        return v
 
 
 class HijackedAccount(_Model):
@@ -137,8 +151,27 @@ class SplitAmount(_Model):
     )
 
 
+class MimicAmount(_Model):
+    """Payments sized like the paying account's own, under a total (blending in)."""
+
+    kind: Literal["mimic"] = Field(
+        "mimic", description="Parts drawn from the paying account's own payment amounts."
+    )
+    total: Annotated[FixedAmount | RangeAmount | FractionAmount, Field(discriminator="kind")] = Field(
+        description="The most the parts may add up to, as a fixed, range or fraction amount."
+    )
+    parts: int = Field(
+        ge=1,
+        le=100,
+        description="Number of payments. Each is drawn from the paying account's own past payments on "
+        "the transfer's channel (on any channel if it has none there; for an account without history, "
+        "from the payments of accounts of its profile on the channel); if they add up to more than "
+        "the total, all are scaled down by the same factor.",
+    )
+
+
 AmountSpec = Annotated[
-    FixedAmount | RangeAmount | FractionAmount | SplitAmount, Field(discriminator="kind")
+    FixedAmount | RangeAmount | FractionAmount | SplitAmount | MimicAmount, Field(discriminator="kind")
 ]
 
 
@@ -169,7 +202,14 @@ class Timing(_Model):
     repeats: int = Field(1, ge=1, le=100, description="How many times the transfer is made.")
     every: Delay | None = Field(
         None,
-        description="Gap between repeats and between the parts of a split amount; empty means 1-12 hours.",
+        description="Gap between repeats and between the parts of a split or mimic amount; empty means "
+        "1-12 hours.",
+    )
+    calendar: bool = Field(
+        False,
+        description="Move every occurrence, after its delay, to the next time the World's calendar makes "
+        "usual for the transfer's channel (its weekday and hour profile, month ends, holidays), as "
+        "legitimate payments of that channel are timed.",
     )
 
 

@@ -14,10 +14,12 @@ import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
+from graph_schema.compiler.blend import channel_style, mimic_parts, opened_profile, usual_amounts
 from graph_schema.compiler.checks import check_structure
 from graph_schema.compiler.resolve import new_account_numbers, resolve_entities
-from graph_schema.dsl import Delay, Scenario, Transfer
-from graph_schema.enums import Channel, DelayDist, EntityKind, Profile, Purpose, Role
+from graph_schema.compiler.timing import place
+from graph_schema.dsl import Scenario, Transfer
+from graph_schema.enums import Channel, Profile, Purpose, Role
 from graph_schema.errors import ScenarioError
 from graph_schema.reference import BITCOIN, convert, round_money
 from graph_schema.tables import (
@@ -31,9 +33,6 @@ from graph_schema.tables import (
 )
 
 ROLES = [r.value for r in Role]
-_DEFAULT_GAP = Delay(dist=DelayDist.UNIFORM, low=1.0, high=12.0)
-_PROFILE_OF_KIND = {EntityKind.MONEY_SERVICE: Profile.MONEY_SERVICE,
-                    EntityKind.CRYPTO_EXCHANGE: Profile.CRYPTO_EXCHANGE}
 
 
 @dataclass(frozen=True)
@@ -106,64 +105,36 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
     if not world.start_epoch <= first < end <= world.end_epoch:
         raise ValueError(f"window {first}-{end} is not inside the World's period "
                          f"{world.start_epoch}-{world.end_epoch}")
-    span = end - first
-    horizon = int(s.horizon_days * 86_400)
-    events = _lay_out(s, order, rng)
-    for t, i, _, _ in events:
-        if t > horizon:
-            raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day "
-                                f"{t / 86_400:.1f} of the operation, outside the horizon of "
-                                f"{s.horizon_days:g} days; shorten delays or repeats")
-    length = events[-1][0] if events else 0
-    if length > span - 60:
-        i = events[-1][1]
-        where = "the World's period" if window is None else "the compile window"
-        raise ScenarioError(f"transfers[{i}].timing", f"the operation lasts {length / 86_400:.1f} "
-                            f"days, longer than {where} of {span / 86_400:g} days; "
-                            "shorten delays or repeats")
-    # Place the operation uniformly in the period, by its actual length (not its horizon),
-    # so that laundering is spread over the whole period, as in AMLworld.
-    start = first + 60 * int(rng.integers(0, (span - 60 - length) // 60 + 1))
-    events = [(t + start, i, r, k) for t, i, r, k in events]
-    amounts = _run_money(s, events, rng)
+    where = "the World's period" if window is None else "the compile window"
+    events = place(s, order, rng, first, end, where, _snapper(s, world))
+    amounts = _run_money(s, events, rng, _mimic(s, world, res))
     return _rows(s, uid, int(seed), res, events, amounts)
 
 
-def _sample_delay(d: Delay, rng: np.random.Generator) -> float:
-    """A delay in seconds."""
-    if d.dist is DelayDist.FIXED:
-        h = d.low
-    elif d.dist is DelayDist.UNIFORM:
-        h = rng.uniform(d.low, max(d.low, d.high))
-    elif d.dist is DelayDist.EXPONENTIAL:
-        h = d.low + (rng.exponential(d.high) if d.high > 0 else 0.0)
-    else:
-        sigma = 0.75
-        h = d.low + (rng.lognormal(np.log(d.high) - sigma**2 / 2, sigma) if d.high > 0 else 0.0)
-    return h * 3_600.0
+def _snapper(s: Scenario, world):
+    """``advance(transfer index, epoch seconds, delay seconds)`` on the transfer's channel's
+    activity clock (the World's calendar)."""
+    cal, origin = world.calendar, world.start_epoch
+
+    def advance(i: int, t: float, d: float) -> float:
+        style = channel_style(CHANNELS.index(s.transfers[i].channel.value))
+        return origin + cal.advance(t - origin, d, style)
+    return advance
 
 
-def _lay_out(s: Scenario, order: list[int], rng) -> list[tuple[int, int, int, int]]:
-    """Every occurrence as (seconds after the operation starts, transfer index, repeat,
-    part), sorted by time."""
-    last: dict[int, int] = {}
-    index = {t.id: i for i, t in enumerate(s.transfers)}
-    events = []
-    for rank, i in enumerate(order):
+def _mimic(s: Scenario, world, res):
+    """``parts(transfer index, total)``: the base-currency parts of a mimic amount."""
+    ents = {e.id: e for e in s.entities}
+    base = CURRENCIES.index(s.currency.value)
+
+    def parts(i: int, total: float, rng) -> list[float]:
         t = s.transfers[i]
-        after = [last[index[a]] for a in t.timing.after]
-        base = max(after) + 60 if after else 0
-        clock = base + _sample_delay(t.timing.delay, rng)
-        parts = t.amount.parts if t.amount.kind == "split" else 1
-        gap = t.timing.every or _DEFAULT_GAP
-        for r in range(t.timing.repeats):
-            for k in range(parts):
-                if r or k:
-                    clock += max(60.0, _sample_delay(gap, rng))
-                events.append((int(clock // 60) * 60, i, r, k, rank))
-        last[i] = events[-1][0]
-    events.sort(key=lambda e: (e[0], e[4], e[2], e[3]))
-    return [e[:4] for e in events]
+        e = ents[t.src]
+        acc = res.account[t.src]
+        profile = opened_profile(e) if acc < 0 else Profile(PROFILES[int(world.profile_codes[acc])])
+        usual = usual_amounts(world, acc, profile, CHANNELS.index(t.channel.value))
+        return mimic_parts(t.amount, total, usual, base, rng)
+    return parts
 
 
 def _base_amount(spec, received: float, rng) -> float:
@@ -188,7 +159,7 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
     return out.tolist()
 
 
-def _run_money(s: Scenario, events, rng) -> list[float]:
+def _run_money(s: Scenario, events, rng, mimic) -> list[float]:
     """Amount of every event in the base currency, refusing money spent before it arrives."""
     src_funds = [e.id for e in s.entities if e.initial_funds]
     share = s.funds_placed / len(src_funds)
@@ -199,10 +170,11 @@ def _run_money(s: Scenario, events, rng) -> list[float]:
     for _t, i, r, k in events:
         tr: Transfer = s.transfers[i]
         p = f"transfers[{i}]"
-        if tr.amount.kind == "split":
+        if tr.amount.kind in ("split", "mimic"):
             if k == 0:
                 total = np.floor(_base_amount(tr.amount.total, received[tr.src], rng) * 100) / 100
-                pending[(i, r)] = _split(total, tr.amount.parts, tr.amount.under, rng, p)
+                pending[(i, r)] = (_split(total, tr.amount.parts, tr.amount.under, rng, p)
+                                   if tr.amount.kind == "split" else mimic(i, total, rng))
             amount = pending[(i, r)][k]
         else:
             amount = _base_amount(tr.amount, received[tr.src], rng)
@@ -261,7 +233,9 @@ def _rows(s: Scenario, uid: str, seed: int, res, events, amounts) -> CompiledSce
             "amount_received": received,
             "receiving_currency": rc,
             "channel": channel,
-            "is_laundering": np.ones(n, dtype=bool),
+            # camouflage is paid from the account's own legitimate money: not laundering (its
+            # role stays 'camouflage' and its scenario id stays, as metadata)
+            "is_laundering": np.array([tr[i].purpose is not Purpose.CAMOUFLAGE for i in ti], dtype=bool),
             "scenario_id": np.zeros(n, dtype=np.int32),
             "typology": np.zeros(n, dtype=np.int32),
             "role": np.array([ROLES.index(r) for r in roles], dtype=np.int32),
@@ -287,8 +261,8 @@ def _new_accounts(s: Scenario, uid: str, seed: int, res) -> pa.Table:
             pa.array([_entity_hex(uid, seed, eid) for _, eid, _ in new], type=pa.string()),
             pa.array([f"{k.value.replace('_', ' ').title()} {uid[:6]}-{eid}"
                       for k, (_, eid, _) in zip(kinds, new, strict=True)], type=pa.string()),
-            codes_to_dictionary([PROFILES.index(_PROFILE_OF_KIND.get(k, Profile.UNKNOWN).value)
-                                 for k in kinds], PROFILES),
+            codes_to_dictionary([PROFILES.index(opened_profile(ents[eid]).value) for _, eid, _ in new],
+                                PROFILES),
             codes_to_dictionary([KINDS.index(k.value) for k in kinds], KINDS),
             codes_to_dictionary(list(range(len(new))), [ents[eid].jurisdiction for _, eid, _ in new]),
             codes_to_dictionary([res.currency[eid] for _, eid, _ in new], CURRENCIES),

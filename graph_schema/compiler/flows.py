@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable
 
 from graph_schema.compiler.checks import check_structure
+from graph_schema.compiler.timing import parts_of
 from graph_schema.dsl import Delay, Scenario
 from graph_schema.enums import DelayDist, Purpose, Role
 
@@ -73,13 +74,18 @@ def _moments_h(d: Delay | None) -> tuple[float, float]:
     return d.low + d.high, (math.exp(_LOGNORMAL_SIGMA**2) - 1) * d.high**2
 
 
+CALENDAR_STRETCH_H = 96.0  # the longest quiet stretch of a business calendar: a long weekend
+
+
 def timing_bound_hours(s: Scenario, z: float = 3.0) -> float:
     """A high quantile of the operation's length in hours, from its timing alone.
 
     Along every chain of `after`, the delays (and one gap per further repeat or split
     part) add up; each chain's length is taken as its mean plus ``z`` standard
     deviations, and the longest chain is the bound. With z = 3 a single exponential
-    delay is covered to 98%, a sum of several to more.
+    delay is covered to 98%, a sum of several to more. A chain with `calendar` timing runs
+    on its channel's activity clock, which passes quiet stretches (a weekend and a holiday)
+    quickly in activity time but not in real time: it gets `CALENDAR_STRETCH_H` more.
 
     Raises:
         ScenarioError: the timing has a cycle or names an unknown transfer.
@@ -87,6 +93,7 @@ def timing_bound_hours(s: Scenario, z: float = 3.0) -> float:
     order = check_structure(s)
     index = {t.id: i for i, t in enumerate(s.transfers)}
     end: dict[int, tuple[float, float]] = {}
+    calendar: dict[int, bool] = {i: False for i in range(len(s.transfers))}
 
     def q(m: tuple[float, float]) -> float:
         return m[0] + z * math.sqrt(m[1])
@@ -97,8 +104,11 @@ def timing_bound_hours(s: Scenario, z: float = 3.0) -> float:
         mean, var = prev[0] + (1 / 60 if t.timing.after else 0.0), prev[1]
         dm, dv = _moments_h(t.timing.delay)
         gm, gv = _moments_h(t.timing.every)
-        extra = t.timing.repeats * (t.amount.parts if t.amount.kind == "split" else 1) - 1
+        extra = t.timing.repeats * parts_of(t.amount) - 1
         end[i] = (mean + dm + extra * max(gm, 1 / 60), var + dv + extra * gv)
+        if t.timing.calendar and not calendar[i]:  # the first calendar hop on this chain
+            end[i] = (end[i][0] + CALENDAR_STRETCH_H, end[i][1])
+        calendar[i] = t.timing.calendar or any(calendar[index[a]] for a in t.timing.after)
     return max((q(m) for m in end.values()), default=0.0)
 
 

@@ -95,8 +95,14 @@ def write_amlworld(world: World, out: str | Path, name: str | None = None) -> li
     numbers = world.accounts.column("account_number")
     write_csv(trans_lines(numbers, world.ledger), TRANS_HEADER, paths[0])
     led = world.ledger
-    write_accounts_and_patterns(world, led.filter(pc.is_valid(led.column("scenario_id"))), paths)
+    write_accounts_and_patterns(world, laundering_rows(led), paths)
     return paths
+
+
+def laundering_rows(rows: pa.Table) -> pa.Table:
+    """The rows a Patterns block lists: an injected scenario's laundering rows (its camouflage,
+    the accounts' own legitimate money, is labelled 0 and left out, as in AMLworld)."""
+    return rows.filter(pc.and_(pc.is_valid(rows.column("scenario_id")), rows.column("is_laundering")))
 
 
 def amlworld_paths(out: str | Path, name: str) -> list[Path]:

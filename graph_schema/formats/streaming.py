@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from graph_schema.formats.amlsim import TX_HEADER, alerts_of, amlsim_paths, tx_table, write_alerts
 from graph_schema.formats.amlworld import (
     TRANS_HEADER,
     amlworld_paths,
     append_csv,
+    laundering_rows,
     trans_lines,
     write_accounts_and_patterns,
 )
@@ -71,7 +71,7 @@ def write_window(pw: PartitionedWorld, sids: list[str], formats: tuple[str, ...]
             tx = tx_table(chunk, ids, sids)
             append_csv(tx, sinks["amlsim"])
             alerts.append(alerts_of(tx))
-        injected.append(chunk.filter(pc.is_valid(chunk.column("scenario_id"))))
+        injected.append(laundering_rows(chunk))
         n += chunk.num_rows
     return {"text": {f: sink.getvalue() for f, sink in sinks.items()},
             "injected": pa.concat_tables(injected) if injected else LEDGER_SCHEMA.empty_table(),

@@ -9,7 +9,7 @@ log-normal in US dollars, converted to the payer's currency, with round-number e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from graph_schema.enums import Channel, Profile
 from graph_schema.reference import BITCOIN, usd_per_unit
 from graph_schema.tables import CHANNELS
 from graph_schema.world.calendar import Calendar
+from graph_schema.world.config import LegitMix
 from graph_schema.world.population import PERSON_PROFILES, P, Population, pick_targets
 
 CH = {c: CHANNELS.index(c.value) for c in Channel}
@@ -63,6 +64,7 @@ class Ctx:
     scale: float = 1.0
     lo: int = 0
     hi: int | None = None
+    legit: LegitMix = field(default_factory=LegitMix)
 
     @property
     def stop(self) -> int:

@@ -1,8 +1,13 @@
-"""Time of day, day of week and month structure of the simulated period."""
+"""The one calendar of a World: time of day, day of week, public holidays and month ends.
+
+Every flow of the background economy draws its days (`day_weights`, `sample`) and hours
+(`at_day`) from it, by the style of the activity (retail, social, business, batch, branch);
+laundering with `calendar` timing runs on the same calendar (`advance`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
 import numpy as np
 
@@ -30,6 +35,34 @@ WEEK = {
 }
 
 
+# The calendar style of each payment format: when legitimate payments of that kind are made.
+CHANNEL_STYLE = {"Wire": "business", "ACH": "business", "Cheque": "business", "Credit Card": "retail",
+                 "Cash": "branch", "Bitcoin": "social", "Reinvestment": "batch"}
+# Styles that stop on public holidays (banks and businesses closed), and how much is left.
+CLOSED_ON_HOLIDAYS = {"business": 0.1, "branch": 0.05, "batch": 0.2}
+# Styles with a month-end peak (payroll, supplier runs, sweeps): the factor on the last two
+# business days of a month.
+MONTH_END = {"business": 1.6, "batch": 1.8}
+
+
+def holidays(year: int) -> set[dt.date]:
+    """US federal holidays of ``year`` (AMLworld's banks are dollar-centred), observed dates."""
+    def nth(month: int, weekday: int, n: int) -> dt.date:  # n-th weekday of the month; n = -1: last
+        if n > 0:
+            d = dt.date(year, month, 1)
+            return d + dt.timedelta(days=(weekday - d.weekday()) % 7 + 7 * (n - 1))
+        d = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        return d - dt.timedelta(days=(d.weekday() - weekday) % 7)
+
+    def observed(d: dt.date) -> dt.date:
+        return d + dt.timedelta(days={5: -1, 6: 1}.get(d.weekday(), 0))
+
+    fixed = [dt.date(year, 1, 1), dt.date(year, 6, 19), dt.date(year, 7, 4), dt.date(year, 11, 11),
+             dt.date(year, 12, 25)]
+    return {*(observed(d) for d in fixed), nth(1, 0, 3), nth(2, 0, 3), nth(5, 0, -1), nth(9, 0, 1),
+            nth(10, 0, 2), nth(11, 3, 4)}
+
+
 class Calendar:
     """Day-level structure of ``days`` days from ``start``."""
 
@@ -40,16 +73,75 @@ class Calendar:
         self.weekday = np.array([d.weekday() for d in dates])
         self.dom = np.array([d.day for d in dates])
         self.month = np.array([(d.year - start.year) * 12 + d.month - start.month for d in dates])
+        self._slots: dict[str, np.ndarray] = {}
+        self._clocks: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def holiday(self) -> np.ndarray:
+        """Per day: is it a public holiday?"""
+        years = {self.start.year + y for y in range((self.days // 365) + 2)}
+        hol = set().union(*(holidays(y) for y in years))
+        return np.array([(self.start + dt.timedelta(days=int(d))) in hol for d in range(self.days)])
+
+    @cached_property
+    def month_end(self) -> np.ndarray:
+        """Per day: is it one of the last two business days of its month?"""
+        out = np.zeros(self.days, dtype=bool)
+        open_ = (self.weekday < 5) & ~self.holiday
+        for m in np.unique(self.month):
+            days = np.flatnonzero((self.month == m) & open_)
+            last = days[-2:] if len(days) else days
+            # only a month that ends inside the period has a month end in it
+            if len(days) and (self.start + dt.timedelta(days=int(days[-1]) + 3)).month != \
+                    (self.start + dt.timedelta(days=int(days[-1]))).month:
+                out[last] = True
+        return out
+
+    def slot_weights(self, style: str) -> np.ndarray:
+        """Relative intensity of every hour of the period (days x 24) for an activity of this
+        style: weekday and hour profile, public holidays, month ends."""
+        if style not in self._slots:
+            self._slots[style] = self._slot_weights(style)
+        return self._slots[style]
+
+    def _slot_weights(self, style: str) -> np.ndarray:
+        return self._day(style)[:, None] * HOURS[style][None, :].astype(np.float64)
+
+    def advance(self, offset: float, seconds: float, style: str) -> float:
+        """``offset`` (seconds from the start) moved on by ``seconds`` of the style's activity
+        time: the clock runs at the style's intensity over its mean intensity, fast through
+        nights, weekends and holidays and slow through busy hours, so that events spaced by
+        random delays on this clock fall where the style's payments fall (their density is
+        the calendar's intensity). Beyond the period the clock runs at the mean rate."""
+        rate = self.slot_weights(style).ravel()
+        rate = rate / rate.mean()
+        if style not in self._clocks:
+            self._clocks[style] = np.concatenate([[0.0], np.cumsum(rate)])
+        clock = self._clocks[style]  # activity hours elapsed at each hour boundary
+        n = len(rate)
+        h0 = offset / 3_600.0
+        x = (clock[min(int(h0), n)] + (h0 - int(h0)) * rate[int(h0)] if h0 < n else clock[n] + h0 - n)
+        x += seconds / 3_600.0
+        if x >= clock[n]:
+            return (n + x - clock[n]) * 3_600.0
+        h = int(np.searchsorted(clock, x, side="right")) - 1
+        return (h + (x - clock[h]) / rate[h]) * 3_600.0
 
     def day_weights(self, style: str, payday_boost: float = 0.0) -> np.ndarray:
         """Probability of each day for an activity of this style.
 
         ``payday_boost`` raises the days right after the 1st and the 15th (monthly cycle).
         """
-        w = WEEK[style][self.weekday].astype(np.float64)
+        w = self._day(style)
         if payday_boost:
-            w *= 1 + payday_boost * np.isin(self.dom, [1, 2, 3, 15, 16, 17])
+            w = w * (1 + payday_boost * np.isin(self.dom, [1, 2, 3, 15, 16, 17]))
         return w / w.sum()
+
+    def _day(self, style: str) -> np.ndarray:
+        """Relative intensity of each day: weekday profile, public holidays, month ends."""
+        day = WEEK[style][self.weekday].astype(np.float64)
+        day = np.where(self.holiday, day * CLOSED_ON_HOLIDAYS.get(style, 1.0), day)
+        return np.where(self.month_end, day * MONTH_END.get(style, 1.0), day)
 
     def sample(self, rng: np.random.Generator, n: int, style: str, payday_boost: float = 0.0) -> np.ndarray:
         """``n`` offsets in seconds from the start, following the style's day and hour weights."""

@@ -20,6 +20,40 @@ DEFAULT_PROFILE_MIX: dict[Profile, float] = {
 }
 
 
+class LegitMix(BaseModel):
+    """Rates of the legitimate typologies (hard negatives); 0 turns one off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payroll_fan_out: float = Field(
+        0.5, ge=0, le=30, description="Contractor payroll runs per business per month: one day, 5-40 "
+        "persons, similar amounts by ACH.")
+    supplier_fan_in: float = Field(
+        0.5, ge=0, le=30, description="Invoice settlement runs per large business per month: 5-30 small "
+        "businesses pay it within three business days.")
+    group_sweep: float = Field(
+        0.8, ge=0, le=1, description="Chance that a subsidiary sweeps its balance to its group's parent at "
+        "a month end (a sixth of small businesses belong to a group of a large business).")
+    group_cycle: float = Field(
+        0.3, ge=0, le=30, description="Intra-group loan cycles per group per month: parent -> subsidiary -> "
+        "subsidiary -> parent within days, each hop keeping most of the amount.")
+    property: float = Field(
+        0.004, ge=0, le=1, description="Property purchases per person per month: buyer -> escrow agent -> "
+        "seller within five days.")
+    trade: float = Field(
+        0.3, ge=0, le=30, description="Import payments per business per month: cross-border wires of large "
+        "round amounts to a foreign supplier, in one to three instalments.")
+    remittance_chain: float = Field(
+        0.3, ge=0, le=30, description="Chained remittances per remitter per month: person -> money service "
+        "-> foreign money service -> person abroad.")
+    cash_business: float = Field(
+        0.25, ge=0, le=1, description="Share of merchants and small businesses that deposit cash nearly "
+        "every business day, sometimes just under 10,000 USD.")
+    openings: float = Field(
+        0.03, ge=0, lt=1, description="Share of customer accounts opened during the period: no activity "
+        "before their opening day, like an account opened for laundering.")
+
+
 class WorldConfig(BaseModel):
     """Size, period and mix of a generated background economy."""
 
@@ -52,6 +86,11 @@ class WorldConfig(BaseModel):
     profile_mix: dict[Profile, float] = Field(
         default_factory=lambda: dict(DEFAULT_PROFILE_MIX),
         description="Share of accounts per behavioural profile; normalised to sum to 1.",
+    )
+    legit: LegitMix = Field(
+        default_factory=LegitMix,
+        description="Rates of the legitimate typologies that look like laundering (hard negatives; "
+        "`graph_schema/world/legit.py`); all 0 gives the World without them.",
     )
     name: str = Field(
         "World",

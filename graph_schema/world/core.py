@@ -15,7 +15,9 @@ from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES, dictionary_codes
 from graph_schema.world import behaviours
 from graph_schema.world.behaviours import Ctx, concat
 from graph_schema.world.calendar import Calendar
-from graph_schema.world.config import WorldConfig
+from graph_schema.world.config import LegitMix, WorldConfig
+from graph_schema.world.history import PaymentHistory
+from graph_schema.world.legit import LEGIT, opened_after
 from graph_schema.world.population import Population, accounts_table, build_population
 
 Progress = Callable[[str], None]
@@ -86,6 +88,15 @@ class World:
             self._pool_cache[key] = pool[np.isin(self.account_bank[pool], banks)]
         return self._pool_cache[key]
 
+    @cached_property
+    def history(self) -> PaymentHistory:
+        """Legitimate payment amounts by payer and profile (what `mimic` amounts follow)."""
+        return PaymentHistory(self.ledger, self.profile_codes)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        return Calendar(self.config.start, self.config.days)
+
     def profiles_present(self) -> list[str]:
         return [PROFILES[c] for c in np.unique(self.profile_codes)]
 
@@ -105,7 +116,8 @@ def generate_world(cfg: WorldConfig, progress: Progress | None = None) -> World:
     def scale(periodic: list) -> float:
         return poisson_scale(cfg, pop, sum(len(p.src) for p in periodic))
 
-    flows = simulate(pop, Calendar(cfg.start, cfg.days), cfg.seed, lambda j: (j,), scale, step=step)
+    flows = simulate(pop, Calendar(cfg.start, cfg.days), cfg.seed, lambda j: (j,), scale, step=step,
+                     legit=cfg.legit)
     step("ledger")
     ledger = assemble(pop.currency, pop.bank, flows, cfg.start_epoch)
     step("accounts")
@@ -125,13 +137,16 @@ def poisson_scale(cfg: WorldConfig, pop: Population, periodic: int) -> float:
 
 def simulate(pop: Population, cal: Calendar, seed: int, spawn_key: Callable[[int], tuple[int, ...]],
              scale: Callable[[list], float], lo: int = 0, hi: int | None = None,
-             step: Progress | None = None) -> behaviours.Flows:
-    """Every behaviour's flows driven by accounts ``lo:hi``.
+             step: Progress | None = None, legit: LegitMix | None = None) -> behaviours.Flows:
+    """Every behaviour's flows driven by accounts ``lo:hi``, then the legitimate typologies
+    (`legit.LEGIT`, at the rates of ``legit``); flows of an account before its opening day
+    are dropped.
 
     Behaviour ``j`` (periodic ones from 2; the population is 0) draws from the seed
     sequence of ``seed`` with ``spawn_key(j)``; ``scale`` gets the periodic flows and returns the
-    factor on the Poisson rates.
+    factor on the Poisson rates (the legitimate typologies are not scaled).
     """
+    mix = legit if legit is not None else LegitMix()
     step = step or (lambda _msg: None)
 
     def rng(j: int) -> np.random.Generator:
@@ -146,7 +161,14 @@ def simulate(pop: Population, cal: Calendar, seed: int, spawn_key: Callable[[int
     for i, (name, fn) in enumerate(behaviours.POISSON.items()):
         step(name)
         parts.append(fn(Ctx(rng(base + i), pop, cal, factor, lo, hi)))
-    return concat(parts)
+    base += len(behaviours.POISSON)
+    for i, (name, fn) in enumerate(LEGIT.items()):
+        step(name)
+        parts.append(fn(Ctx(rng(base + i), pop, cal, 1.0, lo, hi, mix)))
+    flows = concat(parts)
+    opened = opened_after(Ctx(rng(0), pop, cal, 1.0, lo, hi, mix), seed) * 86_400
+    live = (flows.t >= opened[flows.src]) & (flows.t >= opened[flows.dst])
+    return behaviours.Flows(*(getattr(flows, k)[live] for k in ("src", "dst", "t", "amount", "channel")))
 
 
 def second_world(cfg: WorldConfig, offset: int = 1) -> World:

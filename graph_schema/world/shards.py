@@ -34,5 +34,6 @@ def generate_shard(cfg: WorldConfig, pop: Population, shard: int, shards: int) -
     lo, hi = shard_bounds(pop.n, shards)[shard]
     cal = Calendar(cfg.start, cfg.days)
     factor = poisson_scale(cfg, pop, expected_periodic(pop, cal))
-    flows = simulate(pop, cal, cfg.seed, lambda j: (j, shards, shard), lambda _periodic: factor, lo, hi)
+    flows = simulate(pop, cal, cfg.seed, lambda j: (j, shards, shard), lambda _periodic: factor, lo, hi,
+                     legit=cfg.legit)
     return assemble(pop.currency, pop.bank, flows, cfg.start_epoch)

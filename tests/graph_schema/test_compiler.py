@@ -82,7 +82,8 @@ def test_cycle_in_the_timing_names_the_cycle(small_world):
 
 def test_money_forwarded_before_it_arrived(small_world):
     doc = fan_doc()
-    doc["transfers"][2]["timing"] = {}  # m1 pays at the start, before it is paid
+    doc["transfers"][0]["timing"] = {"delay": {"dist": "fixed", "low": 12}}  # m1 is paid after 12 hours
+    doc["transfers"][2]["timing"] = {"delay": {"dist": "fixed", "low": 0}}  # m1 pays at the start
     doc["transfers"][2]["amount"] = {"kind": "fixed", "value": 1000}
     _bad(small_world, doc, "transfers[2]", "money forwarded before it arrived")
 
@@ -101,7 +102,8 @@ def test_non_positive_amount(small_world):
     doc["transfers"][0]["amount"] = {"kind": "fixed", "value": -5}
     _bad(small_world, doc, "transfers[0].amount.value", "greater than 0")
     doc = fan_doc()
-    doc["transfers"][2]["timing"] = {}  # a share of nothing received yet
+    doc["transfers"][0]["timing"] = {"delay": {"dist": "fixed", "low": 12}}
+    doc["transfers"][2]["timing"] = {"delay": {"dist": "fixed", "low": 0}}  # a share of nothing received yet
     _bad(small_world, doc, "transfers[2].amount", "non-positive amount")
 
 

@@ -95,15 +95,16 @@ def test_shards_are_one_economy_not_islands(sharded):
 
 
 def test_unsharded_generation_is_unchanged():
-    """The digest of a small World pinned before sharding existed."""
+    """The digest of a small World, pinned when it gained holidays and month ends in its
+    calendar and the legitimate typologies (`world/legit.py`)."""
     w = generate_world(WorldConfig(accounts=1500, days=20, seed=11))
     h = hashlib.sha256()
     for name in ["timestamp", "src_account", "dst_account", "amount_paid", "amount_received"]:
         h.update(np.ascontiguousarray(w.ledger.column(name).to_numpy()).view(np.uint8))
     h.update(dictionary_codes(w.ledger.column("channel"), CHANNELS).astype(np.int8).tobytes())
     assert (w.ledger.num_rows, h.hexdigest()) == (
-        29820,
-        "60d8c303985e0fc8bf35ba94477edb82b7939b7c795c2f3529006138c96a9c94",
+        31278,
+        "b889e63c71b89ae941bf1364b0677c5c0e74ef0fff65fbdef3dd0308f5beae4e",
     )
 
 

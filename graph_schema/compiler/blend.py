@@ -1,0 +1,60 @@
+"""Blending in: `mimic` amounts sized like the paying account's own payments, `calendar`
+timing at the hours the World's calendar gives legitimate payments of the same channel, and
+the profile a new account is opened as."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph_schema.dsl import Entity, MimicAmount
+from graph_schema.enums import EntityKind, Profile
+from graph_schema.reference import convert
+from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES
+from graph_schema.world.calendar import CHANNEL_STYLE
+
+USD = CURRENCIES.index("US Dollar")
+KIND_PROFILE = {EntityKind.PERSON: Profile.SALARIED, EntityKind.BUSINESS: Profile.SMALL_BUSINESS,
+                EntityKind.SHELL_COMPANY: Profile.SMALL_BUSINESS,
+                EntityKind.MONEY_SERVICE: Profile.MONEY_SERVICE,
+                EntityKind.CRYPTO_EXCHANGE: Profile.CRYPTO_EXCHANGE, EntityKind.CASH: Profile.CASH_DESK}
+# Median legitimate payment per channel (USD) for a World without a ledger to learn from
+# (a World read without its ledger): log-normal with sigma 0.9 around it.
+FALLBACK_MEDIAN_USD = {"Credit Card": 45.0, "ACH": 1_400.0, "Wire": 2_500.0, "Cheque": 800.0,
+                       "Cash": 300.0, "Bitcoin": 500.0, "Reinvestment": 5_000.0}
+JITTER = 0.03  # a drawn amount is moved by up to 3%, so that no payment copies a past one exactly
+
+
+def opened_profile(e: Entity) -> Profile:
+    """The profile a new account of entity ``e`` is opened as."""
+    return e.recruit.profile or KIND_PROFILE[e.kind]
+
+
+def usual_amounts(world, account: int, profile: Profile, channel: int) -> np.ndarray:
+    """Legitimate payment amounts (USD) the paying account is known for on ``channel``: its
+    own (``account`` >= 0), else its profile's, else a fallback of the channel."""
+    usd = world.history.of_account(account, channel) if account >= 0 else np.zeros(0)
+    if not len(usd):
+        usd = world.history.of_profile(PROFILES.index(profile.value), channel)
+    if not len(usd):
+        usd = np.array([FALLBACK_MEDIAN_USD[CHANNELS[channel]]])
+    return usd
+
+
+def mimic_parts(spec: MimicAmount, total: float, usual_usd: np.ndarray, base_currency: int,
+                rng: np.random.Generator, fallback: bool = False) -> list[float]:
+    """``spec.parts`` amounts in the base currency, drawn from ``usual_usd`` (jittered), all
+    scaled down together when they would exceed ``total``; floored to cents."""
+    draws = rng.choice(usual_usd, size=spec.parts) * rng.uniform(1 - JITTER, 1 + JITTER, spec.parts)
+    if fallback or len(usual_usd) == 1:
+        draws = usual_usd[0] * rng.lognormal(0.0, 0.9, spec.parts)
+    parts = convert(draws, USD, base_currency)
+    if parts.sum() > total:
+        parts = parts * (total / parts.sum())
+    return (np.floor(parts * 100) / 100).tolist()
+
+
+def channel_style(channel: int) -> str:
+    return CHANNEL_STYLE[CHANNELS[channel]]
+
+
+__all__ = ["KIND_PROFILE", "mimic_parts", "opened_profile", "usual_amounts"]

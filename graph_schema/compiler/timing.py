@@ -1,0 +1,141 @@
+"""When each occurrence of a scenario's transfers happens: dependencies, delays, repeats,
+the parts of split and mimic amounts, the operation's place in the period, and `calendar`
+timing.
+
+With calendar timing the layout is made twice: once relative to the operation's start, to
+learn its length and place it in the period, then at absolute times with the same delay
+draws, the delays of calendar transfers counted on their channel's activity clock
+(`Calendar.advance`: fast through nights, weekends and holidays), so that their payments
+fall where the calendar puts that channel's payments. A scenario without
+calendar timing is laid out exactly as before calendar timing existed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from graph_schema.dsl import Delay, Scenario
+from graph_schema.enums import DelayDist
+from graph_schema.errors import ScenarioError
+
+Event = tuple[int, int, int, int]  # (seconds, transfer index, repeat, part)
+DEFAULT_GAP = Delay(dist=DelayDist.UNIFORM, low=1.0, high=12.0)
+PLACING_TRIES = 3  # how often a calendar-timed operation that overruns is moved earlier
+SNAP_MARGIN = 1.25  # room left for a calendar-timed operation: its snapped length times this
+
+
+def sample_delay(d: Delay, rng: np.random.Generator) -> float:
+    """A delay in seconds."""
+    if d.dist is DelayDist.FIXED:
+        h = d.low
+    elif d.dist is DelayDist.UNIFORM:
+        h = rng.uniform(d.low, max(d.low, d.high))
+    elif d.dist is DelayDist.EXPONENTIAL:
+        h = d.low + (rng.exponential(d.high) if d.high > 0 else 0.0)
+    else:
+        sigma = 0.75
+        h = d.low + (rng.lognormal(np.log(d.high) - sigma**2 / 2, sigma) if d.high > 0 else 0.0)
+    return h * 3_600.0
+
+
+def parts_of(amount) -> int:
+    """Occurrences per repeat: the parts of a split or mimic amount, else one."""
+    return amount.parts if amount.kind in ("split", "mimic") else 1
+
+
+def lay_out(s: Scenario, order: list[int], delay: Callable[[Delay], float],
+            advance: Callable[[int, float, float], float] | None = None) -> list[Event]:
+    """Every occurrence as (seconds after the operation starts, transfer index, repeat,
+    part), sorted by time. ``advance(transfer index, seconds, delay)`` moves the clock of
+    calendar transfers on by a delay in their channel's activity time."""
+    last: dict[int, int] = {}
+    index = {t.id: i for i, t in enumerate(s.transfers)}
+    events = []
+    for rank, i in enumerate(order):
+        t = s.transfers[i]
+        warp = advance is not None and t.timing.calendar
+
+        def step(clock: float, d: float, i=i, warp=warp) -> float:
+            return advance(i, clock, d) if warp else clock + d
+        after = [last[index[a]] for a in t.timing.after]
+        base = max(after) + 60 if after else 0
+        clock = step(base, delay(t.timing.delay))
+        gap = t.timing.every or DEFAULT_GAP
+        for r in range(t.timing.repeats):
+            for k in range(parts_of(t.amount)):
+                if r or k:
+                    clock = step(clock, max(60.0, delay(gap)))
+                events.append((int(clock // 60) * 60, i, r, k, rank))
+        last[i] = events[-1][0]
+    events.sort(key=lambda e: (e[0], e[4], e[2], e[3]))
+    return [e[:4] for e in events]
+
+
+def _check_horizon(s: Scenario, events: list[Event]) -> None:
+    horizon = int(s.horizon_days * 86_400)
+    for t, i, _, _ in events:
+        if t > horizon:
+            raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day "
+                                f"{t / 86_400:.1f} of the operation, outside the horizon of "
+                                f"{s.horizon_days:g} days; shorten delays or repeats")
+
+
+def _snapped(s: Scenario, order: list[int], draws: list[float], start: int,
+             advance_at: Callable[[int, int, float], float]) -> list[Event]:
+    """The layout again with the recorded delay draws, calendar transfers on their channel's
+    activity clock."""
+    replay = iter(draws)
+    return lay_out(s, order, lambda _d: next(replay),
+                   lambda i, clock, d: advance_at(i, start + clock, d) - start)
+
+
+def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, end: int, where: str,
+          snap_at: Callable[[int, float, float], float] | None = None) -> list[Event]:
+    """The occurrences at absolute times (epoch seconds) inside [``first``, ``end``): laid out,
+    checked against the horizon and the period (``where`` names it in errors), placed
+    uniformly by the operation's actual length, then (calendar timing) laid out again with
+    ``snap_at(transfer index, epoch seconds, delay seconds)`` advancing the clock of calendar
+    transfers.
+
+    Raises:
+        ScenarioError: an occurrence falls outside the horizon, or the operation does not fit.
+    """
+    draws: list[float] = []
+
+    def record(d: Delay) -> float:
+        draws.append(sample_delay(d, rng))
+        return draws[-1]
+
+    events = lay_out(s, order, record)
+    _check_horizon(s, events)
+    span, length = end - first, (events[-1][0] if events else 0)
+    if length > span - 60:
+        raise ScenarioError(f"transfers[{events[-1][1]}].timing",
+                            f"the operation lasts {length / 86_400:.1f} days, longer than {where} of "
+                            f"{span / 86_400:g} days; shorten delays or repeats")
+    # Placed uniformly in the period by its actual length (not its horizon), so that
+    # laundering is spread over the whole period, as in AMLworld.
+    start = first + 60 * int(rng.integers(0, (span - 60 - length) // 60 + 1))
+    if snap_at is None or not any(t.timing.calendar for t in s.transfers):
+        return [(t + start, i, r, k) for t, i, r, k in events]
+    # snapping lengthens the operation: learn by how much at the earliest start, then place
+    # it by that length (with a margin, since another start meets other weekends)
+    snapped = _snapped(s, order, draws, first, snap_at)[-1][0]
+    room = max(0, span - 60 - int(snapped * SNAP_MARGIN))
+    start = first + 60 * int(rng.integers(0, room // 60 + 1))
+    for _ in range(PLACING_TRIES):
+        events = _snapped(s, order, draws, start, snap_at)
+        _check_horizon(s, events)
+        over = start + events[-1][0] - (end - 60)
+        if over <= 0:
+            return [(t + start, i, r, k) for t, i, r, k in events]
+        if start == first:
+            break
+        start = max(first, start - over)
+    raise ScenarioError(f"transfers[{events[-1][1]}].timing", f"with calendar timing the operation runs past "
+                        f"the end of {where}; shorten delays or repeats")
+
+
+__all__ = ["DEFAULT_GAP", "Event", "lay_out", "parts_of", "place", "sample_delay"]

@@ -1,0 +1,141 @@
+"""Laundering that blends in: `mimic` amounts follow the paying account's own payments,
+`calendar` timing follows the World's calendar, new accounts are opened as a real profile,
+and camouflage rows are labelled 0."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from scipy.stats import ks_2samp
+
+from graph_schema import ScenarioError, compile_scenario
+from graph_schema.reference import usd_per_unit
+from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES
+from tests.conftest import fan_doc
+
+ALL = {"kind": "fraction", "fraction": 1}
+
+
+def _one_payer(amount: dict, channel: str = "Credit Card", payer: dict | None = None, repeats: int = 1,
+               timing: dict | None = None) -> dict:
+    return {
+        "name": "blend", "typology": ["random"], "funds_placed": 10_000_000, "horizon_days": 9,
+        "entities": [
+            {"id": "payer", "kind": "person", "role": "originator", "initial_funds": True,
+             "recruit": payer or {"mode": "new", "profile": "salaried"}},
+            {"id": "shop", "kind": "business", "role": "collector"},
+        ],
+        "transfers": [{"id": "t", "src": "payer", "dst": "shop", "channel": channel, "amount": amount,
+                       "timing": {"repeats": repeats, **(timing or {}),
+                                  "every": {"dist": "uniform", "low": 0.5, "high": 1.0}}}],
+    }
+
+
+def _usd(c) -> np.ndarray:
+    codes = [CURRENCIES.index(x) for x in c.rows.column("payment_currency").to_pylist()]
+    return c.rows.column("amount_paid").to_numpy() * usd_per_unit()[codes]
+
+
+def _profile_card_payments(world, profile: str) -> np.ndarray:
+    h = world.history
+    mine = world.profile_codes[h.src] == PROFILES.index(profile)
+    return h.usd[mine & (h.channel == CHANNELS.index("Credit Card"))]
+
+
+def test_mimic_amounts_follow_the_payers_profile_and_a_log_uniform_range_does_not(small_world):
+    usual = _profile_card_payments(small_world, "salaried")
+    mimic = compile_scenario(_one_payer({"kind": "mimic", "parts": 80, "total": ALL}), small_world, seed=3)
+    ranged = compile_scenario(_one_payer({"kind": "range", "low": 10_000, "high": 100_000}, repeats=80),
+                              small_world, seed=3)
+    assert mimic.rows.num_rows == ranged.rows.num_rows == 80 and len(usual) > 500
+    assert ks_2samp(_usd(mimic), usual).pvalue > 0.05  # the same distribution
+    assert ks_2samp(_usd(ranged), usual).pvalue < 1e-6  # what the templates did: far above the payer's norm
+
+
+def test_mimic_amounts_of_a_hijacked_account_come_from_its_own_history(small_world):
+    c = compile_scenario(_one_payer({"kind": "mimic", "parts": 30, "total": ALL},
+                                    channel="ACH", payer={"mode": "hijack", "profile": "small_business"}),
+                         small_world, seed=1)
+    own = small_world.history.of_account(c.entity_accounts["payer"], CHANNELS.index("ACH"))
+    assert len(own) >= 3
+    got = _usd(c)
+    assert got.min() >= own.min() * 0.96 and got.max() <= own.max() * 1.04
+
+
+def test_mimic_parts_stay_under_their_total(small_world):
+    doc = _one_payer({"kind": "mimic", "parts": 50, "total": {"kind": "fixed", "value": 300}})
+    c = compile_scenario(doc, small_world, seed=2)
+    assert c.base_amounts.sum() <= 300 + 1e-6 and c.rows.num_rows == 50
+
+
+class _Rows:
+    def __init__(self, rows):
+        self.rows = rows
+
+
+def _wires(world) -> _Rows:
+    """The World's own wire payments, shaped like a compiled scenario."""
+    led = world.ledger
+    return _Rows(led.filter(pc.equal(pc.cast(led.column("channel"), pa.string()), "Wire")))
+
+
+def _business_hours_share(c, world, on_holidays: bool = False) -> float:
+    """Share of the rows on weekdays 8:00-18:00 (or, ``on_holidays``, on public holidays)."""
+    ts = c.rows.column("timestamp").to_numpy().view(np.int64)
+    when = [dt.datetime.fromtimestamp(int(t), dt.UTC) for t in ts]
+    day = ((ts - world.start_epoch) // 86_400).astype(int)
+    ok = [w.weekday() < 5 and 8 <= w.hour < 18 for w in when]
+    return float(np.mean(ok)) if not on_holidays else float(np.mean(world.calendar.holiday[day]))
+
+
+def test_calendar_timing_follows_the_calendar_of_its_channel(small_world):
+    delay = {"delay": {"dist": "uniform", "low": 0, "high": 24}}
+    wire = {"kind": "fixed", "value": 100}
+    snapped = [compile_scenario(_one_payer(wire, "Wire", repeats=8, timing={**delay, "calendar": True}),
+                                small_world, seed=s) for s in range(10)]
+    plain = [compile_scenario(_one_payer(wire, "Wire", repeats=8, timing=delay), small_world, seed=s)
+             for s in range(10)]
+    on = np.mean([_business_hours_share(c, small_world) for c in snapped])
+    off = np.mean([_business_hours_share(c, small_world) for c in plain])
+    legit = _business_hours_share(_wires(small_world), small_world)
+    # at least as much in business hours as the World's own wires (bursts of repeats share a stretch)
+    assert legit > 0.8 and on >= legit - 0.05 and off <= 0.6, (on, legit, off)
+    assert np.mean([_business_hours_share(c, small_world, on_holidays=True) for c in snapped]) < 0.03
+    for c in snapped:  # snapping only ever delays, and the order of the money stays causal
+        assert (np.diff(c.rows.column("timestamp").to_numpy().view(np.int64)) >= 60).all()
+
+
+def test_calendar_timing_that_cannot_fit_is_refused(small_world):
+    doc = _one_payer({"kind": "fixed", "value": 100}, "Wire", repeats=100,
+                     timing={"delay": {"dist": "fixed", "low": 0}, "calendar": True})
+    doc["transfers"][0]["timing"]["every"] = {"dist": "fixed", "low": 3.0}  # 300 activity hours
+    with pytest.raises(ScenarioError, match=r"transfers\[0\]\.timing"):
+        compile_scenario(doc, small_world, seed=0)
+
+
+def test_new_accounts_are_opened_as_a_real_profile(small_world):
+    c = compile_scenario(fan_doc(), small_world, seed=0)
+    profiles = c.new_accounts.column("profile").to_pylist()
+    assert profiles and "unknown" not in profiles
+    kinds = dict(zip(c.new_accounts.column("kind").to_pylist(), profiles, strict=True))
+    assert kinds == {"person": "salaried", "business": "small_business"}
+    with pytest.raises(ScenarioError, match="is not a profile an account can be opened as"):
+        compile_scenario(_one_payer({"kind": "fixed", "value": 1},
+                                    payer={"mode": "new", "profile": "unknown"}),
+                         small_world)
+
+
+def test_a_camouflage_row_is_labelled_0_and_keeps_its_role(small_world):
+    doc = fan_doc()
+    doc["transfers"].append({"id": "shop", "src": "m1", "dst": "boss", "channel": "Credit Card",
+                             "purpose": "camouflage", "amount": {"kind": "fixed", "value": 40}})
+    c = compile_scenario(doc, small_world, seed=0)
+    rows = c.rows.to_pydict()
+    camo = [i for i, t in enumerate(c.transfer_index) if doc["transfers"][t]["id"] == "shop"]
+    assert camo and all(not rows["is_laundering"][i] and rows["role"][i] == "camouflage" for i in camo)
+    assert all(rows["is_laundering"][i] for i in range(c.rows.num_rows) if i not in camo)
+    assert set(rows["scenario_id"]) == {c.scenario_id}  # still part of the scenario, as metadata

@@ -28,7 +28,7 @@ class ScenarioError(ValueError):
 
 
 # Location parts pydantic adds for tagged unions and function validators; not JSON keys.
-_UNION_TAGS = {"fixed", "range", "fraction", "split", "new", "hijack"}
+_UNION_TAGS = {"fixed", "range", "fraction", "split", "mimic", "new", "hijack"}
 
 
 def json_path(loc: tuple | list) -> str:

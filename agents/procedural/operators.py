@@ -107,6 +107,7 @@ def split_structured(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     if a["kind"] == "split":
         a["parts"] = min(100, a["parts"] * 2)
     else:
+        a = a["total"] if a["kind"] == "mimic" else a  # a mimic amount's total is split instead
         under = float(rng.choice([9000.0, 9500.0, 9900.0, 4900.0]))
         need = int(np.ceil(_upper(a, doc) / under)) + 1  # enough parts for the largest possible total
         t["amount"] = {"kind": "split", "total": a, "under": under,

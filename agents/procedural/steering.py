@@ -2,8 +2,11 @@
 critic's objections raise the weight of the operators that address them.
 
 A flagged fan leads to "reduce fan degree", a flagged large transfer to "split into
-structured deposits", a flagged quick pass-through to "add delay" or "insert a hop", a
-flagged new account to "recruit a hijacked account", and so on. Every operator keeps a
+structured deposits" or "mimic the payer's amounts", a flagged quick pass-through to "add
+delay" or "insert a hop", a flagged new account to "recruit a hijacked account", a flagged
+transfer off its channel's calendar to "align with the calendar"; the critic's amount,
+timing and camouflage objections go to the operators that can answer them (mimic amounts,
+calendar timing, a cash-intensive business as cover), and so on. Every operator keeps a
 base weight so that the search never stops exploring.
 """
 
@@ -17,9 +20,9 @@ BASE_WEIGHT = 1.0
 BOOST = 3.0
 # critic check -> operators that tend to raise its score
 CRITIQUE_FIXES = {
-    "camouflage": ["add_camouflage", "spread_over_time"],
-    "timing_plausibility": ["add_delay", "spread_over_time"],
-    "amount_plausibility": ["split_structured", "change_channel"],
+    "camouflage": ["mimic_amounts", "business_cover", "add_camouflage", "spread_over_time"],
+    "timing_plausibility": ["align_calendar", "spread_over_time", "add_delay"],
+    "amount_plausibility": ["mimic_amounts", "business_cover", "split_structured"],
     "mule_recruitment": ["recruit_hijacked", "insert_hop"],
 }
 
@@ -50,6 +53,10 @@ def steer(c: Candidate, operators: list[str]) -> tuple[dict[str, float], dict[st
                 push("reduce_fan_degree", why + " sits in a fan", 1.5 * BOOST)  # the most specific cue
             if t.amount.kind != "split" or t.amount.parts < 10:
                 push("split_structured", why, BOOST / 2)
+            if t.amount.kind != "mimic":  # an amount far from the payer's own gives it away
+                push("mimic_amounts", why + " is not sized like its payer's payments", BOOST / 2)
+            if not t.timing.calendar:
+                push("align_calendar", why + " is off its channel's calendar", BOOST / 3)
             if t.id in waits:
                 push("add_delay", why + " passes funds on quickly")
                 push("insert_hop", why + " is a direct pass-through", BOOST / 2)

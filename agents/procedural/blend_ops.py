@@ -1,0 +1,90 @@
+"""Operators that make a scenario blend in: amounts sized like the payer's own payments,
+payments on the calendar of their channel, and a cash-intensive business as cover.
+
+They answer the critic's amount, timing and camouflage objections (see `steering`), which
+the structural operators of `operators` cannot: no hop or delay changes what an amount
+says about its payer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.procedural.operators import Doc, OpContext, _entity, _fresh, _ids, _pick_transfer, _real, operator
+from graph_schema.compiler.blend import FALLBACK_MEDIAN_USD
+from graph_schema.compiler.flows import CALENDAR_STRETCH_H
+
+MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
+
+
+def _total(amount: dict) -> dict:
+    """The total an amount spec moves, as a fixed, range or fraction spec."""
+    return amount["total"] if amount["kind"] in ("split", "mimic") else amount
+
+
+def _most(total: dict, doc: Doc) -> float:
+    return {"fixed": lambda: total["value"], "range": lambda: total["high"],
+            "fraction": lambda: total["fraction"] * doc["funds_placed"]}[total["kind"]]()
+
+
+@operator("mimic_amounts")
+def mimic_amounts(doc: Doc, rng, ctx: OpContext) -> Doc | None:
+    """Pay a (flagged) transfer in parts sized like its payer's own payments on the channel:
+    as many as its total needs at the channel's usual size, at most 100 (a larger total
+    then moves less: blending in costs volume)."""
+    t = _pick_transfer(doc, rng, ctx, lambda t: t["amount"]["kind"] != "mimic")
+    if t is None:
+        return None
+    total = _total(t["amount"])
+    usual = FALLBACK_MEDIAN_USD.get(t.get("channel", "Wire"), 1_000.0)
+    parts = int(np.clip(np.ceil(_most(total, doc) / (usual * float(rng.uniform(1.2, 2.0)))), 1, MAX_PARTS))
+    t["amount"] = {"kind": "mimic", "total": total, "parts": parts}
+    timing = t.setdefault("timing", {})
+    if parts > 1 and not timing.get("every"):
+        timing["every"] = {"dist": "exponential", "low": 1.0, "high": float(rng.uniform(6, 24))}
+    return doc
+
+
+@operator("align_calendar")
+def align_calendar(doc: Doc, rng, ctx: OpContext) -> Doc | None:
+    """Put (flagged) transfers on their channel's calendar: their payments then fall on the
+    weekdays and hours, month ends included, when such payments are made."""
+    pool = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
+    if not pool:
+        return None
+    flagged = [t for t in pool if t["id"] in ctx.flagged]
+    picked = flagged or [pool[i] for i in rng.choice(len(pool), size=min(3, len(pool)), replace=False)]
+    for t in picked:
+        t.setdefault("timing", {})["calendar"] = True
+    doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + CALENDAR_STRETCH_H / 24))
+    return doc
+
+
+@operator("business_cover")
+def business_cover(doc: Doc, rng, ctx: OpContext) -> Doc | None:
+    """Route a (flagged) transfer through a hijacked cash-intensive merchant, whose daily cash
+    takings cover the deposit; it passes most of it on as invoice payments."""
+    t = _pick_transfer(doc, rng, ctx, lambda t: t["src"] != t["dst"])
+    if t is None:
+        return None
+    taken = _ids(doc)
+    dst = _entity(doc, t["dst"])
+    cover = {"id": _fresh(taken, "cover_"), "kind": "business", "role": "front",
+             "jurisdiction": dst["jurisdiction"], "recruit": {"mode": "hijack", "profile": "merchant"}}
+    doc["entities"].append(cover)
+    fwd_id = _fresh(taken, f"{t['id']}_cover_")[:40]
+    for other in doc["transfers"]:  # whoever waited for t now waits for the cover's payment
+        timing = other.get("timing", {})
+        timing["after"] = [fwd_id if a == t["id"] else a for a in timing.get("after", [])]
+    t["dst"], t["channel"], t["purpose"] = cover["id"], "Cash", "purchase"
+    doc["transfers"].append({
+        "id": fwd_id, "src": cover["id"], "dst": dst["id"], "channel": "ACH", "purpose": "invoice",
+        "amount": {"kind": "mimic", "parts": int(rng.integers(2, 8)),
+                   "total": {"kind": "fraction", "fraction": round(float(rng.uniform(0.85, 0.95)), 4)}},
+        "timing": {"after": [t["id"]], "delay": {"dist": "uniform", "low": 12.0, "high": 72.0},
+                   "every": {"dist": "exponential", "low": 2.0, "high": 24.0}, "calendar": True}})
+    doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + (72 + CALENDAR_STRETCH_H) / 24))
+    return doc
+
+
+__all__ = ["align_calendar", "business_cover", "mimic_amounts"]

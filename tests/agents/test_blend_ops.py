@@ -1,0 +1,74 @@
+"""The blending operators answer what the structural ones cannot: amounts sized like the
+payer's own, payments on their channel's calendar, and a cash-intensive business as cover;
+the critic's amount and timing objections steer to them."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from agents.models import Candidate, Critique, Review
+from agents.procedural.blend_ops import align_calendar, business_cover, mimic_amounts
+from agents.procedural.operators import OpContext
+from agents.procedural.steering import steer
+from graph_schema import compile_scenario, parse_scenario
+from graph_schema.reference import usd_per_unit
+from graph_schema.tables import CURRENCIES
+from graph_schema.typologies import sample_scenario
+
+
+def _usd(c, transfer: int) -> np.ndarray:
+    rows = [i for i, t in enumerate(c.transfer_index) if t == transfer]
+    paid = c.rows.column("amount_paid").to_numpy()[rows]
+    cur = [CURRENCIES.index(x) for x in np.asarray(c.rows.column("payment_currency").to_pylist())[rows]]
+    return paid * usd_per_unit()[cur]
+
+
+def test_mimic_amounts_sizes_a_transfer_like_its_payers_payments(world):
+    parent = sample_scenario(np.random.default_rng(3), "fan_out")
+    doc = parent.model_dump(mode="json")
+    first = doc["transfers"][0]["id"]
+    rng, ctx = np.random.default_rng(0), OpContext(flagged=[first])
+    child = parse_scenario(mimic_amounts(copy.deepcopy(doc), rng, ctx))
+    t = child.transfers[0]
+    assert t.amount.kind == "mimic" and t.amount.parts >= 1
+    before, after = compile_scenario(parent, world, 0), compile_scenario(child, world, 0)
+    # far smaller payments, like a payer's own
+    assert np.median(_usd(after, 0)) < np.median(_usd(before, 0)) / 3
+
+
+def test_align_calendar_puts_flagged_transfers_on_the_calendar(world):
+    parent = sample_scenario(np.random.default_rng(3), "stack")
+    doc = parent.model_dump(mode="json")
+    ids = [t["id"] for t in doc["transfers"][:2]]
+    rng, ctx = np.random.default_rng(0), OpContext(flagged=ids)
+    child = parse_scenario(align_calendar(copy.deepcopy(doc), rng, ctx))
+    assert [t.timing.calendar for t in child.transfers[:2]] == [True, True]
+    assert child.horizon_days > parent.horizon_days
+    compile_scenario(child, world, 0)
+
+
+def test_business_cover_routes_through_a_hijacked_merchant(world):
+    parent = sample_scenario(np.random.default_rng(3), "mule_network")
+    doc = parent.model_dump(mode="json")
+    child = parse_scenario(business_cover(copy.deepcopy(doc), np.random.default_rng(1), OpContext()))
+    cover = [e for e in child.entities if e.id.startswith("cover_")]
+    assert len(cover) == 1 and cover[0].recruit.mode == "hijack"
+    assert cover[0].recruit.profile.value == "merchant"
+    into = [t for t in child.transfers if t.dst == cover[0].id]
+    out = [t for t in child.transfers if t.src == cover[0].id]
+    assert into and out and into[0].channel.value == "Cash" and out[0].amount.kind == "mimic"
+    c = compile_scenario(child, world, 0)
+    assert c.rows.num_rows > compile_scenario(parent, world, 0).rows.num_rows
+
+
+def test_amount_and_timing_objections_steer_to_the_operators_that_answer_them():
+    s = sample_scenario(np.random.default_rng(3), "fan_out")
+    ops = ["mimic_amounts", "align_calendar", "business_cover", "add_delay", "insert_hop"]
+    amounts = Critique(check="amount_plausibility", severity=1.0, text="amounts far above the payer's")
+    hours = Critique(check="timing_plausibility", severity=1.0, text="payments at 3 am")
+    review = Review(scenario_id=s.uid, checks=[], realism=0.4, accepted=True, critiques=[amounts, hours])
+    w, answers = steer(Candidate(scenario=s, review=review), ops)
+    assert w["mimic_amounts"] > w["insert_hop"] and w["align_calendar"] > w["insert_hop"]
+    assert amounts.key in answers["mimic_amounts"] and hours.key in answers["align_calendar"]

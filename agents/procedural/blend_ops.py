@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.procedural.operators import Doc, OpContext, _entity, _fresh, _ids, _pick_transfer, _real, operator
+from agents.procedural.operators import (
+    Doc,
+    OpContext,
+    _entity,
+    _fresh,
+    _ids,
+    _pick_transfer,
+    _real,
+    _upper,
+    operator,
+)
 from graph_schema.compiler.blend import FALLBACK_MEDIAN_USD
 from graph_schema.compiler.flows import CALENDAR_STRETCH_H
 
@@ -20,11 +30,6 @@ MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
 def _total(amount: dict) -> dict:
     """The total an amount spec moves, as a fixed, range or fraction spec."""
     return amount["total"] if amount["kind"] in ("split", "mimic") else amount
-
-
-def _most(total: dict, doc: Doc) -> float:
-    return {"fixed": lambda: total["value"], "range": lambda: total["high"],
-            "fraction": lambda: total["fraction"] * doc["funds_placed"]}[total["kind"]]()
 
 
 @operator("mimic_amounts")
@@ -37,7 +42,7 @@ def mimic_amounts(doc: Doc, rng, ctx: OpContext) -> Doc | None:
         return None
     total = _total(t["amount"])
     usual = FALLBACK_MEDIAN_USD.get(t.get("channel", "Wire"), 1_000.0)
-    parts = int(np.clip(np.ceil(_most(total, doc) / (usual * float(rng.uniform(1.2, 2.0)))), 1, MAX_PARTS))
+    parts = int(np.clip(np.ceil(_upper(total, doc) / (usual * float(rng.uniform(1.2, 2.0)))), 1, MAX_PARTS))
     t["amount"] = {"kind": "mimic", "total": total, "parts": parts}
     timing = t.setdefault("timing", {})
     if parts > 1 and not timing.get("every"):

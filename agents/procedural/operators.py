@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.models import EvasionReport, Review
+from graph_schema.compiler.blend import KIND_PROFILE
+from graph_schema.enums import EntityKind
 
 Doc = dict
 OPERATORS: dict[str, Callable[[Doc, np.random.Generator, OpContext], Doc | None]] = {}
-_HIJACK_PROFILE = {"person": "salaried", "business": "small_business", "shell_company": "small_business"}
+# the usual profile of a customer kind (the one a new account of that kind is opened as)
+_HIJACK_PROFILE = {k.value: KIND_PROFILE[k].value for k in (EntityKind.PERSON, EntityKind.BUSINESS,
+                                                           EntityKind.SHELL_COMPANY)}
 _OFFICE = ["ACH", "Wire", "Cheque"]
 
 

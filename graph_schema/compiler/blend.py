@@ -41,11 +41,11 @@ def usual_amounts(world, account: int, profile: Profile, channel: int) -> np.nda
 
 
 def mimic_parts(spec: MimicAmount, total: float, usual_usd: np.ndarray, base_currency: int,
-                rng: np.random.Generator, fallback: bool = False) -> list[float]:
+                rng: np.random.Generator) -> list[float]:
     """``spec.parts`` amounts in the base currency, drawn from ``usual_usd`` (jittered), all
     scaled down together when they would exceed ``total``; floored to cents."""
     draws = rng.choice(usual_usd, size=spec.parts) * rng.uniform(1 - JITTER, 1 + JITTER, spec.parts)
-    if fallback or len(usual_usd) == 1:
+    if len(usual_usd) == 1:  # one known payment (or the channel's fallback) is no distribution
         draws = usual_usd[0] * rng.lognormal(0.0, 0.9, spec.parts)
     parts = convert(draws, USD, base_currency)
     if parts.sum() > total:

@@ -74,7 +74,7 @@ class Calendar:
         self.dom = np.array([d.day for d in dates])
         self.month = np.array([(d.year - start.year) * 12 + d.month - start.month for d in dates])
         self._slots: dict[str, np.ndarray] = {}
-        self._clocks: dict[str, np.ndarray] = {}
+        self._clocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @cached_property
     def holiday(self) -> np.ndarray:
@@ -113,11 +113,11 @@ class Calendar:
         nights, weekends and holidays and slow through busy hours, so that events spaced by
         random delays on this clock fall where the style's payments fall (their density is
         the calendar's intensity). Beyond the period the clock runs at the mean rate."""
-        rate = self.slot_weights(style).ravel()
-        rate = rate / rate.mean()
         if style not in self._clocks:
-            self._clocks[style] = np.concatenate([[0.0], np.cumsum(rate)])
-        clock = self._clocks[style]  # activity hours elapsed at each hour boundary
+            r = self.slot_weights(style).ravel()
+            r = r / r.mean()
+            self._clocks[style] = (r, np.concatenate([[0.0], np.cumsum(r)]))
+        rate, clock = self._clocks[style]  # clock: activity hours elapsed at each hour boundary
         n = len(rate)
         h0 = offset / 3_600.0
         x = (clock[min(int(h0), n)] + (h0 - int(h0)) * rate[int(h0)] if h0 < n else clock[n] + h0 - n)

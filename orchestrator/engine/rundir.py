@@ -14,7 +14,7 @@ from pathlib import Path
 from orchestrator.engine.config import RunConfig, first_difference
 from orchestrator.engine.layout import STORE, RunLayout
 from orchestrator.engine.store import RunStore
-from orchestrator.engine.view import pid_alive, run_state
+from orchestrator.engine.view import process_alive, run_state
 
 
 class RunDirError(ValueError):
@@ -63,8 +63,7 @@ def open_run(run_dir: Path, cfg: RunConfig | None) -> tuple[RunStore, RunConfig]
 def _never_ran(store: RunStore) -> bool:
     """No round, debate or scenario is stored, and no process is setting the run up."""
     counts = store.counts()
-    busy = store.get_meta("status") in ("setting up", "running") and pid_alive(store.get_meta("pid"))
-    return not busy and not any(counts[k] for k in ("rounds", "debates", "scenarios"))
+    return not process_alive(store) and not any(counts[k] for k in ("rounds", "debates", "scenarios"))
 
 
 def _same_detectors(a: RunConfig, b: RunConfig) -> bool:
@@ -87,8 +86,7 @@ def request_stop(run_dir: Path) -> str | None:
         raise RunDirError(f"{run_dir}: no run here ({STORE} is missing)")
     with RunStore(run_dir / STORE, readonly=True) as store:
         store.config()
-        live = store.get_meta("status") in ("running", "setting up") and pid_alive(store.get_meta("pid"))
-        state = None if live else run_state(store)
+        state = None if process_alive(store) else run_state(store)
     if state is None:
         RunLayout.of(run_dir).stop.write_text(str(time.time()))
     return state

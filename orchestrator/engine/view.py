@@ -9,18 +9,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.engine.archive import CellGrid, cell_grid, volume_band
+from orchestrator.engine.archive import volume_band
 from orchestrator.engine.config import RunConfig
 from orchestrator.engine.layout import RunLayout
 from orchestrator.engine.progress import Progress
 from orchestrator.engine.store import STORE, RunStore
+
+LIVE = ("setting up", "running")  # the statuses a process writes while it runs the run
+
+
+def process_alive(store: RunStore) -> bool:
+    """Is a process setting up or running this run right now?"""
+    return store.get_meta("status") in LIVE and pid_alive(store.get_meta("pid"))
 
 
 def run_state(store: RunStore) -> str:
     """The run's status as stored ('running', 'finished', 'stopped', ...); a run stored as
     running whose process is gone is 'interrupted (no process); resume it'."""
     state = store.get_meta("status") or "not started"
-    if state in ("running", "setting up") and not pid_alive(store.get_meta("pid")):
+    if state in LIVE and not process_alive(store):
         return "interrupted (no process); resume it"
     if state == "created":
         return "created (never started); resume it"
@@ -73,10 +80,6 @@ class RunView:
     def progress(self) -> Progress | None:
         """The round in flight, as the run last saved it (None before its first save)."""
         return self.store.progress()
-
-    def grid(self, down: int = 1) -> CellGrid:
-        """The archive after the last round as a table (see `archive.cell_grid`)."""
-        return cell_grid(self.archive(), down)
 
     def rounds(self) -> list[dict]:
         return self.store.rounds()
@@ -134,4 +137,4 @@ class RunView:
         self.store.close()
 
 
-__all__ = ["InspectError", "RunView", "pid_alive", "run_state"]
+__all__ = ["InspectError", "RunView", "pid_alive", "process_alive", "run_state"]

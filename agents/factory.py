@@ -139,7 +139,8 @@ class Roles:
 def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, str] | None = None,
                 cache_path: str | Path | None = None, only: tuple[str, ...] = ROLE_NAMES,
                 second=None, critic_gate: bool = True, reference: dict | None = None,
-                reference_budget: float = 0.02, world_scores: dict | None = None) -> Roles:
+                reference_budget: float = 0.02, world_scores: dict | None = None,
+                discriminator=None) -> Roles:
     """Instantiate the roles named in ``only`` (others are None) for ``world``.
 
     ``detectors`` are fitted detectors by name (needed if the adversary is in ``only``).
@@ -149,6 +150,7 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     ``reference_budget`` together with ``detectors``.
     ``world_scores`` are the detectors' saved scores of ``world`` (the adversary scores
     what is missing).
+    ``discriminator`` is the critic's fitted realism discriminator (None skips its check).
 
     Raises:
         ConfigError: a backend cannot start (missing key variable, missing local model).
@@ -173,7 +175,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
         out["planner"] = (LLMPlanner(client("planner"), world) if llm("planner")
                           else TemplatePlanner(world, cfg.seed))
     if "critic" in only:
-        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate)
+        checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate,
+                              discriminator)
         out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks
     if "adversary" in only:
         evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed,

@@ -70,6 +70,12 @@ class CheckResult(_Model):
     name: str = Field(description="Name of the check or principle.")
     score: float = Field(ge=0, le=1, description="0 = implausible, 1 = fully plausible.")
     reason: str = Field(max_length=400, description="Why, naming the transfers or entities concerned.")
+    features: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Behaviour features that give the scenario away, most telling first "
+        "(realism discriminator).",
+    )
 
 
 class Critique(_Model):
@@ -78,6 +84,12 @@ class Critique(_Model):
     check: str = Field(description="Name of the check or principle the objection comes from.")
     severity: float = Field(ge=0, le=1, description="How much it costs realism (1 - check score).")
     text: str = Field(max_length=400, description="The objection, naming what is wrong.")
+    features: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Behaviour features that give the scenario away, most telling first "
+        "(realism discriminator).",
+    )
 
     @property
     def key(self) -> str:

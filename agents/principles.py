@@ -149,6 +149,13 @@ class JudgePrinciples(_Model):
 
     realism_weight: float = Field(0.4, ge=0, description="Weight of realism in a candidate's utility.")
     evasion_weight: float = Field(0.6, ge=0, description="Weight of evasion in a candidate's utility.")
+    discriminator_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Weight in the utility of the realism discriminator's score (its critic check "
+        "`realism_discriminator`, 1 = its accounts pass for their peers); a review without that check "
+        "adds 0.",
+    )
     realism_floor: float = Field(
         0.5, ge=0, le=1, description="Below this realism a candidate loses to any candidate above it."
     )
@@ -189,13 +196,16 @@ def evasion_of(report: EvasionReport, measure: str) -> float:
 
 
 def utility(c: Candidate, p: Principles) -> float:
-    """A candidate's utility under the judge principles: weighted realism and evasion.
+    """A candidate's utility under the judge principles: weighted realism, evasion and the
+    realism discriminator's score.
 
     Role-neutral: the procedural judge ranks by it, and the archive's quality is it,
     whichever implementation stands behind the judge.
     """
     j = p.judge
-    return j.realism_weight * c.review.realism + j.evasion_weight * evasion_of(c.report, j.evasion_measure)
+    told = next((ch.score for ch in c.review.checks if ch.name == "realism_discriminator"), 0.0)
+    return (j.realism_weight * c.review.realism + j.evasion_weight * evasion_of(c.report, j.evasion_measure)
+            + j.discriminator_weight * told)
 
 
 def load_principles(path: str | Path | None = None) -> Principles:

@@ -54,12 +54,29 @@ def evaluate(y: np.ndarray, score: np.ndarray, threshold: float, typology: np.nd
         "per_typology": {},
     }
     pred = score >= threshold
+    false_alarms = int((pred & (y == 0)).sum())
     for code, name in enumerate(typologies):
         m = (typology == code) & (y == 1)
         if m.any():
+            tp = int(pred[m].sum())
+            # the typology's positives against every legitimate transaction (other typologies left out)
+            precision = tp / (tp + false_alarms) if tp + false_alarms else 0.0
+            recall = tp / int(m.sum())
             out["per_typology"][name] = {
                 "positives": int(m.sum()),
-                "recall": float(pred[m].mean()),
+                "recall": float(recall),
+                "recall_ci": list(wilson(tp, int(m.sum()))),
+                "precision": float(precision),
+                "f1": float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0,
                 "recall_at_budget": float(alerts[m].mean()),
             }
     return out
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion ``k / n``."""
+    if n == 0:
+        return (0.0, 1.0)
+    p, d = k / n, 1 + z * z / n
+    centre, half = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (round(float(max(0.0, centre - half)), 4), round(float(min(1.0, centre + half)), 4))

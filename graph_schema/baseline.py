@@ -35,11 +35,12 @@ def baseline_rows(n_bg: int, share: float) -> int:
 
 def sample_baseline(world: World, target: int, seed: int, names: list[str] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    block: int | None = None) -> list:
+                    block: int | None = None, limit: int | None = None) -> list:
     """Compiled typology instances of about ``target`` rows in all, as `inject_baseline`
     adds them. Compiling reads only ``world``'s banks and accounts, so a World whose ledger
     stays on disk works too. ``block`` names one of several independent draws (each with
-    its own random stream and compile seeds) that a sharded World makes in parallel."""
+    its own random stream and compile seeds) that a sharded World makes in parallel; ``limit``
+    stops after that many instances."""
     lib = library()
     names = sorted(names or lib)
     key = [seed, 0xBA5E] if block is None else [seed, 0xBA5E, block]
@@ -47,7 +48,7 @@ def sample_baseline(world: World, target: int, seed: int, names: list[str] | Non
     rng = np.random.default_rng(key)
     compiled, rows, failures, k = [], 0, 0, 0
     order: list[str] = []
-    while rows < target:
+    while rows < target and (limit is None or len(compiled) < limit):
         if not order:
             order = [names[i] for i in rng.permutation(len(names))]
         name = order.pop()

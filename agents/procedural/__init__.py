@@ -5,7 +5,10 @@ adversary = detector scores at an alert budget; evolver = steered mutation opera
 crossover; judge = principles-weighted realism and evasion.
 """
 
-from agents.procedural import blend_ops  # noqa: F401  (registers the blending operators)
+from agents.procedural import (
+    blend_ops,  # noqa: F401  (registers the blending operators)
+    giveaway,  # noqa: F401  (registers the realism discriminator's check)
+)
 from agents.procedural.adversary import DetectorAdversary
 from agents.procedural.checks import CHECKS
 from agents.procedural.critic import ChecksCritic

@@ -24,6 +24,7 @@ class CheckContext:
     compiled: CompiledScenario
     stats: WorldStats
     bands: Bands
+    discriminator: object | None = None  # a fitted detectors.discriminator.RealismDiscriminator
 
     @cached_property
     def entity_profile(self) -> dict[str, int]:

@@ -9,6 +9,7 @@ from agents.models import CheckResult, Critique, Review
 from agents.principles import Principles, load_principles
 from agents.procedural.checks import CHECKS
 from agents.procedural.context import CheckContext
+from agents.procedural.giveaway import NAME as DISCRIMINATOR
 from agents.procedural.stats import WorldStats, world_stats
 from graph_schema.compiler import CompiledScenario, compile_scenario
 from graph_schema.compiler.flows import integrated_funds
@@ -28,7 +29,7 @@ def realism(checks: list[CheckResult], principles: Principles) -> float:
 
 def critiques_of(checks: list[CheckResult]) -> list[Critique]:
     """One objection per check that is not fully satisfied, most severe first."""
-    out = [Critique(check=c.name, severity=round(1 - c.score, 4), text=c.reason)
+    out = [Critique(check=c.name, severity=round(1 - c.score, 4), text=c.reason, features=c.features)
            for c in checks if c.score < 0.999]
     return sorted(out, key=lambda c: -c.severity)
 
@@ -46,11 +47,15 @@ class ChecksCritic(Critic):
             the robustness gate; None skips that part of the gate.
         gate: False never rejects (the no-critic-gate ablation): realism, gates and objections
             are still measured and reported, but every review is accepted.
+        discriminator: a fitted realism discriminator (`detectors.discriminator`); without
+            one the `realism_discriminator` check is skipped.
     """
 
     def __init__(self, world, principles: Principles | None = None, checks: list[str] | None = None,
-                 seed: int = 0, stats: WorldStats | None = None, second=None, gate: bool = True):
+                 seed: int = 0, stats: WorldStats | None = None, second=None, gate: bool = True,
+                 discriminator=None):
         self.world, self.seed, self.second, self.gate = world, seed, second, gate
+        self.discriminator = discriminator
         self.principles = principles or load_principles()
         names = checks or [p.name for p in self.principles.critic.principles if p.name in CHECKS]
         unknown = [n for n in names if n not in CHECKS]
@@ -58,6 +63,12 @@ class ChecksCritic(Critic):
             raise KeyError(f"unknown realism check(s) {unknown} (known: {', '.join(sorted(CHECKS))})")
         self.names = names
         self.stats = stats if stats is not None else world_stats(world)
+
+    @property
+    def active(self) -> list[str]:
+        """The checks run now: the discriminator's only while one is fitted."""
+        d = self.discriminator
+        return [n for n in self.names if n != DISCRIMINATOR or (d is not None and d.fitted)]
 
     async def review(self, scenario: Scenario) -> Review:
         return await asyncio.to_thread(self.review_now, scenario)
@@ -73,8 +84,8 @@ class ChecksCritic(Critic):
             c = CheckResult(name="compiles", score=0.0, reason=str(err)[:400])
             return None, Review(scenario_id=scenario.uid, checks=[c], realism=0.0, accepted=False,
                                 critiques=critiques_of([c]), summary="the scenario does not compile")
-        ctx = CheckContext(scenario, compiled, self.stats, self.principles.critic.bands)
-        checks = [CHECKS[n](ctx) for n in self.names]
+        ctx = CheckContext(scenario, compiled, self.stats, self.principles.critic.bands, self.discriminator)
+        checks = [CHECKS[n](ctx) for n in self.active]
         gates = [self.purpose_gate(compiled), self.robustness_gate(scenario)]
         return compiled, self.verdict(scenario, checks, gates)
 

@@ -6,7 +6,8 @@ structured deposits" or "mimic the payer's amounts", a flagged quick pass-throug
 delay" or "insert a hop", a flagged new account to "recruit a hijacked account", a flagged
 transfer off its channel's calendar to "align with the calendar"; the critic's amount,
 timing and camouflage objections go to the operators that can answer them (mimic amounts,
-calendar timing, a cash-intensive business as cover), and so on. Every operator keeps a
+calendar timing, a cash-intensive business as cover), and each feature the realism
+discriminator names to the operators that move it (`agents.procedural.giveaway`). Every operator keeps a
 base weight so that the search never stops exploring.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from agents.models import Candidate
+from agents.procedural.giveaway import fixes
 
 BASE_WEIGHT = 1.0
 BOOST = 3.0
@@ -70,6 +72,9 @@ def steer(c: Candidate, operators: list[str]) -> tuple[dict[str, float], dict[st
         for cr in c.review.critiques:
             for op in CRITIQUE_FIXES.get(cr.check, []):
                 push(op, cr.key, BOOST * cr.severity)
+            for rank, feature in enumerate(cr.features):  # the discriminator's giveaways, most telling first
+                for op in fixes(feature):
+                    push(op, f"{cr.check}: {feature}", BOOST * cr.severity / (rank + 1))
     return w, answers
 
 

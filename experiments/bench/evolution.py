@@ -9,6 +9,13 @@ ranked by the judge's utility (realism and money-weighted evasion, `agents/princ
 Steered operator choice (by what the
 adversary flagged and the critic objected to) is compared with uniform choice.
 
+The critic consults a realism discriminator (`detectors.discriminator`, as a run does): fitted
+on baseline typology instances, refitted every ``--refit-every`` generations on those plus the
+children seen so far, so a scenario must evade the detector and the discriminator both.
+At the end a C2ST (`experiments.effect.realism`) judges realism without the loop: the seeds
+and the final populations, compiled into the third World, against matched legitimate
+accounts there (AUC 0.5 = indistinguishable), with the leak check's first split.
+
 Printed per generation, for the population:
 - in-loop evasion: the adversary's transaction-share score (mean over scenarios);
 - money-weighted evasion, funds-weighted over scenarios: transactions (undetected
@@ -18,7 +25,7 @@ Printed per generation, for the population:
 - the share that is robust on held-out settings: it compiles under 5 compile seeds and in
   a third World that neither the critic nor the evolver ever used.
 
-    python -m experiments.bench.evolution [--accounts 20000] [--generations 8] [--seeds 3]
+    python -m experiments.bench.evolution [--accounts 20000] [--generations 8] [--seeds 3] [--uniform]
 """
 
 from __future__ import annotations
@@ -41,7 +48,9 @@ from agents.procedural import (
     world_stats,
 )
 from detectors import from_ledger, make, temporal_split
-from graph_schema.baseline import inject_baseline
+from detectors.discriminator import RealismDiscriminator
+from experiments.effect.realism import c2st
+from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
 from graph_schema.errors import ScenarioError
@@ -104,16 +113,26 @@ def evolve_population(
     steering: bool = True,
     per_niche: int = 2,
     children: int = 8,
-) -> tuple[list[dict], list[Member]]:
-    """The population's metrics after each generation (index 0: the seeds), and the final population."""
+    templates: list | None = None,
+    refit_every: int = 1,
+) -> tuple[list[dict], list[Member], list[Member]]:
+    """The population's metrics after each generation (index 0: the seeds), the seeds and the
+    final population. With ``templates`` (compiled baseline instances) the critic consults a
+    realism discriminator fitted on them, refitted every ``refit_every`` generations on them
+    plus the children seen so far."""
     bands = Archive(ArchiveConfig())
     planner = TemplatePlanner(world, seed=seed)
-    critic = ChecksCritic(world, stats=stats, second=second)
+    disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
+    critic = ChecksCritic(world, stats=stats, second=second, discriminator=disc)
     evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
     principles = load_principles()
+    seen: list = []
 
     def evaluate(s) -> Candidate:
-        return Candidate(scenario=s, review=critic.review_now(s), report=adversary.evaluate_now(s))
+        compiled, review = critic.assess(s)
+        if compiled is not None:
+            seen.append(compiled)
+        return Candidate(scenario=s, review=review, report=adversary.evaluate_now(s))
 
     def rank(m: Member) -> tuple:
         return (not m.c.review.accepted, -utility(m.c, principles), m.c.scenario.uid)
@@ -124,8 +143,10 @@ def evolve_population(
             c = evaluate(asyncio.run(planner.plan(Brief(typology=t, complexity=2), k)))
             pop.append(Member((t, bands.band_of(c.report)), c))
     niches = sorted({m.niche for m in pop})
-    history = [metrics(pop, world, third)]
+    history, first = [metrics(pop, world, third)], list(pop)
     for g in range(generations):
+        if disc is not None and g and refit_every and g % refit_every == 0:
+            disc.fit(templates + seen[-300:])
         kids = []
         for i, m in enumerate(pop):
             for child in evolver.evolve_now([m.c], children, sample=g * 1000 + i):
@@ -138,7 +159,22 @@ def evolve_population(
             survivors += sorted([m for m in pop + kids if m.niche == n], key=rank)[:per_niche]
         pop = survivors
         history.append(metrics(pop, world, third))
-    return history, pop
+    return history, first, pop
+
+
+def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
+    """The C2ST of the scenarios of ``pops``, compiled into the third World, as one line."""
+    compiled = []
+    for i, m in enumerate(m for pop in pops for m in pop):
+        try:
+            compiled.append(compile_scenario(m.c.scenario, third, 500 + i))
+        except ScenarioError:
+            continue
+    ts = third.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
+    r = c2st(third, (int(ts.min()), int(ts.max()) + 1), compiled, seed=seed)
+    return (f"C2ST AUC {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}] over {len(compiled)} scenarios "
+            f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); leak check AUC "
+            f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`")
 
 
 def main() -> None:
@@ -148,6 +184,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--per-niche", type=int, default=2, help="Seeds per typology, and survivors per niche.")
     ap.add_argument("--children", type=int, default=8, help="Children per population member and generation.")
+    ap.add_argument("--no-discriminator", action="store_true", help="No realism discriminator.")
+    ap.add_argument("--refit-every", type=int, default=1, help="Generations between discriminator refits.")
+    ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     args = ap.parse_args()
     cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
     t0 = time.perf_counter()
@@ -158,15 +197,21 @@ def main() -> None:
     second, third = second_world(cfg, 1), second_world(cfg, 2)
     adversary = DetectorAdversary(world, {"gine": det})
     stats = world_stats(world)
+    templates = None if args.no_discriminator else sample_baseline(world, 10**9, 7, limit=60)
     print(f"setup (World {world.ledger.num_rows:,} tx, GINe trained): {time.perf_counter() - t0:.1f} s")
     keys = ("evasion", "value", "case", "funds", "families", "entropy", "robust")
-    runs: dict[bool, list[list[dict]]] = {True: [], False: []}
-    for steering in (True, False):
+    modes = (True, False) if args.uniform else (True,)
+    runs: dict[bool, list[list[dict]]] = {m: [] for m in modes}
+    seeds_pop, final_pop = [], []
+    for steering in modes:
         for seed in range(args.seeds):
             t = time.perf_counter()
-            hist, _ = evolve_population(world, second, third, stats, adversary, args.generations, seed,
-                                        steering,
-                                     args.per_niche, args.children)
+            hist, first_pop, last_pop = evolve_population(world, second, third, stats, adversary,
+                                                          args.generations, seed, steering, args.per_niche,
+                                                          args.children, templates, args.refit_every)
+            if steering:
+                seeds_pop.append(first_pop)
+                final_pop.append(last_pop)
             runs[steering].append(hist)
             first, last = hist[0], hist[-1]
             print(f"steering={steering} seed={seed} ({time.perf_counter() - t:.1f} s): value evasion "
@@ -174,7 +219,7 @@ def main() -> None:
                   f"{last['case']:.3f}, "
                   f"median funds {first['funds']:,.0f} -> {last['funds']:,.0f}, typologies "
                   f"{last['families']}/8")
-    for steering, label in ((True, "steered"), (False, "uniform")):
+    for steering, label in [(m, "steered" if m else "uniform") for m in modes]:
         print(f"\n{label}: population by generation (mean over {args.seeds} seeds)")
         print(f"{'generation':<22s}" + "".join(f"{g:>10d}" for g in range(args.generations + 1)))
         names = {"evasion": "in-loop evasion", "value": "value evasion (tx)", "case": "value evasion (case)",
@@ -186,6 +231,9 @@ def main() -> None:
             fmt = "{:>10,.0f}" if k == "funds" else "{:>10.3f}"
             print(f"{names[k]:<22s}" + "".join(fmt.format(x) for x in row))
     steered = runs[True]
+    print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
+    print(f"seeds (generation 0): {realism_of(seeds_pop, third)}")
+    print(f"final populations:    {realism_of(final_pop, third)}")
     print("\nquality bars (steered, per seed):")
     for seed, hist in enumerate(steered):
         first, last = hist[0], hist[-1]

@@ -23,7 +23,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.tree import DecisionTreeClassifier, export_text
 
-from detectors.realism import TX_FEATURES, account_features, frame, tx_features
+from detectors.discriminator import META, matched_share, matched_units, unit_features
+from detectors.realism import TX_FEATURES, frame, tx_features
 from experiments.effect.stats import Estimate, interval
 from graph_schema.compiler import CompiledScenario
 from graph_schema.world import World
@@ -38,10 +39,12 @@ class RealismResult:
     leak_rule: str  # the tree's first split
     scenario_accounts: int
     matched_accounts: int
+    matched_share: float  # scenario accounts with at least one matched control
 
     def as_dict(self) -> dict:
         return {"auc": self.auc.as_dict(), "leak_auc": self.leak_auc.as_dict(), "leak_rule": self.leak_rule,
-                "scenario_accounts": self.scenario_accounts, "matched_accounts": self.matched_accounts}
+                "scenario_accounts": self.scenario_accounts, "matched_accounts": self.matched_accounts,
+                "matched_share": self.matched_share}
 
 
 def _auc_interval(y: np.ndarray, p: np.ndarray, seed: int, resamples: int) -> Estimate:
@@ -81,15 +84,9 @@ def c2st(
     n = world.n_accounts
     ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
     base = frame(world.ledger.filter(pa_mask(ts, window)), n, 0)
-    u, scen = _matched_units(world, base, compiled, k, np.random.default_rng(seed))
-    hijacked = set(u.loc[(u["label"] == 1) & (u["account"] < n), "account"])
-    background = base[
-        base["src"].isin(hijacked | set(u.loc[u["label"] == 0, "account"]))
-        | base["dst"].isin(hijacked | set(u.loc[u["label"] == 0, "account"]))
-    ]
-    span = float(window[1] - window[0])
-    feats = account_features(pd.concat([background, scen], ignore_index=True), u, span)
-    cols = [c for c in feats.columns if c not in ("account", "label", "group", "profile")]
+    u, scen = matched_units(world, base, compiled, k, np.random.default_rng(seed))
+    feats = unit_features(base, u, scen, float(window[1] - window[0]))
+    cols = [c for c in feats.columns if c not in META]
     x, y, groups = feats[cols].to_numpy(float), feats["label"].to_numpy(int), feats["group"].to_numpy(int)
     p = _out_of_fold(
         lambda: LGBMClassifier(
@@ -107,44 +104,7 @@ def c2st(
     )
     auc = _auc_interval(y, p, seed, resamples)
     tx_auc, rule = _leak_check(base, u, scen, compiled, seed, resamples)
-    return RealismResult(auc, tx_auc, rule, int(y.sum()), int((y == 0).sum()))
-
-
-def _matched_units(
-    world: World, base: pd.DataFrame, compiled: list[CompiledScenario], k: int, rng: np.random.Generator
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scenarios' accounts (label 1) and up to ``k`` untainted background accounts of the
-    same profile per scenario account (label 0), grouped by scenario; and the scenarios' rows."""
-    n = world.n_accounts
-    profiles = np.asarray(world.accounts.column("profile").to_pylist(), dtype=object)
-    tainted = set(base.loc[base["laundering"], "src"]) | set(base.loc[base["laundering"], "dst"])
-    scen_frames, units, offset = [], [], 0
-    for gi, c in enumerate(compiled):
-        df = frame(c.rows, n, offset)
-        new_profiles = c.new_accounts.column("profile").to_pylist()
-        for acc in sorted(set(c.entity_accounts.values())):
-            aid = acc if acc >= 0 else n + offset - acc - 1
-            prof = profiles[acc] if acc >= 0 else new_profiles[-acc - 1]
-            units.append((aid, 1, gi, prof))
-        offset += len(new_profiles)
-        scen_frames.append(df)
-        tainted |= {a for a in c.entity_accounts.values() if a >= 0}
-    active = pd.unique(np.concatenate([base["src"].values, base["dst"].values]))
-    # sorted: the draws must not depend on the process's string hashing (the same cell, the same numbers)
-    pool = {
-        p: [a for a in active if a < n and profiles[a] == p and a not in tainted]
-        for p in sorted(set(profiles))
-    }
-    for p in pool.values():
-        rng.shuffle(p)
-    taken = {p: 0 for p in pool}
-    for _aid, _, gi, prof in list(units):
-        got = pool.get(prof, [])[taken.get(prof, 0) : taken.get(prof, 0) + k]
-        taken[prof] = taken.get(prof, 0) + len(got)
-        units.extend((a, 0, gi, prof) for a in got)
-    return pd.DataFrame(units, columns=["account", "label", "group", "profile"]), pd.concat(
-        scen_frames, ignore_index=True
-    )
+    return RealismResult(auc, tx_auc, rule, int(y.sum()), int((y == 0).sum()), matched_share(u))
 
 
 def _leak_check(

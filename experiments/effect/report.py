@@ -244,7 +244,7 @@ def realism_table(res: dict) -> list[str]:
     for g in [x for x in ["baseline", *res["arms"]] if x in res["realism"]]:
         r = res["realism"][g]
         if "error" in r:
-            rows.append([g, r["error"], "", "", "", ""])
+            rows.append([g, r["error"], "", "", "", "", ""])
             continue
         rows.append(
             [
@@ -252,6 +252,7 @@ def realism_table(res: dict) -> list[str]:
                 fmt(r["auc"], False),
                 r["scenario_accounts"],
                 r["matched_accounts"],
+                f"{r['matched_share']:.0%}" if "matched_share" in r else "n/a",
                 fmt(r["leak_auc"], False),
                 f"`{r['leak_rule']}`",
             ]
@@ -262,6 +263,7 @@ def realism_table(res: dict) -> list[str]:
             "C2ST AUC (accounts)",
             "scenario accounts",
             "matched accounts",
+            "scenario accounts with a matched control",
             "leak check AUC (depth-3 tree, single transactions)",
             "its first split",
         ],

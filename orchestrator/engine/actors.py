@@ -22,6 +22,7 @@ from orchestrator.engine.defender import (
     world_dir,
 )
 from orchestrator.engine.layout import RunLayout
+from orchestrator.engine.realism import fit_realism, load_realism
 from orchestrator.engine.roles import RoleHost
 
 
@@ -30,12 +31,14 @@ def make_role(role: str, cfg: RunConfig, run_dir: Path, version: int):
     world = read_world(world_dir(run_dir, cfg))
     adversary = role == "adversary"
     detectors, reference = load_detectors(run_dir, cfg, version) if adversary else ({}, {})
-    second = second_world(world.config) if role == "critic" else None
+    critic = role == "critic"
+    second = second_world(world.config) if critic else None
     roles = build_roles(cfg.agents, world, detectors, {n: f"v{version}" for n in {**detectors, **reference}},
                         cache_path=RunLayout.of(run_dir).llm_cache, only=(role,), second=second,
                         critic_gate=cfg.stages.critic_gate, reference=reference,
                         reference_budget=cfg.contrastive.budget,
-                        world_scores=load_world_scores(run_dir, version) if adversary else None)
+                        world_scores=load_world_scores(run_dir, version) if adversary else None,
+                        discriminator=load_realism(run_dir, cfg, world) if critic else None)
     return getattr(roles, role)
 
 
@@ -60,7 +63,8 @@ class RoleActor:
         return await self.host.call(method, args)
 
     async def reload(self, version: int) -> bool:
-        """Use detector ``version`` from now on (adversary actors)."""
+        """Use detector ``version`` (adversary actors), or the newest realism discriminator
+        (critic actors), from now on."""
         obj = await asyncio.to_thread(make_role, self.role, self.cfg, self.run_dir, version)
         self.host.swap(obj)
         return True
@@ -75,6 +79,14 @@ def retrain_task(cfg_json: str, run_dir: str, version: int, elites_json: list[st
     elites = [Scenario.model_validate_json(s) for s in elites_json]
     path, metrics = train_detectors(Path(run_dir), cfg, version, elites)
     return str(path), metrics
+
+
+@ray.remote(num_cpus=1, max_calls=1)
+def realism_task(cfg_json: str, run_dir: str, round_: int, scenarios_json: list[str]):
+    cfg = RunConfig.model_validate_json(cfg_json)
+    scenarios = [Scenario.model_validate_json(s) for s in scenarios_json]
+    path, info = fit_realism(Path(run_dir), cfg, round_, scenarios)
+    return str(path), info
 
 
 def start_pools(cfg: RunConfig, run_dir: Path, version: int) -> dict[str, list]:
@@ -92,4 +104,4 @@ def start_pools(cfg: RunConfig, run_dir: Path, version: int) -> dict[str, list]:
     return pools
 
 
-__all__ = ["RoleActor", "make_host", "make_role", "retrain_task", "start_pools"]
+__all__ = ["RoleActor", "make_host", "make_role", "realism_task", "retrain_task", "start_pools"]

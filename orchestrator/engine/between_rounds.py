@@ -1,5 +1,7 @@
-"""What happens between the supervisor's rounds: expert verdicts are applied, and every
-co-evolution period the defender retrains on the elites and the archive is re-scored.
+"""What happens between the supervisor's rounds: expert verdicts are applied; every
+co-evolution period the defender retrains on the elites and the archive is re-scored; and
+every `realism.period` rounds the realism discriminator is refitted on the run's recent
+scenarios.
 
 `BetweenRounds` is mixed into `Supervisor`, whose state (store, archive, tournament, Elo,
 progress, role calls, retrain) it reads and updates.
@@ -11,6 +13,7 @@ import numpy as np
 
 from agents.models import Verdict, Winner
 from agents.principles import utility
+from orchestrator.engine.layout import RunLayout
 from orchestrator.engine.roles import RoleFailure
 from orchestrator.engine.store.expert import ExpertStore, rejected_ids
 
@@ -78,6 +81,30 @@ class BetweenRounds:
         )
         for cell, c in rescored.items():
             self.archive.place(cell, c.scenario, c.review, c.report, utility(c, self.principles))
+
+    # ---------------------------------------------------------------- the realism discriminator
+
+    def _refit_due(self, last: int) -> bool:
+        """After round ``last`` closed: is a refit of the realism discriminator due and not yet saved?"""
+        rc = self.cfg.realism
+        if self.refit is None or not rc.enabled or not rc.period or last < 0 or (last + 1) % rc.period:
+            return False
+        if last + 1 >= self.cfg.budgets.rounds:
+            return False
+        return not RunLayout.of(self.store.path.parent).realism_fit(last).exists()
+
+    async def refit_discriminator(self, r: int) -> None:
+        """Refit the realism discriminator on the baseline instances and the run's recent
+        scenarios; the critics review with it from the next round on. Archive entries keep
+        the reviews they were admitted with."""
+        self.progress.status = "refitting the realism discriminator"
+        self.on_progress(self.progress)
+        scenarios = self.store.recent_scenarios(r, self.cfg.realism.history)
+        _, info = await self.refit(r, scenarios, self.version)
+        self.progress.warnings.append(
+            f"round {r}: realism discriminator refitted on {info['templates']} baseline instances and "
+            f"{info['run_scenarios']} of the run's scenarios"
+        )
 
 
 __all__ = ["BetweenRounds"]

@@ -188,6 +188,27 @@ class ContrastiveConfig(_Model):
     )
 
 
+class RealismConfig(_Model):
+    """The realism discriminator inside the loop (`detectors.discriminator`): LightGBM on the
+    behaviour features of the C2ST, the scenarios' accounts against matched legitimate
+    accounts of the run's World. Its score is the critic's `realism_discriminator` check."""
+
+    enabled: bool = Field(True, description="Fit the discriminator and let the critic consult it.")
+    period: int = Field(
+        2,
+        ge=0,
+        description="Refit it every this many rounds on the run's recent scenarios; 0 keeps the first fit.",
+    )
+    templates: int = Field(
+        60, ge=2, le=2000, description="Baseline typology instances that every fit includes as positives."
+    )
+    history: int = Field(
+        300, ge=0, le=100_000, description="Most recent scenarios of the run that a refit adds as positives."
+    )
+    controls: int = Field(3, ge=1, le=20, description="Matched legitimate accounts per scenario account.")
+    trees: int = Field(150, ge=10, le=2000, description="Boosting rounds of the discriminator.")
+
+
 class StagesConfig(_Model):
     """Switches of the loop's stages, for ablations (every one on in a normal run)."""
 
@@ -232,6 +253,9 @@ class RunConfig(_Model):
     stages: StagesConfig = Field(default_factory=StagesConfig, description="Stage switches (ablations).")
     contrastive: ContrastiveConfig = Field(
         default_factory=ContrastiveConfig, description="The contrastive filter."
+    )
+    realism: RealismConfig = Field(
+        default_factory=RealismConfig, description="The realism discriminator, an adversary inside the loop."
     )
     coevolution_period: int = Field(
         0, ge=0, description="Every this many rounds retrain the detectors on World + elites (0 = never)."

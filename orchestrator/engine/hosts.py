@@ -1,6 +1,7 @@
 """Where the roles run: in this process (`InlineHosts`, for tests and debugging) or in Ray
 actors (`RayHosts`). `execute` sees one interface: train a detector version, start the
-role pools, and retrain (train, then point every adversary at the new version)."""
+role pools, retrain (train, then point every adversary at the new version), and refit the
+realism discriminator (fit, then point every critic at it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from agents import ROLE_NAMES
 from orchestrator.engine.config import RunConfig
 from orchestrator.engine.defender import train_detectors
+from orchestrator.engine.realism import fit_realism
 
 
 class InlineHosts:
@@ -38,6 +40,15 @@ class InlineHosts:
         for host in self.pools["adversary"]:
             host.swap(await asyncio.to_thread(make_role, "adversary", self.cfg, self.run_dir, version))
         return path, metrics
+
+    async def refit_realism(self, round_: int, scenarios: list, version: int = 0) -> tuple[Path, dict]:
+        """Fit the realism discriminator of ``round_`` and make every critic use it."""
+        from orchestrator.engine.actors import make_role
+
+        path, info = await asyncio.to_thread(fit_realism, self.run_dir, self.cfg, round_, scenarios)
+        for host in self.pools.get("critic", []):
+            host.swap(await asyncio.to_thread(make_role, "critic", self.cfg, self.run_dir, version))
+        return path, info
 
 
 class RayHosts:
@@ -69,6 +80,16 @@ class RayHosts:
         path, metrics = await self.train(version, elites)
         await asyncio.gather(*[a.reload.remote(version) for a in self.pools["adversary"]])
         return path, metrics
+
+    async def refit_realism(self, round_: int, scenarios: list, version: int = 0) -> tuple[Path, dict]:
+        """Fit the realism discriminator of ``round_`` in a Ray task and make every critic use it."""
+        from orchestrator.engine.actors import realism_task
+
+        path, info = await realism_task.remote(
+            self.cfg.model_dump_json(), str(self.run_dir), round_, [s.model_dump_json() for s in scenarios]
+        )
+        await asyncio.gather(*[a.reload.remote(version) for a in self.pools.get("critic", [])])
+        return Path(path), info
 
 
 def hosts_for(cfg: RunConfig, run_dir: Path, inline: bool) -> InlineHosts | RayHosts:

@@ -8,6 +8,7 @@ RUN_DIR/
   STOP              present while a graceful stop is requested
   world/            the generated World (absent when the config names `world.path`)
   detectors/vN/     detector version N: one folder per detector, metrics.json, world_scores/
+  realism/rNNNN.json  the realism discriminator fitted after round NNNN (r-001: before round 0)
 ```
 """
 
@@ -66,6 +67,18 @@ class RunLayout:
 
     def detector_version(self, version: int) -> Path:
         return self.detectors / f"v{version}"
+
+    @property
+    def realism(self) -> Path:
+        return self.run_dir / "realism"
+
+    def realism_fit(self, round_: int) -> Path:
+        """The discriminator fitted after round ``round_`` (-1: before the first round)."""
+        return self.realism / f"r{round_:04d}.json"
+
+    def latest_realism(self) -> Path | None:
+        fits = self.realism.glob("r*.json") if self.realism.is_dir() else []
+        return max(fits, key=lambda p: int(p.stem[1:]), default=None)
 
 
 __all__ = ["EXPERT_STORE", "LLM_CACHE", "STOP", "STORE", "RunLayout"]

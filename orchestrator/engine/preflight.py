@@ -57,11 +57,19 @@ def _world(cfg: RunConfig) -> None:
         )
 
 
+def _realism(cfg: RunConfig) -> None:
+    if "realism_discriminator" in (cfg.agents.checks or []) and not cfg.realism.enabled:
+        raise ConfigError(
+            "agents.checks: 'realism_discriminator' needs the realism discriminator (realism.enabled = true)"
+        )
+
+
 def check_run_config(cfg: RunConfig) -> None:
     """Raises: ConfigError, one line naming the field and the rule."""
     _world(cfg)
     check_agents(cfg.agents)
     _detectors(cfg)
+    _realism(cfg)
 
 
 __all__ = ["check_run_config"]

@@ -50,9 +50,12 @@ async def execute(run_dir: Path, store: RunStore, cfg: RunConfig, ray_address: s
             step(f"training detectors {', '.join(trained_names(cfg))}")
             path, metrics = await hosts.train(0)
             store.record_detector_version(0, -1, str(path), metrics)
+        if cfg.realism.enabled and layout.latest_realism() is None:
+            step(f"fitting the realism discriminator on {cfg.realism.templates} baseline instances")
+            await hosts.refit_realism(-1, [], version)
         step("starting the roles" + ("" if inline else " (Ray actors)"))
         calls = RoleCalls(hosts.start(version), timeout_s=cfg.call_timeout_s)
-        sup = Supervisor(cfg, store, calls, hosts.retrain, _saving(store, on_progress))
+        sup = Supervisor(cfg, store, calls, hosts.retrain, _saving(store, on_progress), hosts.refit_realism)
         _mark(store, "running")
         with _stop_signals(sup):
             status = await _until_stopped(sup, layout)

@@ -56,11 +56,14 @@ class Supervisor(BetweenRounds):
             trains and saves detector version ``version`` and makes the adversaries use it.
         on_progress: called after every debate and round with a `Progress`; returning True
             asks for a graceful stop (as Ctrl-C does).
+        refit: called as ``await refit(round, scenarios, version)`` every `realism.period`
+            rounds; it fits and saves the realism discriminator and makes the critics use it.
     """
 
     def __init__(self, cfg: RunConfig, store: RunStore, calls: RoleCalls,
-                 retrain: Callable | None = None, on_progress: Callable[[Progress], None] | None = None):
-        self.cfg, self.store, self.calls, self.retrain = cfg, store, calls, retrain
+                 retrain: Callable | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 refit: Callable | None = None):
+        self.cfg, self.store, self.calls, self.retrain, self.refit = cfg, store, calls, retrain, refit
         self._on_progress = on_progress or (lambda p: None)
         self.principles = load_principles(cfg.agents.principles)
         self.briefs = library_briefs(per_template=1, seed=cfg.seed)
@@ -132,6 +135,8 @@ class Supervisor(BetweenRounds):
                 return RunOutcome.FAILING
             if self._coevolution_due(r - 1):
                 await self.coevolve(r - 1)
+            if self._refit_due(r - 1):
+                await self.refit_discriminator(r - 1)
             if r >= b.rounds:
                 return RunOutcome.FINISHED
             if b.wall_clock_s is not None and time.monotonic() - t0 >= b.wall_clock_s:

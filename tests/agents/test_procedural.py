@@ -69,7 +69,8 @@ def _review(world, stats, doc, **kw):
 
 def test_every_check_scores_in_range_with_a_reason(world, stats):
     r = _review(world, stats, fan_doc())
-    assert {c.name for c in r.checks} == set(CHECKS)
+    # the realism discriminator's check runs only with a fitted discriminator (tests/agents/test_giveaway.py)
+    assert {c.name for c in r.checks} == set(CHECKS) - {"realism_discriminator"}
     assert all(0 <= c.score <= 1 and c.reason for c in r.checks)
     assert r.critiques == sorted(r.critiques, key=lambda c: -c.severity)
 
@@ -295,7 +296,7 @@ def test_judge_gates_on_realism_then_prefers_evasion(world, stats, adversary):
 
 def test_generations_raise_money_weighted_evasion_and_keep_funds_and_typologies(world, stats, adversary):
     second, third = second_world(world.config, 1), second_world(world.config, 2)
-    history, pop = evolve_population(
+    history, _, pop = evolve_population(
         world, second, third, stats, adversary, generations=4, per_niche=1, children=3
     )
     print("value evasion by generation:", [round(h["value"], 3) for h in history])

@@ -31,8 +31,16 @@ def test_benchmark_writes_metrics_table_and_pr_curve(monkeypatch, planted_dir, t
     for m in metrics["detectors"].values():
         assert {"f1", "pr_auc", "recall_at_budget", "per_typology", "threshold"} <= set(m)
     assert metrics["detectors"]["lightgbm"]["per_typology"]["fan_out"]["positives"] > 0
+    for m in metrics["detectors"].values():
+        for t in m["per_typology"].values():  # per-typology F1, and a recall interval that holds the recall
+            assert 0 <= t["f1"] <= 1 and t["recall_ci"][0] <= t["recall"] <= t["recall_ci"][1]
+            assert t["f1"] <= 2 * t["recall"] / (1 + t["recall"]) + 1e-9  # F1 never beats perfect precision
     table = (out / "metrics.md").read_text()
     assert "| sage |" in table and "Recall per typology" in table and "| fan_out |" in table
+    assert "Minority-class F1 per typology" in table
+    # the AMLworld paper's figures are quoted beside ours, for the detectors that have a counterpart
+    assert "| lightgbm | LightGBM + graph features | 0.629 |" in table
+    assert "| fan_out | fan-out | 0.954 |" in table
     assert (out / "pr_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "models" / "sage" / "weights.pt").is_file()
 

@@ -147,6 +147,14 @@ class StoreReads:
         row = self.db.execute("SELECT body FROM scenarios WHERE id = ?", (sid,)).fetchone()
         return Scenario.model_validate_json(row[0]) if row else None
 
+    def recent_scenarios(self, last_round: int, limit: int) -> list[Scenario]:
+        """Up to ``limit`` scenarios first seen in round ``last_round`` or before, newest first."""
+        rows = self.db.execute(
+            "SELECT body FROM scenarios WHERE first_round <= ? ORDER BY first_round DESC, id LIMIT ?",
+            (last_round, limit),
+        ).fetchall()
+        return [Scenario.model_validate_json(r[0]) for r in rows]
+
     def scenario_row(self, sid: str) -> dict | None:
         row = self.db.execute("SELECT * FROM scenarios WHERE id = ?", (sid,)).fetchone()
         return dict(row) if row else None

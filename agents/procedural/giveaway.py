@@ -1,0 +1,65 @@
+"""The realism discriminator as a critic check, and which operators answer what it names.
+
+The check asks `detectors.discriminator.RealismDiscriminator` (refit by the loop on the
+scenarios it has seen) whether the scenario's accounts can be told from matched legitimate
+accounts of their profiles; the objection names the behaviour features that give them
+away, and steering sends each feature to the operators that can change it.
+"""
+
+from __future__ import annotations
+
+from agents.models import CheckResult
+from agents.procedural.checks import check
+from agents.procedural.context import CheckContext
+
+NAME = "realism_discriminator"
+
+# feature of detectors.realism.account_features -> (words, operators that tend to move it)
+FEATURES: dict[str, tuple[str, list[str]]] = {
+    "mean_log_usd": ("typical amount", ["mimic_amounts", "split_structured", "business_cover"]),
+    "std_log_usd": ("spread of amounts", ["mimic_amounts", "split_structured"]),
+    "log_sum_out": ("money paid out", ["mimic_amounts", "business_cover", "insert_hop"]),
+    "log_sum_in": ("money received", ["mimic_amounts", "business_cover", "insert_hop"]),
+    "round": ("round amounts", ["mimic_amounts"]),
+    "hour_sin": ("hour of day", ["align_calendar"]),
+    "hour_cos": ("hour of day", ["align_calendar"]),
+    "weekend": ("weekend share", ["align_calendar"]),
+    "log_gap_h": ("gaps between payments", ["spread_over_time", "align_calendar", "add_delay"]),
+    "span": ("active span", ["spread_over_time", "add_camouflage"]),
+    "n_out": ("payments made", ["reduce_fan_degree", "mimic_amounts"]),
+    "n_in": ("payments received", ["reduce_fan_degree", "mimic_amounts"]),
+    "counterparties": ("counterparties", ["reduce_fan_degree", "business_cover"]),
+    "pass_through": ("pass-through of funds", ["add_camouflage", "business_cover", "add_delay"]),
+    "cross_currency": ("cross-currency share", ["change_channel"]),
+}
+CHANNEL_FIX = ["change_channel", "business_cover"]
+
+
+def words(feature: str) -> str:
+    if feature.startswith("ch_"):
+        return f"{feature[3:]} share"
+    return FEATURES.get(feature, (feature, []))[0]
+
+
+def fixes(feature: str) -> list[str]:
+    """Operators that tend to move ``feature`` towards the accounts' peers."""
+    return CHANNEL_FIX if feature.startswith("ch_") else FEATURES.get(feature, ("", []))[1]
+
+
+@check(NAME)
+def realism_discriminator(ctx: CheckContext) -> CheckResult:
+    """1 while the discriminator cannot tell the scenario's accounts from their peers."""
+    if ctx.discriminator is None or not ctx.discriminator.fitted:
+        raise ValueError(f"check '{NAME}' needs a fitted realism discriminator (the run's `realism` section)")
+    g = ctx.discriminator.judge(ctx.compiled)
+    names = [f for f, _ in g.features]
+    if g.score >= 0.999:
+        reason = f"its {g.accounts} accounts pass for their peers (discriminator p {g.p:.2f})"
+    else:
+        told = ", ".join(f"{words(f)} ({f} +{c:.2f})" for f, c in g.features) or "no single feature"
+        reason = (f"the realism discriminator tells its {g.accounts} accounts from matched peers of their "
+                  f"profiles (p {g.p:.2f}); what gives them away: {told}")
+    return CheckResult(name=NAME, score=round(g.score, 4), reason=reason[:400], features=names)
+
+
+__all__ = ["FEATURES", "NAME", "fixes", "realism_discriminator", "words"]

@@ -1,0 +1,92 @@
+"""The realism discriminator inside the loop: it tells fixed templates from their peers,
+its objection names the features that give a scenario away, those features steer the
+evolver, and its score is a term of the judge's utility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from agents.models import Candidate, CheckResult, Critique, EvasionReport, Review
+from agents.principles import load_principles, utility
+from agents.procedural import ChecksCritic
+from agents.procedural.giveaway import NAME
+from agents.procedural.steering import steer
+from detectors.discriminator import RealismDiscriminator, matched_units, unit_features
+from graph_schema.baseline import sample_baseline
+
+
+@pytest.fixture(scope="module")
+def templates(world):
+    return sample_baseline(world, 10**9, 11, limit=60)
+
+
+@pytest.fixture(scope="module")
+def discriminator(world, templates):
+    return RealismDiscriminator(world, seed=0).fit(templates[:40])
+
+
+def test_it_tells_held_out_templates_from_their_matched_peers(world, templates, discriminator):
+    held = templates[40:]
+    units, scen = matched_units(world, discriminator.base, held, 3, np.random.default_rng(5))
+    x = unit_features(discriminator.base, units, scen, discriminator.span)
+    p = discriminator.booster.predict(x[discriminator.columns].to_numpy(float))
+    # amounts drawn with no link to the accounts' behaviour give fixed templates away
+    assert roc_auc_score(x["label"], p) > 0.8
+    assert np.mean([discriminator.judge(c).p for c in held]) > 0.5
+
+
+def test_the_critics_objection_names_the_features_that_give_a_scenario_away(world, stats, templates,
+                                                                             discriminator):
+    critic = ChecksCritic(world, stats=stats, discriminator=discriminator)
+    plain = ChecksCritic(world, stats=stats)
+    told = max(templates[40:], key=lambda c: discriminator.judge(c).p)
+    review = critic.review_now(told.scenario)
+    check = next(c for c in review.checks if c.name == NAME)
+    assert check.score < 0.5 and check.features
+    assert check.features[0] in check.reason and "gives them away" in check.reason
+    objection = next(c for c in review.critiques if c.check == NAME)
+    assert objection.features == check.features
+    # without a fitted discriminator the check is not run, and it costs the scenario realism here
+    without = plain.review_now(told.scenario)
+    assert NAME not in [c.name for c in without.checks] and review.realism < without.realism
+
+
+def test_the_named_features_steer_to_the_operators_that_move_them(templates):
+    s = templates[0].scenario
+    ops = ["mimic_amounts", "align_calendar", "insert_hop", "change_channel"]
+    cr = Critique(check=NAME, severity=0.9, text="told apart", features=["hour_sin", "mean_log_usd"])
+    w, answers = steer(Candidate(scenario=s, review=Review(scenario_id=s.uid, checks=[], realism=0.5,
+                                                           accepted=True, critiques=[cr])), ops)
+    assert w["align_calendar"] > w["mimic_amounts"] > w["insert_hop"] == w["change_channel"]
+    assert f"{NAME}: hour_sin" in answers["align_calendar"]
+
+
+def test_its_score_is_a_term_of_the_utility(templates):
+    s = templates[0].scenario
+    p = load_principles()
+    assert p.judge.discriminator_weight > 0
+    rep = EvasionReport(scenario_id=s.uid, budget=0.005, detectors=[], transfers=[], evaded_share=0.5,
+                        evasion=0.5, evaded_value_share=0.5, case_evaded_share=0.5, funds_integrated=1e5,
+                        integration_share=0.9)
+
+    def cand(score: float) -> Candidate:
+        checks = [CheckResult(name=NAME, score=score, reason="r")]
+        return Candidate(scenario=s, review=Review(scenario_id=s.uid, checks=checks, realism=0.8,
+                                                    accepted=True), report=rep)
+
+    gap = utility(cand(1.0), p) - utility(cand(0.0), p)
+    assert gap == pytest.approx(p.judge.discriminator_weight)
+
+
+def test_a_saved_discriminator_loads_with_the_same_judgement(tmp_path, world, templates, discriminator):
+    path = discriminator.save(tmp_path / "r0001.json", {"round": 1})
+    again = RealismDiscriminator.load(path, world)
+    for c in templates[40:45]:
+        assert again.judge(c) == discriminator.judge(c)
+
+
+def test_fitting_needs_two_scenarios(world, templates):
+    with pytest.raises(ValueError, match="at least 2 scenarios"):
+        RealismDiscriminator(world).fit(templates[:1])

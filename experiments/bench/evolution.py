@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -54,6 +55,7 @@ from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
 from graph_schema.errors import ScenarioError
+from graph_schema.formats import write_text_atomic
 from graph_schema.world import WorldConfig, generate_world, second_world
 from orchestrator.engine import Archive, ArchiveConfig, entropy, funds_weighted
 
@@ -102,6 +104,14 @@ def metrics(pop: list[Member], world, third) -> dict:
     }
 
 
+def weighted(principles, discriminator_weight: float | None):
+    """``principles`` with the judge's discriminator weight replaced (None keeps it)."""
+    if discriminator_weight is None:
+        return principles
+    judge = principles.judge.model_copy(update={"discriminator_weight": discriminator_weight})
+    return principles.model_copy(update={"judge": judge})
+
+
 def evolve_population(
     world,
     second,
@@ -115,6 +125,7 @@ def evolve_population(
     children: int = 8,
     templates: list | None = None,
     refit_every: int = 1,
+    discriminator_weight: float | None = None,
 ) -> tuple[list[dict], list[Member], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), the seeds and the
     final population. With ``templates`` (compiled baseline instances) the critic consults a
@@ -125,7 +136,7 @@ def evolve_population(
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
     critic = ChecksCritic(world, stats=stats, second=second, discriminator=disc)
     evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
-    principles = load_principles()
+    principles = weighted(load_principles(), discriminator_weight)
     seen: list = []
 
     def evaluate(s) -> Candidate:
@@ -177,7 +188,21 @@ def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
             f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`")
 
 
-def main() -> None:
+def print_generations(runs: dict, generations: int, seeds: int) -> None:
+    """Per mode (steered, uniform), the population's metrics by generation, mean over seeds."""
+    names = {"evasion": "in-loop evasion", "value": "value evasion (tx)", "case": "value evasion (case)",
+             "funds": "median funds (USD)", "families": "seeded typologies", "entropy": "typology H (bits)",
+             "robust": "robust share"}
+    for steering, hists in runs.items():
+        print(f"\n{'steered' if steering else 'uniform'}: population by generation (mean over {seeds} seeds)")
+        print(f"{'generation':<22s}" + "".join(f"{g:>10d}" for g in range(generations + 1)))
+        for k, name in names.items():
+            row = np.mean([[h[k] for h in hist] for hist in hists], axis=0)
+            fmt = "{:>10,.0f}" if k == "funds" else "{:>10.3f}"
+            print(f"{name:<22s}" + "".join(fmt.format(x) for x in row))
+
+
+def arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--generations", type=int, default=8)
@@ -186,20 +211,28 @@ def main() -> None:
     ap.add_argument("--children", type=int, default=8, help="Children per population member and generation.")
     ap.add_argument("--no-discriminator", action="store_true", help="No realism discriminator.")
     ap.add_argument("--refit-every", type=int, default=1, help="Generations between discriminator refits.")
+    ap.add_argument("--discriminator-weight", type=float, default=None,
+                    help="Utility weight of the discriminator's score (default: agents/principles.toml).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
-    args = ap.parse_args()
+    ap.add_argument("--save", type=Path, default=None,
+                    help="Write the steered seeds and final populations here (scenario JSON lines).")
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
     t0 = time.perf_counter()
     labelled = inject_baseline(generate_world(cfg), cfg.laundering_share, cfg.seed)
     data = from_ledger(labelled.ledger, labelled.n_accounts)
     det = make("gine").fit(data, temporal_split(data))
     world = generate_world(cfg)
-    second, third = second_world(cfg, 1), second_world(cfg, 2)
+    # the third World is simulated in full: the C2ST needs its legitimate payments
+    second, third = second_world(cfg, 1), generate_world(cfg.model_copy(update={"seed": cfg.seed + 2}))
     adversary = DetectorAdversary(world, {"gine": det})
     stats = world_stats(world)
     templates = None if args.no_discriminator else sample_baseline(world, 10**9, 7, limit=60)
     print(f"setup (World {world.ledger.num_rows:,} tx, GINe trained): {time.perf_counter() - t0:.1f} s")
-    keys = ("evasion", "value", "case", "funds", "families", "entropy", "robust")
     modes = (True, False) if args.uniform else (True,)
     runs: dict[bool, list[list[dict]]] = {m: [] for m in modes}
     seeds_pop, final_pop = [], []
@@ -208,7 +241,8 @@ def main() -> None:
             t = time.perf_counter()
             hist, first_pop, last_pop = evolve_population(world, second, third, stats, adversary,
                                                           args.generations, seed, steering, args.per_niche,
-                                                          args.children, templates, args.refit_every)
+                                                          args.children, templates, args.refit_every,
+                                                          args.discriminator_weight)
             if steering:
                 seeds_pop.append(first_pop)
                 final_pop.append(last_pop)
@@ -219,18 +253,13 @@ def main() -> None:
                   f"{last['case']:.3f}, "
                   f"median funds {first['funds']:,.0f} -> {last['funds']:,.0f}, typologies "
                   f"{last['families']}/8")
-    for steering, label in [(m, "steered" if m else "uniform") for m in modes]:
-        print(f"\n{label}: population by generation (mean over {args.seeds} seeds)")
-        print(f"{'generation':<22s}" + "".join(f"{g:>10d}" for g in range(args.generations + 1)))
-        names = {"evasion": "in-loop evasion", "value": "value evasion (tx)", "case": "value evasion (case)",
-                 "funds": "median funds (USD)", "families": "seeded typologies",
-                  "entropy": "typology H (bits)",
-                 "robust": "robust share"}
-        for k in keys:
-            row = np.mean([[h[k] for h in hist] for hist in runs[steering]], axis=0)
-            fmt = "{:>10,.0f}" if k == "funds" else "{:>10.3f}"
-            print(f"{names[k]:<22s}" + "".join(fmt.format(x) for x in row))
+    print_generations(runs, args.generations, args.seeds)
     steered = runs[True]
+    if args.save is not None:
+        args.save.mkdir(parents=True, exist_ok=True)
+        for name, pops in (("seeds", seeds_pop), ("final", final_pop)):
+            lines = [m.c.scenario.model_dump_json() for pop in pops for m in pop]
+            write_text_atomic(args.save / f"{name}.jsonl", "\n".join(lines) + "\n")
     print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
     print(f"seeds (generation 0): {realism_of(seeds_pop, third)}")
     print(f"final populations:    {realism_of(final_pop, third)}")

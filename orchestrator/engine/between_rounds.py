@@ -100,11 +100,7 @@ class BetweenRounds:
         self.progress.status = "refitting the realism discriminator"
         self.on_progress(self.progress)
         scenarios = self.store.recent_scenarios(r, self.cfg.realism.history)
-        _, info = await self.refit(r, scenarios, self.version)
-        self.progress.warnings.append(
-            f"round {r}: realism discriminator refitted on {info['templates']} baseline instances and "
-            f"{info['run_scenarios']} of the run's scenarios"
-        )
+        await self.refit(r, scenarios, self.version)
 
 
 __all__ = ["BetweenRounds"]

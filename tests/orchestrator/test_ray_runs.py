@@ -38,7 +38,7 @@ def test_join_watch_stop_resume(ray_cluster, tmp_path):
         '[detectors]\nnames = ["gine"]\ntraining_share = 0.005\n[detectors.overrides.gine]\nepochs = 15\n')
     run_dir = tmp_path / "run"
     p = _cli("run", tmp_path / "cfg.toml", "--run-dir", run_dir, "--ray-address", ray_cluster)
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 480  # set-up trains two detectors and fits the realism discriminator
     rounds = 0
     while time.monotonic() < deadline and rounds < 2:
         time.sleep(1)

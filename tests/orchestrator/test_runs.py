@@ -249,3 +249,28 @@ def test_stable_top_elo_ends_a_run(tmp_path):
     ]
     assert top == before  # the top-3 did not change in the last round
     assert go(tmp_path, None) == "Elo ranks stable"  # resuming respects the stop condition
+
+
+def test_the_realism_discriminator_is_fitted_refitted_and_consulted(finished_run):
+    import json
+
+    from agents.models import Review
+
+    fits = sorted(p.name for p in (finished_run / "realism").glob("r*.json"))
+    assert fits == ["r-001.json", "r0001.json"]  # before round 0, and after round 1 (period 2)
+    refit = json.loads((finished_run / "realism" / "r0001.json").read_text())["info"]
+    assert refit["templates"] == 60 and refit["run_scenarios"] > 0
+    db = sqlite3.connect(finished_run / "run.sqlite")
+    reviews = [Review.model_validate_json(b) for (b,) in db.execute("SELECT body FROM reviews")]
+    told = [c for r in reviews for c in r.checks if c.name == "realism_discriminator"]
+    compiled = [r for r in reviews if r.checks[0].name != "compiles"]
+    assert compiled and len(told) == len(compiled)  # every compiled scenario faced it
+    assert any(c.score < 1 and c.features for c in told)  # and some gave themselves away
+
+
+def test_a_run_without_the_realism_discriminator_neither_fits_nor_consults_it(tmp_path):
+    cfg = tiny_config(realism={"enabled": False}, budgets={"rounds": 1}, population=3)
+    assert go(tmp_path, cfg) == "finished"
+    assert not (tmp_path / "realism").exists()
+    db = sqlite3.connect(tmp_path / "run.sqlite")
+    assert not [b for (b,) in db.execute("SELECT body FROM reviews") if "realism_discriminator" in b]

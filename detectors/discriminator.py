@@ -43,24 +43,32 @@ class Giveaway:
         return float(np.clip(2.0 * (1.0 - self.p), 0.0, 1.0))
 
 
-def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.random.Generator
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scenarios' accounts (label 1) and up to ``k`` untainted background accounts of the
-    same profile per scenario account (label 0, ``control_of`` the row of its scenario account),
-    grouped by scenario; and the scenarios' rows
-    as one frame (new accounts of scenario ``i`` numbered after those of the scenarios before)."""
-    n = world.n_accounts
-    profiles = np.asarray(world.accounts.column("profile").to_pylist(), dtype=object)
-    tainted = set(base.loc[base["laundering"], "src"]) | set(base.loc[base["laundering"], "dst"])
-    scen_frames, units, offset = [], [], 0
+def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], pd.DataFrame]:
+    """The scenarios' accounts as unit rows (label 1, grouped by scenario; profile from
+    ``profiles``, None leaves it empty) and their rows as one frame (new accounts of scenario
+    ``i`` numbered after those of the scenarios before)."""
+    frames, units, offset = [], [], 0
     for gi, c in enumerate(compiled):
         new_profiles = c.new_accounts.column("profile").to_pylist()
         for acc in sorted(set(c.entity_accounts.values())):
             aid = acc if acc >= 0 else n + offset - acc - 1
-            units.append((aid, 1, gi, profiles[acc] if acc >= 0 else new_profiles[-acc - 1], -1))
-        scen_frames.append(frame(c.rows, n, offset))
+            prof = None if profiles is None else profiles[acc] if acc >= 0 else new_profiles[-acc - 1]
+            units.append((aid, 1, gi, prof, -1))
+        frames.append(frame(c.rows, n, offset))
         offset += len(new_profiles)
-        tainted |= {a for a in c.entity_accounts.values() if a >= 0}
+    return units, pd.concat(frames, ignore_index=True)
+
+
+def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.random.Generator
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scenarios' accounts (label 1) and up to ``k`` untainted background accounts of the
+    same profile per scenario account (label 0, ``control_of`` the row of its scenario account),
+    grouped by scenario; and the scenarios' rows as one frame (`scenario_units`)."""
+    n = world.n_accounts
+    profiles = np.asarray(world.accounts.column("profile").to_pylist(), dtype=object)
+    tainted = set(base.loc[base["laundering"], "src"]) | set(base.loc[base["laundering"], "dst"])
+    tainted |= {a for c in compiled for a in c.entity_accounts.values() if a >= 0}
+    units, scen = scenario_units(compiled, n, profiles)
     active = pd.unique(np.concatenate([base["src"].values, base["dst"].values]))
     # sorted: the draws must not depend on the process's string hashing
     pool = {p: [a for a in active if a < n and profiles[a] == p and a not in tainted]
@@ -72,7 +80,7 @@ def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.ran
         got = pool.get(prof, [])[taken.get(prof, 0): taken.get(prof, 0) + k]
         taken[prof] = taken.get(prof, 0) + len(got)
         units.extend((a, 0, gi, prof, i) for a in got)
-    return pd.DataFrame(units, columns=list(META)), pd.concat(scen_frames, ignore_index=True)
+    return pd.DataFrame(units, columns=list(META)), scen
 
 
 def matched_share(units: pd.DataFrame) -> float:
@@ -149,7 +157,9 @@ class RealismDiscriminator:
         """How much ``compiled``'s accounts look like laundering's, and the features that say so."""
         if self.booster is None:
             raise RuntimeError("the realism discriminator is not fitted; call fit() or load()")
-        units, scen = matched_units(self.world, self.base.iloc[:0], [compiled], 0, np.random.default_rng(0))
+        # the scenario's own accounts only: no controls, no profiles (a critic does this per review)
+        units, scen = scenario_units([compiled], self.world.n_accounts)
+        units = pd.DataFrame(units, columns=list(META))
         x = unit_features(self.base, units, scen, self.span)[self.columns].to_numpy(float)
         p = self.booster.predict(x)
         contrib = self.booster.predict(x, pred_contrib=True)[:, :-1].mean(axis=0)
@@ -183,4 +193,6 @@ class RealismDiscriminator:
         return d
 
 
-__all__ = ["Giveaway", "RealismDiscriminator", "matched_share", "matched_units", "unit_features"]
+__all__ = [
+    "Giveaway", "RealismDiscriminator", "matched_share", "matched_units", "scenario_units", "unit_features",
+]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph_schema.reference import usd_per_unit
 from graph_schema.tables import CURRENCIES
@@ -21,23 +22,36 @@ CHANNELS = ["ACH", "Wire", "Credit Card", "Cash", "Cheque", "Reinvestment", "Bit
 TX_FEATURES = ["log_amount", "round", "hour_sin", "hour_cos", "weekday", "cross_currency", "channel"]
 
 
+def _codes(column, values: list[str]) -> np.ndarray:
+    """A string (or dictionary) column as int8 indices into ``values`` (``len(values)`` if absent)."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_encode()
+    lut = np.array([values.index(v) if v in values else len(values) for v in arr.dictionary.to_pylist()]
+                   + [len(values)], dtype=np.int8)
+    return lut[arr.indices.to_numpy(zero_copy_only=False)] if len(arr) else np.zeros(0, np.int8)
+
+
 def frame(rows, n_base: int, id_offset: int) -> pd.DataFrame:
-    """Ledger rows as a frame in US dollars; new (negative) accounts get ids after ``n_base + id_offset``."""
-    rate = dict(zip(CURRENCIES, usd_per_unit(), strict=True))
+    """Ledger rows as a frame in US dollars; new (negative) accounts get ids after ``n_base + id_offset``.
+
+    Currencies and channels are kept as small integer codes (indices into CURRENCIES and
+    CHANNELS), so a frame of a whole ledger costs a few bytes per row for them, not a string each.
+    """
     df = pd.DataFrame({
         "t": rows.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64),
         "src": rows.column("src_account").to_numpy().astype(np.int64),
         "dst": rows.column("dst_account").to_numpy().astype(np.int64),
         "amount": rows.column("amount_paid").to_numpy(),
-        "pay": rows.column("payment_currency").to_pylist(),
-        "recv": rows.column("receiving_currency").to_pylist(),
-        "channel": rows.column("channel").to_pylist(),
+        "pay": _codes(rows.column("payment_currency"), CURRENCIES),
+        "recv": _codes(rows.column("receiving_currency"), CURRENCIES),
+        "channel": _codes(rows.column("channel"), CHANNELS),
         "laundering": rows.column("is_laundering").to_numpy(zero_copy_only=False).astype(bool),
     })
     for c in ("src", "dst"):
         neg = df[c] < 0
         df.loc[neg, c] = n_base + id_offset - df.loc[neg, c] - 1
-    df["usd"] = df["amount"] * df["pay"].map(lambda c: rate[c])
+    df["usd"] = df["amount"] * usd_per_unit()[df["pay"].to_numpy()]
     return df
 
 
@@ -51,10 +65,7 @@ def tx_features(df: pd.DataFrame) -> pd.DataFrame:
             "hour_cos": np.cos(2 * np.pi * hours / 24),
             "weekday": ((df["t"] // 86_400 + 3) % 7).astype(float),  # 1970-01-01 was a Thursday
             "cross_currency": (df["pay"] != df["recv"]).astype(float),
-            "channel": df["channel"]
-            .map({c: i for i, c in enumerate(CHANNELS)})
-            .fillna(len(CHANNELS))
-            .astype(float),
+            "channel": df["channel"].astype(float),
         },
         index=df.index,
     )

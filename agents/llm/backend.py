@@ -162,7 +162,9 @@ class Backend:
         if self.cfg.tokens_in_body:
             body["max_tokens"] = self.cfg.max_tokens
         if method == "json_mode" and self.cfg.schema_in_json_mode:
-            grammar = all_required(schema.model_json_schema(), self.cfg.grammar_max_items)
+            full = self.cfg.grammar == "full"
+            grammar = (all_required if full else compact_grammar)(schema.model_json_schema(),
+                                                                    self.cfg.grammar_max_items)
             body["response_format"] = {"type": "json_object", "schema": grammar}
         m = model.model_copy(update={"seed": int(sample), "extra_body": body or None})
         # langchain memoises the serialised parameters (the cache key); a copy must not inherit them
@@ -208,4 +210,34 @@ def all_required(node, max_items: int | None = None):
     return node
 
 
-__all__ = ["Backend", "LLMClient", "all_required"]
+# fields the loop fills in after parsing: never part of a decoding grammar
+LOOP_FIELDS = ("lineage",)
+# discriminators of the DSL's unions: a grammar must make the model write them
+DISCRIMINATORS = ("kind", "mode")
+
+
+def compact_grammar(node, max_items: int | None = None, top: bool = True):
+    """The JSON schema as a compact decoding grammar: only what the schema requires, plus
+    the unions' discriminators (``kind``, ``mode``), must be written; optional fields may be
+    left out and get their defaults when the answer is parsed; the fields the loop fills
+    (``lineage``) are not offered; arrays capped at ``max_items``. Numeric bounds stay in the
+    schema but a grammar ignores them: the pydantic model checks them when it parses."""
+    if isinstance(node, list):
+        return [compact_grammar(v, max_items, False) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: compact_grammar(v, max_items, False) for k, v in node.items()}
+    props = out.get("properties")
+    if isinstance(props, dict):
+        if top:
+            for f in LOOP_FIELDS:
+                props.pop(f, None)
+        need = [k for k in out.get("required", []) if k in props]
+        out["required"] = need + [k for k in DISCRIMINATORS if k in props and k not in need]
+    if max_items is not None and out.get("type") == "array":
+        out["maxItems"] = min(out.get("maxItems", max_items), max_items)
+        out["minItems"] = min(out.get("minItems", 0), max_items)
+    return out
+
+
+__all__ = ["Backend", "LLMClient", "all_required", "compact_grammar"]

@@ -88,6 +88,13 @@ class BackendConfig(BaseModel):
         description="When the schema goes to the server as a decoding grammar: cap every array "
         "at this many items so that small models finish; empty leaves arrays as the model allows.",
     )
+    grammar: Literal["compact", "full"] = Field(
+        "compact",
+        description="How the schema becomes the server's decoding grammar: 'compact' asks only for "
+        "the required fields and the unions' discriminators (optional fields may be left out and "
+        "get their defaults on parsing; fields the loop fills, such as lineage, are not offered); "
+        "'full' makes every field required, as OpenAI's strict mode does (longer answers).",
+    )
     max_tokens_in_body: bool | None = Field(
         None,
         description="Send max_tokens through extra_body (llama.cpp ignores max_completion_tokens); "

@@ -1,0 +1,82 @@
+"""Compact answers: the planner may leave optional fields out (they take their defaults), the
+decoding grammar asks only for what is required plus the unions' discriminators and never for
+what the loop fills, and a number out of bounds (which a grammar cannot stop) comes back as a
+repair naming the field."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agents.digest import scenario_json
+from agents.llm import Backend, BackendConfig, LLMPlanner
+from agents.llm.backend import compact_grammar
+from agents.models import Brief
+from graph_schema.dsl import Scenario
+from graph_schema.typologies import library, sample_scenario
+from tests.conftest import fan_doc
+from tests.fake_openai import FakeOpenAI
+
+
+def _compact(s: Scenario) -> dict:
+    return json.loads(scenario_json(s))
+
+
+def _without_lineage(s: Scenario) -> dict:
+    return s.model_dump(mode="json", exclude={"lineage"})
+
+
+@pytest.mark.parametrize("name", ["fan_out", "stack", "structuring", "trade_based"])
+def test_a_compact_answer_expands_to_the_same_scenario_as_its_full_form(scripted, world, name):
+    s = sample_scenario(np.random.default_rng(2), name)
+    compact = _compact(s)
+    assert len(scenario_json(s)) < 0.75 * len(s.model_dump_json())
+    b = scripted([json.dumps(compact)])
+    got = asyncio.run(LLMPlanner(b.client("planner"), world).plan(Brief(typology=s.typology[0])))
+    assert _without_lineage(got) == _without_lineage(Scenario.model_validate(s.model_dump(mode="json")))
+    assert got.lineage.operator == "llm:planner"  # the loop fills it, not the model
+
+
+def test_the_compact_grammar_admits_compact_and_full_answers_and_wants_the_discriminators():
+    grammar = compact_grammar(Scenario.model_json_schema())
+    assert "lineage" not in grammar["properties"]
+    assert grammar["$defs"]["FixedAmount"]["required"] == ["value", "kind"]
+    assert "narrative" not in grammar["required"] and "bank" not in grammar["$defs"]["Entity"]["required"]
+    for name in sorted(library()):
+        s = sample_scenario(np.random.default_rng(0), name)
+        jsonschema.validate(_compact(s), grammar)
+        jsonschema.validate(s.model_dump(mode="json", exclude={"lineage"}), grammar)
+    doc = _compact(sample_scenario(np.random.default_rng(0), "fan_out"))
+    del doc["transfers"][0]["amount"]["kind"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, grammar)
+
+
+def test_an_out_of_bounds_number_is_sent_back_naming_the_field(scripted, world):
+    bad = copy.deepcopy(fan_doc())
+    bad["transfers"][0].setdefault("timing", {})["repeats"] = 5_256_000_000_000  # limit 100
+    b = scripted([json.dumps(bad), json.dumps(fan_doc())])
+    s = asyncio.run(LLMPlanner(b.client("planner"), world).plan(Brief(typology="fan_out")))
+    assert s.transfers[0].timing.repeats == 1
+    repair = b._model.messages.requests[1][-1].content
+    assert "transfers.0.timing.repeats" in repair and "less than or equal to 100" in repair
+
+
+def test_the_server_gets_the_compact_grammar_unless_full_is_asked_for(tmp_path):
+    answer = json.dumps(fan_doc())
+    msgs = [SystemMessage("Plan."), HumanMessage("One scenario.")]
+    for grammar, lineage_offered in (("compact", False), ("full", True)):
+        with FakeOpenAI(answer) as fake:
+            cfg = BackendConfig(kind="openai", base_url=fake.url, model="m", structured_method="json_mode",
+                                json_mode_schema=True, grammar=grammar, max_retries=0)
+            with Backend(cfg) as b:
+                asyncio.run(b.client("planner").structured(Scenario, msgs))
+            sent = fake.bodies[-1]["response_format"]["schema"]
+        assert ("lineage" in sent["properties"]) is lineage_offered
+        assert ("narrative" in sent["required"]) is (grammar == "full")

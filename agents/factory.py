@@ -19,6 +19,7 @@ from agents.llm.backend import Backend
 from agents.llm.cache import CallCache
 from agents.llm.config import BackendConfig
 from agents.llm.local_server import model_file
+from agents.llm.mutator import LLMMutator
 from agents.principles import load_principles
 from agents.procedural import (
     CHECKS,
@@ -70,6 +71,12 @@ class AgentsConfig(BaseModel):
         0.5, ge=0, le=1, description="Chance that a mutated child gets a second, different operator on top."
     )
     steering: bool = Field(True, description="Let flagged transfers and critiques steer the operators.")
+    llm_evolver: Literal["edits", "whole"] = Field(
+        "edits",
+        description="LLM evolver: 'edits' asks the model for small edits (an operator on a transfer it "
+        "names, or a short JSON patch), applied and compiled like procedural children (Rainbow "
+        "Teaming's mutator); 'whole' asks for whole child scenarios.",
+    )
     alert_budget: float = Field(
         0.005, gt=0, lt=1, description="Share of the World's transactions a detector alerts (0.5%)."
     )
@@ -184,7 +191,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
                                      world_scores)
         out["adversary"] = LLMAdversary(client("adversary"), evidence) if llm("adversary") else evidence
     if "evolver" in only:
-        out["evolver"] = (LLMEvolver(client("evolver"), world) if llm("evolver") else
+        llm_evolver = LLMEvolver if cfg.llm_evolver == "whole" else LLMMutator
+        out["evolver"] = (llm_evolver(client("evolver"), world) if llm("evolver") else
                           OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed,
                                           compound_rate=cfg.compound_rate))
     if "judge" in only:

@@ -36,6 +36,23 @@ class EvolverAnswer(BaseModel):
     children: list[ChildDraft] = Field(min_length=1, description="The child scenarios.")
 
 
+def parent_views(parents: list[Candidate]) -> tuple[list[dict], dict]:
+    """What the evolver prompt shows of each parent (compact scenario, critiques numbered C1,
+    C2, ... across parents, flagged transfers, evasion), and the critiques by id."""
+    views, critiques, k = [], {}, 0
+    for p in parents:
+        cs = []
+        for c in (p.review.critiques if p.review else []):
+            k += 1
+            critiques[f"C{k}"] = c
+            cs.append({"id": f"C{k}", "check": c.check, "severity": c.severity, "text": c.text})
+        views.append({"scenario": scenario_json(p.scenario), "critiques": cs,
+                      "flagged": p.report.flagged_transfers if p.report else [],
+                      "evasion": p.report.evasion if p.report else 0.0,
+                      "value": p.report.evaded_value_share if p.report else 0.0})
+    return views, critiques
+
+
 class LLMEvolver(Evolver):
     def __init__(self, client: LLMClient, world=None):
         self.client, self.world = client, world
@@ -43,17 +60,7 @@ class LLMEvolver(Evolver):
     async def evolve(self, parents: list[Candidate], n: int, sample: int = 0) -> list[Offspring]:
         if not parents:
             return []
-        views, critiques, k = [], {}, 0
-        for p in parents:
-            cs = []
-            for c in (p.review.critiques if p.review else []):
-                k += 1
-                critiques[f"C{k}"] = c
-                cs.append({"id": f"C{k}", "check": c.check, "severity": c.severity, "text": c.text})
-            views.append({"scenario": scenario_json(p.scenario), "critiques": cs,
-                          "flagged": p.report.flagged_transfers if p.report else [],
-                          "evasion": p.report.evasion if p.report else 0.0,
-                          "value": p.report.evaded_value_share if p.report else 0.0})
+        views, critiques = parent_views(parents)
         flagged = {t for v in views for t in v["flagged"]}
         msgs = [SystemMessage(render("evolver_system")),
                 HumanMessage(render("evolver_user", n=n, parents=views))]
@@ -99,4 +106,4 @@ class LLMEvolver(Evolver):
         return out
 
 
-__all__ = ["ChildDraft", "EvolverAnswer", "LLMEvolver"]
+__all__ = ["ChildDraft", "EvolverAnswer", "LLMEvolver", "parent_views"]

@@ -8,6 +8,7 @@ crossover; judge = principles-weighted realism and evasion.
 from agents.procedural import (
     blend_ops,  # noqa: F401  (registers the blending operators)
     giveaway,  # noqa: F401  (registers the realism discriminator's check)
+    load_ops,  # noqa: F401  (registers the operators that spread each account's volume)
 )
 from agents.procedural.adversary import DetectorAdversary
 from agents.procedural.checks import CHECKS

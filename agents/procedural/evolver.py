@@ -127,7 +127,8 @@ class OperatorEvolver(Evolver):
                     w2[names.index(op)] = 0.0
                     if w2.sum() > 0:
                         op2 = names[int(rng.choice(len(names), p=w2 / w2.sum()))]
-                        doc2 = OPERATORS[op2](copy.deepcopy(doc), rng, ctx)
+                        # on the validated child: every operator sees a whole document
+                        doc2 = OPERATORS[op2](s.model_dump(mode="json"), rng, ctx)
                         s2 = self._valid(doc2, self._lineage(p, f"{op}+{op2}")) if doc2 is not None else None
                         if s2 is not None:
                             s, ops = s2, [op, op2]

@@ -16,18 +16,18 @@ NAME = "realism_discriminator"
 
 # feature of detectors.realism.account_features -> (words, operators that tend to move it)
 FEATURES: dict[str, tuple[str, list[str]]] = {
-    "mean_log_usd": ("typical amount", ["mimic_amounts", "split_structured", "business_cover"]),
+    "mean_log_usd": ("typical amount", ["mimic_amounts", "front_business", "split_structured"]),
     "std_log_usd": ("spread of amounts", ["mimic_amounts", "split_structured"]),
-    "log_sum_out": ("money paid out", ["mimic_amounts", "business_cover", "insert_hop"]),
-    "log_sum_in": ("money received", ["mimic_amounts", "business_cover", "insert_hop"]),
+    "log_sum_out": ("money paid out", ["share_load", "front_business", "mimic_amounts", "business_cover"]),
+    "log_sum_in": ("money received", ["share_load", "front_business", "mimic_amounts", "business_cover"]),
     "round": ("round amounts", ["mimic_amounts"]),
     "hour_sin": ("hour of day", ["align_calendar"]),
     "hour_cos": ("hour of day", ["align_calendar"]),
     "weekend": ("weekend share", ["align_calendar"]),
     "log_gap_h": ("gaps between payments", ["spread_over_time", "align_calendar", "add_delay"]),
     "span": ("active span", ["spread_over_time", "add_camouflage"]),
-    "n_out": ("payments made", ["reduce_fan_degree", "mimic_amounts"]),
-    "n_in": ("payments received", ["reduce_fan_degree", "mimic_amounts"]),
+    "n_out": ("payments made", ["share_load", "reduce_fan_degree", "front_business"]),
+    "n_in": ("payments received", ["share_load", "reduce_fan_degree", "front_business"]),
     "counterparties": ("counterparties", ["reduce_fan_degree", "business_cover"]),
     "pass_through": ("pass-through of funds", ["add_camouflage", "business_cover", "add_delay"]),
     "cross_currency": ("cross-currency share", ["change_channel"]),

@@ -50,11 +50,41 @@ def mimic_parts(spec: MimicAmount, total: float, usual_usd: np.ndarray, base_cur
     parts = convert(draws, USD, base_currency)
     if parts.sum() > total:
         parts = parts * (total / parts.sum())
-    return (np.floor(parts * 100) / 100).tolist()
+    parts = np.floor(parts * 100) / 100
+    return _round_like(parts, round_share(usual_usd), rng).tolist()
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """The smallest human unit of an amount's scale (10 for hundreds, 100 for thousands)."""
+    return 10.0 ** np.maximum(np.floor(np.log10(np.maximum(x, 1.0))) - 1, 0)
+
+
+def round_share(usual_usd: np.ndarray) -> float:
+    """Share of the known payments rounded to a human unit of their scale: the World rounds
+    some payments so (`graph_schema.world.behaviours.roundify`), and a payer that never pays a
+    round amount stands out."""
+    if len(usual_usd) < 2:
+        return 0.0
+    x = np.asarray(usual_usd, dtype=np.float64)
+    cents, unit = np.round(x * 100).astype(np.int64), np.round(_unit(x) * 100).astype(np.int64)
+    return float(np.mean(cents % unit == 0))
+
+
+def _round_like(parts: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """With probability ``share`` a part is rounded to a human unit of its scale (1, 5 or 10
+    times the smallest), as the World rounds its own payments; rounded down instead where
+    rounding to the nearest unit would take the parts over what they were."""
+    unit = _unit(parts) * rng.choice(np.array([1.0, 5.0, 10.0]), size=len(parts))
+    pick = rng.random(len(parts)) < share
+    near = np.where(pick, np.maximum(unit, np.round(parts / unit) * unit), parts)
+    if near.sum() > parts.sum():
+        down = np.floor(parts / unit) * unit
+        near = np.where(pick & (down > 0), down, parts)
+    return near
 
 
 def channel_style(channel: int) -> str:
     return CHANNEL_STYLE[CHANNELS[channel]]
 
 
-__all__ = ["KIND_PROFILE", "mimic_parts", "opened_profile", "usual_amounts"]
+__all__ = ["KIND_PROFILE", "mimic_parts", "opened_profile", "round_share", "usual_amounts"]

@@ -56,6 +56,19 @@ def test_mimic_amounts_follow_the_payers_profile_and_a_log_uniform_range_does_no
     assert ks_2samp(_usd(ranged), usual).pvalue < 1e-6  # what the templates did: far above the payer's norm
 
 
+def test_mimic_amounts_are_round_about_as_often_as_the_payers_peers(small_world):
+    """A payer whose kind of payment is usually a round sum pays round sums too (share of
+    multiples of 100 in the compiled amounts against the profile's ACH payments)."""
+    h = small_world.history
+    ach = h.channel == CHANNELS.index("ACH")
+    mine = (small_world.profile_codes[h.src] == PROFILES.index("salaried")) & ach
+    peers = np.mean(np.round(h.usd[mine] * 100).astype(np.int64) % 10_000 == 0)
+    c = compile_scenario(_one_payer({"kind": "mimic", "parts": 100, "total": ALL}, channel="ACH"),
+                         small_world, seed=5)
+    got = np.mean(np.round(c.rows.column("amount_paid").to_numpy() * 100).astype(np.int64) % 10_000 == 0)
+    assert peers > 0.03 and abs(got - peers) < 0.05, (got, peers)
+
+
 def test_mimic_amounts_of_a_hijacked_account_come_from_its_own_history(small_world):
     c = compile_scenario(_one_payer({"kind": "mimic", "parts": 30, "total": ALL},
                                     channel="ACH", payer={"mode": "hijack", "profile": "small_business"}),
@@ -63,7 +76,11 @@ def test_mimic_amounts_of_a_hijacked_account_come_from_its_own_history(small_wor
     own = small_world.history.of_account(c.entity_accounts["payer"], CHANNELS.index("ACH"))
     assert len(own) >= 3
     got = _usd(c)
-    assert got.min() >= own.min() * 0.96 and got.max() <= own.max() * 1.04
+    # jittered by up to 3%; some, as in the World, rounded to a human unit of their scale
+    unit = 10.0 ** np.maximum(np.floor(np.log10(got)) - 1, 0)
+    rounded = np.isclose(np.mod(got, unit), 0)
+    assert got[~rounded].min() >= own.min() * 0.96 and got[~rounded].max() <= own.max() * 1.04
+    assert np.all(got[rounded] >= own.min() * 0.5) and np.all(got[rounded] <= own.max() * 1.5)
 
 
 def test_mimic_parts_stay_under_their_total(small_world):

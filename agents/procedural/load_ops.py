@@ -15,7 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from agents.procedural.operators import Doc, OpContext, _fresh, _ids, _real, operator
+from agents.procedural.operators import Doc, OpContext, _fresh, _ids, _real, _total, operator
 from graph_schema.compiler.blend import KIND_PROFILE
 from graph_schema.dsl import MAX_ENTITIES, MAX_TRANSFERS
 from graph_schema.enums import EntityKind
@@ -32,10 +32,6 @@ TURNOVER_USD = {"student": 1_700.0, "salaried": 2_000.0, "retiree": 2_300.0, "mo
 BLEND_SHARE = 0.5
 MAX_COPIES = 6
 _FRACTION_KINDS = ("fraction",)
-
-
-def _spec_total(amount: dict) -> dict:
-    return amount["total"] if amount["kind"] in ("split", "mimic") else amount
 
 
 def _estimate(total: dict, t: dict, received: float) -> float:
@@ -66,7 +62,7 @@ def throughput(doc: Doc) -> dict[str, float]:
         ready = [t for t in pending if all(x in done for x in into[t["src"]] if x != t["id"])] or pending[:1]
         for t in ready:
             have = max(received[t["src"]] - paid[t["src"]], 0.0)
-            amount = min(_estimate(_spec_total(t["amount"]), t, received[t["src"]]), have)
+            amount = min(_estimate(_total(t["amount"]), t, received[t["src"]]), have)
             paid[t["src"]] += amount
             received[t["dst"]] += amount
             done.add(t["id"])
@@ -96,13 +92,10 @@ def _pick_heavy(doc: Doc, rng, want) -> tuple[dict, float] | None:
 
 def _divide(amount: dict, k: int) -> dict | None:
     """An amount spec moving a k-th of ``amount`` (None when a share would round to nothing)."""
-    a = dict(amount)
+    a = amount
     if a["kind"] in ("split", "mimic"):
         total = _divide(a["total"], k)
-        if total is None:
-            return None
-        low = 2 if a["kind"] == "split" else 1
-        return {**a, "total": total, "parts": max(low, math.ceil(a["parts"] / k))}
+        return None if total is None else {**_fewer_parts(a, k), "total": total}
     if a["kind"] == "fraction":
         f = math.floor(a["fraction"] / k * 1e4) / 1e4
         return {**a, "fraction": f} if f > 0 else None
@@ -129,7 +122,7 @@ def share_load(doc: Doc, rng, ctx: OpContext) -> Doc | None:
         out = [t for t in real if t["src"] == e["id"]]
         return (e.get("role") != "camouflage" and e["kind"] != "cash"
                 and not any(t["src"] == t["dst"] == e["id"] for t in real)
-                and all(_spec_total(t["amount"])["kind"] in _FRACTION_KINDS for t in out))
+                and all(_total(t["amount"])["kind"] in _FRACTION_KINDS for t in out))
 
     picked = _pick_heavy(doc, rng, splittable)
     if picked is None:

@@ -94,6 +94,12 @@ def _upper(amount: dict, doc: Doc) -> float:
             "fraction": lambda: amount["fraction"] * doc["funds_placed"]}[kind]()
 
 
+def _total(amount: dict) -> dict:
+    """The total an amount spec moves, as a fixed, range or fraction spec (a split or mimic
+    amount's ``total``)."""
+    return amount["total"] if amount["kind"] in ("split", "mimic") else amount
+
+
 def _stretch_horizon(doc: Doc, extra_h: float, ctx: OpContext) -> None:
     doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + extra_h / 24))
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from agents.errors import LLMCallError
-from agents.llm.mutator import EditAnswer, LLMMutator, PatchOp, apply_patch
+from agents.llm.mutator import LLMMutator, PatchOp, apply_patch
 from agents.models import Candidate
 from graph_schema.typologies import sample_scenario
 
@@ -80,15 +80,6 @@ def test_apply_patch_adds_appends_and_removes():
     out = apply_patch(doc, [PatchOp(op="add", path="/a/-", value=3), PatchOp(op="remove", path="/b/c"),
                             PatchOp(op="add", path="/b/d", value="x")])
     assert out == {"a": [1, 2, 3], "b": {"d": "x"}} and doc == {"a": [1, 2], "b": {"c": 1}}
-
-
-def test_edits_are_short_answers():
-    """An answer of a few edits is far below a whole scenario (the mutator's point)."""
-    ans = EditAnswer.model_validate_json(_answer(
-        {"parent": 0, "operator": "share_load", "target": "x_0_1", "answers": ["C1"]},
-        {"parent": 0, "operator": "patch", "patch": [{"op": "replace", "path": "/transfers/2/amount/parts",
-                                                      "value": 12}], "answers": ["C2"]}))
-    assert len(ans.model_dump_json(exclude_defaults=True)) < 300  # about 100 tokens
 
 
 def test_the_factory_gives_an_llm_evolver_the_mutator_unless_whole_scenarios_are_asked_for(world):

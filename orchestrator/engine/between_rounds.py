@@ -15,7 +15,7 @@ from agents.models import Verdict, Winner
 from agents.principles import utility
 from orchestrator.engine.layout import RunLayout
 from orchestrator.engine.roles import RoleFailure
-from orchestrator.engine.store.expert import ExpertStore, rejected_ids
+from orchestrator.engine.store.expert import ExpertError, ExpertStore, rejected_ids
 
 
 class BetweenRounds:
@@ -28,8 +28,12 @@ class BetweenRounds:
         unrealistic leave the archive for good; pairwise verdicts are played in the Elo
         tournament and recorded as matches of kind ``human`` (pairs naming a scenario that
         was never evaluated are skipped)."""
-        with ExpertStore(self.store.path.parent, readonly=True) as ex:
-            verdicts, pairs = ex.verdicts(after=self.expert_seen[0]), ex.pairs(after=self.expert_seen[1])
+        try:
+            with ExpertStore(self.store.path.parent, readonly=True) as ex:
+                verdicts, pairs = ex.verdicts(after=self.expert_seen[0]), ex.pairs(after=self.expert_seen[1])
+        except ExpertError as err:  # the run goes on; the verdicts are applied once readable
+            self.progress.warnings.append(f"round {r}: expert verdicts not applied: {err}")
+            return
         if not verdicts and not pairs:
             return
         self.tournament.barred = rejected_ids(verdicts, self.tournament.barred)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,33 +42,57 @@ def rounds_closed(run_dir: Path) -> int:
         db.close()
 
 
-def wait_for(cond, timeout: float, what: str):
+def wait_for(cond, timeout: float, what: str, run: LiveRun | None = None):
+    """Poll ``cond`` until it holds; fails at once, with the run's own account, if the run's
+    process has ended meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = cond()
         if got:
             return got
+        if run is not None and run.proc.poll() is not None:
+            ended = f"the run ended (exit {run.proc.returncode})"
+            raise AssertionError(f"{ended} while waiting for {what}:\n{run.log()}")
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    state = f"; the run is still going:\n{run.log()}" if run is not None else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}{state}")
+
+
+@dataclass
+class LiveRun:
+    """A run going on in another process; its stderr goes to a file (a pipe nobody reads
+    could fill and stall it)."""
+
+    run_dir: Path
+    proc: subprocess.Popen
+    stderr: Path
+
+    def log(self) -> str:
+        rounds = rounds_closed(self.run_dir)
+        return f"{rounds} rounds closed; stderr ends:\n" + self.stderr.read_text(errors="replace")[-3000:]
 
 
 @pytest.fixture
 def live_run(tmp_path):
     """A run going on in its own process (procedural roles, many short rounds)."""
     run_dir = tmp_path / "run"
-    open_run(run_dir, tiny_config(budgets={"rounds": 200}, coevolution_period=0, debate_turns=1))[0].close()
+    # a budget the test cannot exhaust, however slow the browser is: the run must still be
+    # going when the review is applied
+    cfg = tiny_config(budgets={"rounds": 100_000}, coevolution_period=0, debate_turns=1)
+    open_run(run_dir, cfg)[0].close()
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "OMP_NUM_THREADS": "1"}
-    p = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    stderr = tmp_path / "run.stderr"
+    with stderr.open("w") as err:
+        p = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator.cli", "resume", str(run_dir), "--inline"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    run = LiveRun(run_dir, p, stderr)
     try:
-        wait_for(lambda: rounds_closed(run_dir) >= 1 or p.poll() is not None, 300, "the first round")
-        assert p.poll() is None, p.stderr.read()[-2000:]
-        yield run_dir
+        wait_for(lambda: rounds_closed(run_dir) >= 1, 300, "the first round", run)
+        yield run
     finally:
         p.send_signal(signal.SIGINT)
         try:
@@ -86,7 +111,7 @@ def server(live_run):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = uvicorn.Server(
-        uvicorn.Config(create_app(live_run), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(live_run.run_dir), host="127.0.0.1", port=port, log_level="warning")
     )
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
@@ -99,7 +124,8 @@ def server(live_run):
 def test_the_workspace_follows_a_live_run_and_takes_a_review(server):
     from playwright.sync_api import sync_playwright
 
-    base, run_dir = server
+    base, run = server
+    run_dir = run.run_dir
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -113,7 +139,7 @@ def test_the_workspace_follows_a_live_run_and_takes_a_review(server):
             page.wait_for_selector(f"#chart-{chart} .main-svg", timeout=15_000)
         page.evaluate("window.__sameDocument = true")
         shown = int(page.inner_text("#rounds-closed"))
-        wait_for(lambda: rounds_closed(run_dir) > shown, 120, "a new round in the store")
+        wait_for(lambda: rounds_closed(run_dir) > shown, 120, "a new round in the store", run)
         seen_at = time.monotonic()
         page.wait_for_function(
             f"parseInt(document.getElementById('rounds-closed').textContent) > {shown}", timeout=5_000
@@ -151,7 +177,7 @@ def test_the_workspace_follows_a_live_run_and_takes_a_review(server):
 
         # the run applies it at the start of its next round (the one after the round in
         # flight when it was stored): gone once that round closes
-        wait_for(lambda: rounds_closed(run_dir) >= at_submit + 2, 180, "two more rounds")
+        wait_for(lambda: rounds_closed(run_dir) >= at_submit + 2, 180, "two more rounds", run)
         db = sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True)
         last = db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
         assert (

@@ -75,6 +75,16 @@ def test_a_rejected_scenario_leaves_the_archive_at_the_next_round_and_never_retu
     assert gone in archive(control, 2)
 
 
+def test_an_unreadable_expert_store_warns_and_the_run_goes_on(halfway, tmp_path):
+    d = tmp_path / "run"
+    shutil.copytree(halfway, d)
+    (d / "expert.sqlite").write_text("not sqlite")
+    assert run_until(d) == "finished"
+    db = sqlite3.connect(d / "run.sqlite")
+    progress = json.loads(db.execute("SELECT value FROM meta WHERE key = 'progress'").fetchone()[0])
+    assert any("expert verdicts not applied" in w and "expert.sqlite" in w for w in progress["warnings"])
+
+
 def test_a_pairwise_verdict_moves_elo_and_is_exported_as_a_human_pair(halfway, tmp_path):
     d, control = tmp_path / "run", tmp_path / "control"
     shutil.copytree(halfway, d)
@@ -144,3 +154,35 @@ def test_bad_verdicts_are_refused_with_the_field_and_rule(tmp_path):
     (tmp_path / "bad" / "expert.sqlite").write_text("not sqlite")
     with pytest.raises(ExpertError, match="expert.sqlite: not a readable expert store"):
         ExpertStore(tmp_path / "bad", readonly=True)
+
+
+def test_the_supervisor_reading_while_the_workspace_creates_the_store_never_fails(tmp_path):
+    """The workspace creates ``expert.sqlite`` on its first verdict while the run polls it
+    every round: a reader must never see a half-made store (that stopped a live run)."""
+    import threading
+
+    failures: list[str] = []
+
+    def read_until_made(run_dir, made: threading.Event):
+        while not made.is_set() or not (run_dir / "expert.sqlite").exists():
+            if (run_dir / "expert.sqlite").exists():
+                try:
+                    with ExpertStore(run_dir, readonly=True) as ex:
+                        ex.verdicts()
+                except ExpertError as err:
+                    failures.append(str(err))
+                    return
+        with ExpertStore(run_dir, readonly=True) as ex:
+            assert len(ex.verdicts()) == 1
+
+    for i in range(60):
+        run_dir = tmp_path / f"run{i}"
+        run_dir.mkdir()
+        made = threading.Event()
+        reader = threading.Thread(target=read_until_made, args=(run_dir, made))
+        reader.start()
+        with ExpertStore(run_dir) as ex:
+            ex.add_verdict("s1", "unrealistic", "not credible")
+        made.set()
+        reader.join()
+    assert failures == []

@@ -17,7 +17,9 @@ applied.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,27 @@ def _analyst(analyst: str) -> str:
     return text or "analyst"
 
 
+def _create(path: Path) -> None:
+    """Make the store whole beside ``path`` and link it into place: the supervisor, which
+    reads the file every round, never sees it without its tables. A store another writer
+    made first is kept."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        db.commit()
+    finally:
+        db.close()
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
 class ExpertStore:
     """``expert.sqlite`` of a run directory.
 
@@ -105,9 +128,10 @@ class ExpertStore:
             if readonly:
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
             else:
+                if not self.path.exists():
+                    _create(self.path)
                 self.db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.executescript(_SCHEMA)
+                self.db.executescript(_SCHEMA)  # a store of an older version gains new tables
                 self.db.commit()
             self.db.row_factory = sqlite3.Row
             self.db.execute("SELECT COUNT(*) FROM verdicts").fetchone()

@@ -77,6 +77,13 @@ class AgentsConfig(BaseModel):
         "names, or a short JSON patch), applied and compiled like procedural children (Rainbow "
         "Teaming's mutator); 'whole' asks for whole child scenarios.",
     )
+    max_horizon_days: float | None = Field(
+        None,
+        gt=0,
+        description="Longest operation (horizon, days) the planner and evolver may propose and the "
+        "critic accepts; empty allows the World's period. The effect analysis sets it so that every "
+        "scenario fits World B's test window.",
+    )
     alert_budget: float = Field(
         0.005, gt=0, lt=1, description="Share of the World's transactions a detector alerts (0.5%)."
     )
@@ -180,10 +187,10 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     out: dict = {}
     if "planner" in only:
         out["planner"] = (LLMPlanner(client("planner"), world) if llm("planner")
-                          else TemplatePlanner(world, cfg.seed))
+                          else TemplatePlanner(world, cfg.seed, max_days=cfg.max_horizon_days))
     if "critic" in only:
         checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate,
-                              discriminator)
+                              discriminator, cfg.max_horizon_days)
         out["critic"] = LLMCritic(client("critic"), checks) if llm("critic") else checks
     if "adversary" in only:
         evidence = DetectorAdversary(world, detectors, versions, cfg.alert_budget, cfg.compile_seed,
@@ -194,7 +201,7 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
         llm_evolver = LLMEvolver if cfg.llm_evolver == "whole" else LLMMutator
         out["evolver"] = (llm_evolver(client("evolver"), world) if llm("evolver") else
                           OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed,
-                                          compound_rate=cfg.compound_rate))
+                                          compound_rate=cfg.compound_rate, max_days=cfg.max_horizon_days))
     if "judge" in only:
         out["judge"] = (LLMJudge(client("judge"), principles, cfg.judge_swap_check) if llm("judge")
                         else PrinciplesJudge(principles))

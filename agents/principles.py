@@ -16,7 +16,7 @@ from graph_schema.enums import Purpose, Role
 from graph_schema.families import FAMILY
 
 if TYPE_CHECKING:
-    from agents.models import Candidate, EvasionReport
+    from agents.models import Candidate, EvasionReport, Review
 
 
 class _Model(BaseModel):
@@ -160,13 +160,16 @@ class JudgePrinciples(_Model):
         0.5, ge=0, le=1, description="Below this realism a candidate loses to any candidate above it."
     )
     tie_margin: float = Field(0.01, ge=0, description="Utilities closer than this are a tie.")
-    evasion_measure: Literal["score", "value", "case", "money"] = Field(
+    evasion_measure: Literal["score", "value", "case", "money", "ensemble"] = Field(
         "money",
         description="The evasion in the utility: 'score' (mean of the unalerted share of transactions and "
         "1 - their mean score percentile), 'value' (undetected laundered value / laundered value), 'case' "
         "(the "
         "funds' share in cases with no alert at all: one alert opens an investigation of the whole case), "
-        "'money' (mean of value and case).",
+        "'money' (mean of value and case), 'ensemble' (money times the realism discriminator's score: the "
+        "adversary is the detectors and the discriminator together, and money evades it only where it "
+        "evades the detectors and its accounts pass for their peers; a review without the discriminator's "
+        "check counts as passing).",
     )
     principles: list[Principle] = Field(min_length=1, description="Principles in words.")
 
@@ -184,8 +187,20 @@ class Principles(_Model):
         return "\n".join(f"- {p.name}: {p.text}" for p in self.judge.principles)
 
 
-def evasion_of(report: EvasionReport, measure: str) -> float:
-    """The report's evasion under a judge's `evasion_measure`."""
+def discriminator_score(review: Review | None) -> float | None:
+    """The realism discriminator's score in ``review`` (its critic check), None without it."""
+    if review is None:
+        return None
+    return next((ch.score for ch in review.checks if ch.name == "realism_discriminator"), None)
+
+
+def evasion_of(report: EvasionReport, measure: str, review: Review | None = None) -> float:
+    """The report's evasion under a judge's `evasion_measure` (``review`` carries the realism
+    discriminator's score that 'ensemble' needs)."""
+    if measure == "ensemble":
+        told = discriminator_score(review)
+        money = evasion_of(report, "money")
+        return money if told is None else money * told
     if measure == "score":
         return report.evasion
     if measure == "value":
@@ -203,9 +218,9 @@ def utility(c: Candidate, p: Principles) -> float:
     whichever implementation stands behind the judge.
     """
     j = p.judge
-    told = next((ch.score for ch in c.review.checks if ch.name == "realism_discriminator"), 0.0)
-    return (j.realism_weight * c.review.realism + j.evasion_weight * evasion_of(c.report, j.evasion_measure)
-            + j.discriminator_weight * told)
+    told = discriminator_score(c.review) or 0.0
+    evasion = evasion_of(c.report, j.evasion_measure, c.review)
+    return j.realism_weight * c.review.realism + j.evasion_weight * evasion + j.discriminator_weight * told
 
 
 def load_principles(path: str | Path | None = None) -> Principles:

@@ -49,12 +49,15 @@ class ChecksCritic(Critic):
             are still measured and reported, but every review is accepted.
         discriminator: a fitted realism discriminator (`detectors.discriminator`); without
             one the `realism_discriminator` check is skipped.
+        max_days: longest horizon the loop allows (`AgentsConfig.max_horizon_days`); a
+            longer scenario is rejected as not compiling. None: the World's period.
     """
 
     def __init__(self, world, principles: Principles | None = None, checks: list[str] | None = None,
                  seed: int = 0, stats: WorldStats | None = None, second=None, gate: bool = True,
-                 discriminator=None):
+                 discriminator=None, max_days: float | None = None):
         self.world, self.seed, self.second, self.gate = world, seed, second, gate
+        self.max_days = max_days
         self.discriminator = discriminator
         self.principles = principles or load_principles()
         names = checks or [p.name for p in self.principles.critic.principles if p.name in CHECKS]
@@ -77,8 +80,12 @@ class ChecksCritic(Critic):
         return self.assess(scenario)[1]
 
     def assess(self, scenario: Scenario) -> tuple[CompiledScenario | None, Review]:
-        """The compiled scenario (None if it does not compile) and its review."""
+        """The compiled scenario (None if it does not compile) and its review; a horizon past
+        ``max_days`` counts as not compiling (the gate cannot be switched off for it)."""
         try:
+            if self.max_days is not None and scenario.horizon_days > self.max_days:
+                raise ScenarioError("horizon_days", f"{scenario.horizon_days:g} days is longer than the "
+                                    f"loop allows ({self.max_days:g} days, agents.max_horizon_days)")
             compiled = compile_scenario(scenario, self.world, self.seed)
         except ScenarioError as err:
             c = CheckResult(name="compiles", score=0.0, reason=str(err)[:400])

@@ -25,17 +25,18 @@ from graph_schema.errors import ScenarioError
 
 
 def fit_timing(s: Scenario, max_days: float, slack: float) -> Scenario | None:
-    """Keep the scenario's delays inside its horizon, with slack.
+    """Keep the scenario's delays inside its horizon, with slack, and the horizon inside
+    ``max_days`` (the World's period, or the loop's `max_horizon_days`).
 
     The horizon becomes at least the timing's high quantile (`timing_bound_hours`) plus
-    ``slack`` of it; where that would pass the World's period (``max_days``), every delay
-    and gap is scaled down to fit instead. None if even that cannot fit.
+    ``slack`` of it, and at most ``max_days``; where the timing needs more than
+    ``max_days``, every delay and gap is scaled down to fit instead. None if even that
+    cannot fit.
     """
     need_days = timing_bound_hours(s) * (1 + slack) / 24
-    if need_days <= s.horizon_days:
-        return s
     if need_days <= max_days:
-        return s.model_copy(update={"horizon_days": round(need_days, 3)})
+        horizon = min(max(s.horizon_days, round(need_days, 3)), max_days)
+        return s if horizon == s.horizon_days else s.model_copy(update={"horizon_days": horizon})
     doc = s.model_dump(mode="json")
     f = max_days / need_days * 0.98
     for t in doc["transfers"]:
@@ -62,11 +63,12 @@ class OperatorEvolver(Evolver):
             child compiles under other seeds and in other Worlds too (see `fit_timing`).
         compound_rate: chance that a mutated child gets a second, different operator on top
             (its operator is then named ``first+second``).
+        max_days: longest horizon a child may have (None: the World's period).
     """
 
     def __init__(self, world=None, operators: list[str] | None = None, crossover_rate: float = 0.2,
                  steering: bool = True, seed: int = 0, tries: int = 6, slack: float = 0.1,
-                 compound_rate: float = 0.0):
+                 compound_rate: float = 0.0, max_days: float | None = None):
         names = operators or sorted(OPERATORS)
         unknown = [n for n in names if n not in OPERATORS]
         if unknown:
@@ -74,7 +76,7 @@ class OperatorEvolver(Evolver):
         self.world, self.names, self.crossover_rate = world, names, crossover_rate
         self.steering, self.seed, self.tries, self.slack = steering, seed, tries, slack
         self.compound_rate = compound_rate
-        self.max_days = float(world.config.days) if world is not None else 365.0
+        self.max_days = min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
 
     async def evolve(self, parents: list[Candidate], n: int, sample: int = 0) -> list[Offspring]:
         return await asyncio.to_thread(self.evolve_now, parents, n, sample)

@@ -28,7 +28,7 @@ class PrinciplesJudge(Judge):
                 f"{j.realism_floor:.2f} (A {a.review.realism:.2f}, B {b.review.realism:.2f})"))
         ua, ub = utility(a, self.principles), utility(b, self.principles)
         gap = ua - ub
-        ea, eb = evasion_of(a.report, j.evasion_measure), evasion_of(b.report, j.evasion_measure)
+        ea, eb = (evasion_of(c.report, j.evasion_measure, c.review) for c in (a, b))
         why = (f"utility A {ua:.3f} vs B {ub:.3f} (realism {a.review.realism:.2f}/{b.review.realism:.2f}, "
                f"{j.evasion_measure} evasion {ea:.2f}/{eb:.2f})")
         if abs(gap) < j.tie_margin:

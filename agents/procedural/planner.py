@@ -15,6 +15,7 @@ import numpy as np
 from agents.base import Planner
 from agents.errors import RoleError
 from agents.models import Brief
+from agents.procedural.evolver import fit_timing
 from agents.procedural.operators import OPERATORS, OpContext
 from graph_schema.compiler import compile_scenario, parse_scenario
 from graph_schema.dsl import Lineage, Scenario
@@ -74,10 +75,14 @@ class TemplatePlanner(Planner):
         world: if given, every draft must compile in it; drafts that do not are redrawn.
         seed: base seed; the draft depends on (seed, brief, sample) only.
         max_attempts: redraws before giving up.
+        max_days: longest horizon a draft may have (None: the World's period); a template's
+            longer timing is scaled down to fit.
     """
 
-    def __init__(self, world=None, seed: int = 0, max_attempts: int = 25):
+    def __init__(self, world=None, seed: int = 0, max_attempts: int = 25, max_days: float | None = None):
         self.world, self.seed, self.max_attempts = world, seed, max_attempts
+        self.max_days = min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
+        self.capped = max_days is not None
 
     async def plan(self, brief: Brief, sample: int = 0) -> Scenario:
         return await asyncio.to_thread(self._plan, brief, sample)
@@ -86,12 +91,14 @@ class TemplatePlanner(Planner):
         rng = np.random.default_rng([self.seed, zlib.crc32(brief.uid.encode()), sample])
         pool = templates_for(brief)
         last = "no template renders"
-        max_days = self.world.config.days if self.world is not None else 365.0
+        max_days = self.max_days
         for _ in range(self.max_attempts):
             t = pool[int(rng.integers(len(pool)))]
             try:
                 s = t.render(brief_params(t, brief, rng, self.world))
                 s = self._avoid(s, brief, rng, max_days)
+                if self.capped:
+                    s = fit_timing(s, max_days, 0.1) or s  # one that cannot fit fails the critic
                 if self.world is not None:
                     compile_scenario(s, self.world, seed=0)
                 return s

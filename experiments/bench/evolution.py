@@ -104,12 +104,12 @@ def metrics(pop: list[Member], world, third) -> dict:
     }
 
 
-def weighted(principles, discriminator_weight: float | None):
-    """``principles`` with the judge's discriminator weight replaced (None keeps it)."""
-    if discriminator_weight is None:
-        return principles
-    judge = principles.judge.model_copy(update={"discriminator_weight": discriminator_weight})
-    return principles.model_copy(update={"judge": judge})
+def weighted(principles, discriminator_weight: float | None, evasion_measure: str | None = None):
+    """``principles`` with the judge's discriminator weight and evasion measure replaced (None
+    keeps them)."""
+    update = {k: v for k, v in (("discriminator_weight", discriminator_weight),
+                                ("evasion_measure", evasion_measure)) if v is not None}
+    return principles.model_copy(update={"judge": principles.judge.model_copy(update=update)})
 
 
 def evolve_population(
@@ -126,6 +126,7 @@ def evolve_population(
     templates: list | None = None,
     refit_every: int = 1,
     discriminator_weight: float | None = None,
+    evasion_measure: str | None = None,
 ) -> tuple[list[dict], list[Member], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), the seeds and the
     final population. With ``templates`` (compiled baseline instances) the critic consults a
@@ -136,7 +137,7 @@ def evolve_population(
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
     critic = ChecksCritic(world, stats=stats, second=second, discriminator=disc)
     evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
-    principles = weighted(load_principles(), discriminator_weight)
+    principles = weighted(load_principles(), discriminator_weight, evasion_measure)
     seen: list = []
 
     def evaluate(s) -> Candidate:
@@ -213,6 +214,9 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--refit-every", type=int, default=1, help="Generations between discriminator refits.")
     ap.add_argument("--discriminator-weight", type=float, default=None,
                     help="Utility weight of the discriminator's score (default: agents/principles.toml).")
+    ap.add_argument("--evasion-measure", default=None,
+                    choices=["score", "value", "case", "money", "ensemble"],
+                    help="The judge's evasion measure (default: agents/principles.toml).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")
@@ -242,7 +246,7 @@ def main() -> None:
             hist, first_pop, last_pop = evolve_population(world, second, third, stats, adversary,
                                                           args.generations, seed, steering, args.per_niche,
                                                           args.children, templates, args.refit_every,
-                                                          args.discriminator_weight)
+                                                          args.discriminator_weight, args.evasion_measure)
             if steering:
                 seeds_pop.append(first_pop)
                 final_pop.append(last_pop)

@@ -2,7 +2,7 @@
 ablation), realism and E4 (does Elo mean something). Every figure is a point estimate with
 a 95% bootstrap interval and the number of scenarios behind it (`stats.Estimate`).
 
-Groups: ``baseline`` (library templates), ``drafts`` (round-0 planner drafts) and
+Groups: ``baseline`` (library templates), ``drafts`` (first planner drafts, see `evolve.summarise`) and
 ``elites`` (the final archive); an arm's drafts and elites pool its evolution seeds.
 "Mean over detectors" figures average a scenario's alerted value (or caught case) over
 the evaluation detectors first, then take the ratio over scenarios.
@@ -19,6 +19,7 @@ from experiments.effect.arms import DESCRIPTIONS
 from experiments.effect.cells import WORLD_A, WORLD_B, family, load_cell
 from experiments.effect.config import ExperimentConfig
 from experiments.effect.hardness import hardness_of
+from experiments.effect.headline import Group, compare, group_of
 from experiments.effect.stats import (
     Estimate,
     mean,
@@ -115,6 +116,35 @@ def e1(cells: Cells) -> dict:
             by[r["typology"]].append(r)
         out["per_typology"][kind] = {t: summary(rows, seed, rs) for t, rows in sorted(by.items())}
     out["per_typology_arm"] = arm
+    return out
+
+
+def _group(cells: Cells, arm: str | None, kind: str, dets: list[str], budget: str) -> Group:
+    thresholds = [load_cell(cells.out, f"heldout/{d}")["thresholds"][budget] for d in dets]
+    bins = cells.cfg.loop.archive.volume_bins
+    return group_of([cells.records(arm, kind, d) for d in dets], thresholds, bins)
+
+
+def net_funds(cells: Cells) -> dict:
+    """The headline, per arm, alert budget and detector (and the mean over detectors): net
+    funds in cases with no alert, funds-matched by volume band (`experiments.effect.headline`),
+    for drafts against elites and the baseline templates against elites."""
+    cfg = cells.cfg
+    out: dict = {"budgets": [f"{b:g}" for b in cfg.heldout.budgets], "placements": cfg.heldout.placements,
+                 "band_min": cfg.heldout.band_min, "volume_bins": cfg.loop.archive.volume_bins, "arms": {}}
+    for arm in cfg.arms:
+        per_budget = {}
+        for b in out["budgets"]:
+            per_det = {}
+            for d in [*cells.dets, "mean"]:
+                dets = cells.dets if d == "mean" else [d]
+                elites, m, rs = _group(cells, arm, "elites", dets, b), cfg.heldout.band_min, cfg.resamples
+                per_det[d] = {
+                    "drafts_elites": compare(_group(cells, arm, "drafts", dets, b), elites, m, 0, rs),
+                    "baseline_elites": compare(_group(cells, None, "baseline", dets, b), elites, m, 0, rs),
+                }
+            per_budget[b] = per_det
+        out["arms"][arm] = per_budget
     return out
 
 
@@ -242,6 +272,7 @@ def analyse(cfg: ExperimentConfig, out: Path, seconds: float | None = None) -> d
         "worlds": {"A": _world_facts(out / WORLD_A), "B": _world_facts(out / WORLD_B)},
         "heldout": heldout,
         "e1": e1(cells),
+        "net_funds": net_funds(cells),
         "e2": e2(cells),
         "e3": e3(cells, realism),
         "e4": e4(cells),

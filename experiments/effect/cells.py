@@ -7,7 +7,7 @@ Kinds:
   threshold comes from B's test period.
 - ``evolve/ARM-sSEED``: run the loop's arm with an evolution seed in World A.
 - ``measure/GROUP/DET``: score a group's scenarios (the baseline templates, or an arm-seed's
-  round-0 drafts and elites) compiled into B's test period with DET.
+  planner drafts and elites) compiled into B's test period with DET.
 - ``realism/GROUP``: the C2ST and the leak check for the baseline templates or an arm's elites.
 - ``retrain/DET/S1-S2``: E2, DET retrained on B plus the elites of seed S1 (compiled into B's
   training period), tested on seed S2's elites and on B's baseline test period.
@@ -88,7 +88,7 @@ def heldout_cell(cfg: ExperimentConfig, out: Path, det: str) -> dict:
     world, data, split = _split_b(out)
     t0 = time.monotonic()
     armed, window, scores = arm_detector(world, det.split("@")[0], cfg.heldout.detectors[det],
-                                         cfg.heldout.budget, label=det)
+                                         cfg.heldout.budget, label=det, budgets=cfg.heldout.budgets)
     seconds = time.monotonic() - t0
     base = _baseline_test(world, data, split, scores, armed.threshold)
 
@@ -99,8 +99,8 @@ def heldout_cell(cfg: ExperimentConfig, out: Path, det: str) -> dict:
     target = out / "detectors" / det
     shutil.rmtree(target, ignore_errors=True)
     _write_dir_once(target, save)
-    return {"threshold": armed.threshold, "window": list(window), "train_seconds": round(seconds, 2),
-            "baseline_test": base}
+    return {"threshold": armed.threshold, "thresholds": armed.thresholds, "window": list(window),
+            "train_seconds": round(seconds, 2), "baseline_test": base}
 
 
 def _baseline_test(world, data, split, scores: np.ndarray, threshold: float) -> dict:
@@ -118,7 +118,8 @@ def load_armed(out: Path, det: str, data) -> Armed:
     d = out / "detectors" / det
     detector = load_detector(d)
     negatives = np.load(d / "negatives.npy")
-    return Armed(det, detector, detector.prepare(data), float(meta["threshold"]), negatives)
+    return Armed(det, detector, detector.prepare(data), float(meta["threshold"]), negatives,
+                 dict(meta.get("thresholds", {})))
 
 
 _CACHE: dict = {}  # per process (a Ray worker runs many cells): World B and armed detectors, loaded once
@@ -142,9 +143,20 @@ def load_b(cfg: ExperimentConfig, out: Path, dets: list[str]) -> HeldOut:
 # ---------------------------------------------------------------- evolve/ARM-sSEED
 
 
+def fit_days(cfg: ExperimentConfig, out: Path) -> float | None:
+    """The loop's longest horizon: `heldout.window_fit` of B's test window (None: uncapped)."""
+    if not cfg.heldout.window_fit:
+        return None
+    world, _, split = _split_b(out)
+    return round((int(world.end_epoch) - int(split.t_test)) / 86_400 * cfg.heldout.window_fit, 3)
+
+
 def evolve_cell(cfg: ExperimentConfig, out: Path, arm: str, seed: int) -> dict:
     run_cfg = cfg.run_config(arm, seed)
-    run_cfg = run_cfg.model_copy(update={"world": run_cfg.world.model_copy(update={"path": out / WORLD_A})})
+    cap, own = fit_days(cfg, out), run_cfg.agents.max_horizon_days
+    agents = run_cfg.agents.model_copy(update={"max_horizon_days": min(x for x in (cap, own, 365.0) if x)})
+    run_cfg = run_cfg.model_copy(update={"world": run_cfg.world.model_copy(update={"path": out / WORLD_A}),
+                                         "agents": agents})
     return run_loop(run_cfg, out / "runs" / f"{arm}-s{seed}")
 
 
@@ -166,7 +178,7 @@ def measure_cell(cfg: ExperimentConfig, out: Path, group: str, det: str) -> dict
     b = load_b(cfg, out, [det])
     result = {}
     for kind, scenarios in group_scenarios(cfg, out, group).items():
-        outcomes, failed = b.evaluate_all(scenarios, cfg.heldout.compile_seed)
+        outcomes, failed = b.evaluate_all(scenarios, cfg.heldout.compile_seed, cfg.heldout.placements)
         result[kind] = {"records": [record(o, det) for o in outcomes], "failed": failed}
     return result
 

@@ -55,12 +55,46 @@ class HeldOutConfig(_Model):
         "`name` again "
         "(e.g. the loop's architecture with another seed). None of them is the loop's detector.",
     )
+    budgets: list[float] = Field(
+        [0.001, 0.005, 0.01],
+        min_length=1,
+        description="Alert budgets of the headline (net funds in cases with no alert), each a share of "
+        "B's test-period transactions.",
+    )
+    placements: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Times each scenario is placed in B's test period (other times and accounts); a "
+        "scenario's figures average its placements, and the bootstrap resamples scenarios.",
+    )
+    window_fit: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="The loop's longest horizon (agents.max_horizon_days) is this share of B's test "
+        "window, the rest left for calendar snapping, so that no scenario is dropped for not fitting "
+        "B; 0 leaves the loop uncapped.",
+    )
+    band_min: int = Field(
+        3,
+        ge=2,
+        description="Volume bands (loop.archive.volume_bins, on funds placed) enter the funds-matched "
+        "headline only where both compared groups have at least this many scenarios.",
+    )
     baseline_per_template: int = Field(
         3, ge=1, le=50, description="Baseline group: scenarios sampled from each library template."
     )
     compile_seed: int = Field(
         0, ge=0, description="Seed with which scenarios are compiled into B's test period."
     )
+
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, v: list[float]) -> list[float]:
+        if any(not 0 < b < 1 for b in v) or len(set(v)) != len(v):
+            raise ValueError("budgets must be distinct shares between 0 and 1")
+        return sorted(v)
 
     @field_validator("seed_offset")
     @classmethod
@@ -149,6 +183,7 @@ class ExperimentConfig(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentConfig:
+        self._no_overlap()
         if self.retrain.enabled:
             if len(self.seeds) < 2:
                 raise ValueError(
@@ -161,6 +196,27 @@ class ExperimentConfig(_Model):
             if missing:
                 raise ValueError(f"retrain.detectors {missing} are not among heldout.detectors")
         return self
+
+    def _no_overlap(self) -> None:
+        """The loop's adversary (its detectors in World A), its contrastive reference and the
+        held-out evaluators (World B) must be apart: a reference of the adversary's architecture
+        in the adversary's World, or of an evaluator's architecture, would favour scenarios
+        that architecture misses and bias the measurement."""
+        loop = set(self.loop.detectors.names)
+        if not self.loop.contrastive.enabled:
+            return
+        ref = set(self.loop.contrastive.reference)
+        if ref & loop:
+            raise ValueError(
+                f"loop.contrastive.reference {sorted(ref & loop)} is the loop's own detector in World A; "
+                "pick a reference of another architecture"
+            )
+        evaluators = {k.split("@")[0] for k in self.heldout.detectors}
+        if ref & evaluators:
+            raise ValueError(
+                f"loop.contrastive.reference {sorted(ref & evaluators)} is also a held-out evaluator "
+                "(heldout.detectors); pick a reference no evaluator shares"
+            )
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[

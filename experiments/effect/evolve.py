@@ -1,5 +1,5 @@
 """An evolution cell: one arm of the loop, run with one evolution seed in World A, and what the
-effect analysis needs from it (elites with their Elo, round-0 planner drafts, diversity,
+effect analysis needs from it (elites with their Elo, planner drafts, diversity,
 validity and cost). The run directory is a normal run: `redledger show` and `report` read it,
 and a cell interrupted mid-run resumes it.
 """
@@ -44,8 +44,15 @@ def _valid(review: Review, threshold: float) -> bool:
     return review.realism >= threshold and all(g.score >= 1 for g in review.gates)
 
 
-def summarise(store: RunStore, cfg: RunConfig) -> dict:
-    """Elites (final archive), round-0 planner drafts, diversity, validity and cost of a run."""
+def summarise(store: RunStore, cfg: RunConfig, round0_drafts: bool = False) -> dict:
+    """Elites (final archive), planner drafts, diversity, validity and cost of a run.
+
+    Drafts are the first planner draft of every planner debate, of every round, each distinct
+    draft once: briefs are drawn from the same library in every round and the planner sees no
+    detector evidence, so every round's drafts are samples of the same unrevised, unevolved
+    planner (more of them than round 0 alone gives the comparison its power).
+    ``round0_drafts`` keeps round 0's only.
+    """
     last = store.last_round()
     threshold = load_principles(cfg.agents.principles).critic.accept_threshold
     elites = []
@@ -65,13 +72,15 @@ def summarise(store: RunStore, cfg: RunConfig) -> dict:
                 "case_evasion": rep.case_evaded_share,
             }
         )
-    drafts, proposals, valid = [], 0, 0
+    drafts, seen, proposals, valid = [], set(), 0, 0
     for r in range(last + 1):
         for _, d in sorted(store.debates_of(r).items()):
             for t in store.turns(d["id"]):
                 if t["role"] in ("planner", "evolver"):
                     proposals += 1
-                    if r == 0 and d["origin"] == "plan" and t["idx"] == 0 and t["payload"]:
+                    first = d["origin"] == "plan" and t["idx"] == 0 and (r == 0 or not round0_drafts)
+                    if first and t["payload"] and t["payload"] not in seen:
+                        seen.add(t["payload"])
                         drafts.append(t["payload"])
                 elif t["role"] == "critic" and t["payload"]:
                     valid += _valid(Review.model_validate_json(t["payload"]), threshold)

@@ -1,6 +1,6 @@
 """E1, hardness: how B's detectors see a group of scenarios, with 95% bootstrap intervals.
 
-Per detector, over the scenarios of one group (e.g. baseline templates, round-0 drafts,
+Per detector, over the scenarios of one group (e.g. baseline templates, planner drafts,
 evolved elites):
 
 - ``recall``: alerted transactions / transactions, at B's alert budget;
@@ -30,7 +30,8 @@ def record(o: Outcome, name: str) -> dict:
     alerted = o.alerted[name]
     return {"id": o.scenario_id, "typology": o.typology, "funds_usd": round(o.funds_usd, 2),
             "rows": int(len(o.value)), "value": float(o.value.sum()), "alerted": int(alerted.sum()),
-            "alerted_value": float((o.value * alerted).sum()), "scores": np.round(o.scores[name], 6).tolist()}
+            "alerted_value": float((o.value * alerted).sum()), "scores": np.round(o.scores[name], 6).tolist(),
+            "max_scores": list(o.max_scores.get(name, []))}
 
 
 def hardness_of(records: list[dict], negatives: np.ndarray | None, seed: int = 0,

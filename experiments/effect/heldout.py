@@ -35,6 +35,7 @@ class Armed:
     graph: object
     threshold: float
     negatives: np.ndarray  # scores of B's legitimate test-period transactions (for PR-AUC)
+    thresholds: dict[str, float] = field(default_factory=dict)  # budget (as "%g") -> alert threshold
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Outcome:
     value: np.ndarray  # laundered value per row in US dollars (camouflage rows: 0)
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # detector -> score per row
     alerted: dict[str, np.ndarray] = field(default_factory=dict)  # detector -> alerted per row
+    # detector -> the highest score of each placement (the first is the one scored above):
+    # a case is alerted at a budget when its highest score reaches that budget's threshold
+    max_scores: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _outcome(c) -> Outcome:
@@ -77,23 +81,33 @@ class HeldOut:
             out.scores[a.name], out.alerted[a.name] = scores, scores >= a.threshold
         return out
 
-    def evaluate_all(self, scenarios: list[Scenario], seed: int = 0) -> tuple[list[Outcome], dict[str, str]]:
+    def evaluate_all(
+        self, scenarios: list[Scenario], seed: int = 0, placements: int = 1
+    ) -> tuple[list[Outcome], dict[str, str]]:
         """Every scenario that compiles into B's test period, and the reason of each that does
         not (scenario id -> the compiler's message): a report gives both, never drops them.
-        Each scenario is scored as if alone in B (`Detector.score_many`)."""
-        compiled, failed = [], {}
+
+        Each scenario is placed ``placements`` times (compile seeds ``seed``, ``seed + 1``,
+        ...: other times and accounts) and each placement is scored as if alone in B
+        (`Detector.score_many`). A scenario counts as failed if any placement does not
+        compile, so that every evaluated scenario has all its placements.
+        """
+        placed, failed = [], {}
         for s in scenarios:
             try:
-                compiled.append(compile_scenario(s, self.world, seed, window=self.window))
+                placed.append(
+                    [compile_scenario(s, self.world, seed + k, window=self.window) for k in range(placements)]
+                )
             except ScenarioError as err:
                 failed[s.uid] = str(err)
-        outcomes = [_outcome(c) for c in compiled]
+        outcomes = [_outcome(cs[0]) for cs in placed]
+        flat = [c.rows for cs in placed for c in cs]
         for a in self.armed:
-            for o, scores in zip(
-                outcomes, a.detector.score_many(a.graph, [c.rows for c in compiled]), strict=True
-            ):
-                scores = np.asarray(scores, dtype=np.float64)
-                o.scores[a.name], o.alerted[a.name] = scores, scores >= a.threshold
+            scored = [np.asarray(x, dtype=np.float64) for x in a.detector.score_many(a.graph, flat)]
+            for i, o in enumerate(outcomes):
+                mine = scored[i * placements : (i + 1) * placements]
+                o.scores[a.name], o.alerted[a.name] = mine[0], mine[0] >= a.threshold
+                o.max_scores[a.name] = [float(x.max()) if len(x) else float("-inf") for x in mine]
         return outcomes, failed
 
 
@@ -116,10 +130,13 @@ def arm_detector(
     budget: float = 0.005,
     extra: list | None = None,
     label: str | None = None,
+    budgets: list[float] | tuple[float, ...] = (),
 ) -> tuple[Armed, tuple[int, int], np.ndarray]:
     """Train detector ``name`` (called ``label``, default ``name``) on B's training split and
     arm it on B's test period; returns
     it, the test window and its scores of every transaction of B.
+
+    ``budgets``: the alert budgets whose thresholds are kept too (the headline's).
 
     ``extra`` compiled scenarios (placed in B's training period) are injected for training
     only (E2's retraining): the split's cut times are B's own, and the detector scores,
@@ -144,8 +161,9 @@ def arm_detector(
     graph = det.prepare(data)
     scores = np.asarray(det.score_prepared(graph), dtype=np.float64)
     threshold = float(np.quantile(scores[split.test], 1 - budget))
+    thresholds = {f"{b:g}": float(np.quantile(scores[split.test], 1 - b)) for b in budgets}
     legit_test = split.test & ~data.y.astype(bool)
-    armed = Armed(label or name, det, graph, threshold, scores[legit_test])
+    armed = Armed(label or name, det, graph, threshold, scores[legit_test], thresholds)
     return armed, (int(split.t_test), int(world.end_epoch)), scores
 
 

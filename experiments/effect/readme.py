@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from experiments.effect.report import e2_table, e3_table, fmt, headline, realism_table
+from experiments.effect.report_headline import net_funds_arms, net_funds_section
 from graph_schema.formats.atomic import write_text_atomic
 
 BEGIN, END = (
@@ -23,6 +24,9 @@ def readme_block(res: dict, path: str) -> str:
         f"transactions; arms {', '.join(res['arms'])}; evolution seeds {', '.join(map(str, res['seeds']))}; "
         f"figures in %, 95% bootstrap intervals over scenarios, n = scenarios.",
         "",
+        "**Headline: net funds in cases with no alert, funds-matched** (World B):",
+        "",
+        *net_funds_section(res),
         "**E1, hardness in World B** (money-weighted recall; the loop played against "
         f"{', '.join(res['loop_detectors'])} in World A):",
         "",
@@ -32,6 +36,7 @@ def readme_block(res: dict, path: str) -> str:
         *e2_table(res),
         "**E3, ablations**:",
         "",
+        *net_funds_arms(res),
         *e3_table(res),
         "**Realism** (C2ST AUC, 0.5 = indistinguishable):",
         "",

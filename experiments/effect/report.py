@@ -9,28 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-
-
-def fmt(e: dict | None, pct: bool = True) -> str:
-    """``value [low, high]`` of an estimate dict (percentage points when ``pct``)."""
-    if e is None:
-        return "-"
-    f = (lambda v: f"{100 * v:.1f}") if pct else (lambda v: f"{v:.3f}")
-    return f"{f(e['value'])} [{f(e['low'])}, {f(e['high'])}]"
-
-
-def usd(e: dict | None) -> str:
-    """``value [low, high]`` of an estimate in whole US dollars."""
-    return "-" if e is None else f"{e['value']:,.0f} [{e['low']:,.0f}, {e['high']:,.0f}]"
-
-
-def _table(head: list[str], rows: list[list]) -> list[str]:
-    return [
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|",
-        *("| " + " | ".join(str(c) for c in r) + " |" for r in rows),
-        "",
-    ]
+from experiments.effect.report_headline import net_funds_arms, net_funds_section  # noqa: E402
+from experiments.effect.tables import fmt, table, usd  # noqa: E402
 
 
 def headline(res: dict) -> list[str]:
@@ -54,11 +34,11 @@ def headline(res: dict) -> list[str]:
     rows.append(
         ["mean laundered USD per scenario", *(usd(v) for v in vol), usd(e["gap"][arm].get("laundered_usd"))]
     )
-    return _table(
+    return table(
         [
             f"money-weighted recall (%) in World B, arm `{arm}`",
             f"baseline templates (n={n['baseline']})",
-            f"round-0 drafts (n={n[f'{arm}/drafts']})",
+            f"planner drafts (n={n[f'{arm}/drafts']})",
             f"evolved elites (n={n[f'{arm}/elites']})",
             "elites - drafts (points)",
         ],
@@ -94,7 +74,7 @@ def _e1_detail(res: dict) -> list[str]:
                 f"`{fail['first']}`); they are not in the figures.",
                 "",
             ]
-        out += _table(
+        out += table(
             [
                 "detector",
                 "recall @ budget",
@@ -119,7 +99,7 @@ def _typology(res: dict) -> list[str]:
             m = pt[k].get(t)
             cells.append(f"{fmt(m['money_recall'])} (n={m['n']})" if m and m["n"] else "-")
         rows.append([t, *cells])
-    return _table(["typology", "baseline", "drafts", "elites"], rows)
+    return table(["typology", "baseline", "drafts", "elites"], rows)
 
 
 def e2_table(res: dict) -> list[str]:
@@ -164,7 +144,7 @@ def e2_table(res: dict) -> list[str]:
                     m["change"]["n"],
                 ]
             )
-    return _table(
+    return table(
         [
             "detector",
             "tested on",
@@ -212,7 +192,7 @@ def e3_table(res: dict) -> list[str]:
         )
     seeds = len(res["seeds"])
     return [
-        *_table(
+        *table(
             [
                 "arm",
                 "elites' money recall (mean over detectors)",
@@ -257,7 +237,7 @@ def realism_table(res: dict) -> list[str]:
                 f"`{r['leak_rule']}`",
             ]
         )
-    return _table(
+    return table(
         [
             "group",
             "C2ST AUC (accounts)",
@@ -291,7 +271,10 @@ def markdown(res: dict, plots: list[str]) -> str:
         f"test-period scores. Arms: {', '.join(res['arms'])}; evolution seeds: "
         f"{', '.join(map(str, res['seeds']))}. Intervals: 95% bootstrap over scenarios; n = scenarios.",
         "",
-        "## E1: hardness (headline)",
+        "## Headline: net funds in cases with no alert, funds-matched",
+        "",
+        *net_funds_section(res),
+        "## E1: hardness",
         "",
         *headline(res),
         "Elites minus drafts is a two-sample bootstrap; a negative gap means the elites are missed more.",
@@ -311,6 +294,7 @@ def markdown(res: dict, plots: list[str]) -> str:
         *e2_table(res),
         "## E3: one ablation per stage",
         "",
+        *net_funds_arms(res),
         *e3_table(res),
         "## Realism without the loop's critic",
         "",

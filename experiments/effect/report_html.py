@@ -34,7 +34,7 @@ def plots(res: dict, out: Path) -> dict[str, bytes]:
     dets = [*res["detectors"], "mean"]
     fig, ax = plt.subplots(figsize=(9, 3.4))
     for k, (g, label) in enumerate(
-        (("baseline", "baseline"), (f"{arm}/drafts", "round-0 drafts"), (f"{arm}/elites", "evolved elites"))
+        (("baseline", "baseline"), (f"{arm}/drafts", "planner drafts"), (f"{arm}/elites", "evolved elites"))
     ):
         vals = []
         for d in dets:

@@ -28,7 +28,7 @@ def e1_section(run_dir: Path, seed_offset: int = 1000, days: int = 40, per_templ
     """Markdown lines of the card's E1 section for the run in ``run_dir``."""
     with RunStore(run_dir / STORE, readonly=True) as store:
         cfg = store.config()
-        s = summarise(store, cfg)
+        s = summarise(store, cfg, round0_drafts=True)
     world_cfg = cfg.world.generate.model_copy(update={"days": max(days, cfg.world.generate.days)})
     b = build_heldout(world_cfg, seed_offset, DETECTORS, cfg.detectors.training_share)
     rng = np.random.default_rng([world_cfg.seed + seed_offset, 17])

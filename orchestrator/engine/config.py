@@ -111,6 +111,22 @@ class ArchiveConfig(_Model):
         return self
 
 
+class ParentsConfig(_Model):
+    """How the evolver's parents are drawn from the archive (Rainbow Teaming's selection)."""
+
+    selection: Literal["rainbow", "uniform"] = Field(
+        "rainbow",
+        description="'rainbow' draws archive cells visited less often as parents, or improved recently, "
+        "more; 'uniform' draws every elite alike.",
+    )
+    recent_rounds: int = Field(
+        3, ge=0, description="A cell whose elite changed within this many rounds counts as improved recently."
+    )
+    recent_bonus: float = Field(
+        1.0, ge=0, description="Weight added to a recently improved cell (a cell never drawn weighs 1)."
+    )
+
+
 class TournamentConfig(_Model):
     """Elo tournament."""
 
@@ -192,6 +208,9 @@ class RunConfig(_Model):
         default_factory=ArchiveConfig, description="The quality-diversity archive."
     )
     tournament: TournamentConfig = Field(default_factory=TournamentConfig, description="The Elo tournament.")
+    parents: ParentsConfig = Field(
+        default_factory=ParentsConfig, description="How the evolver's parents are drawn from the archive."
+    )
     stages: StagesConfig = Field(default_factory=StagesConfig, description="Stage switches (ablations).")
     contrastive: ContrastiveConfig = Field(
         default_factory=ContrastiveConfig, description="The contrastive filter."

@@ -28,6 +28,7 @@ from orchestrator.engine.between_rounds import BetweenRounds
 from orchestrator.engine.config import RunConfig
 from orchestrator.engine.debate.graph import graph
 from orchestrator.engine.debate.results import DebateResult, debate_id, load_candidate, load_result
+from orchestrator.engine.parents import ParentPicker
 from orchestrator.engine.progress import Progress
 from orchestrator.engine.roles import RoleCalls, RoleFailure
 from orchestrator.engine.store import RunStore
@@ -78,6 +79,7 @@ class Supervisor(BetweenRounds):
         self.failure_cause: str | None = None  # set when the run ends as FAILING
         self.last_top: list[str] = []
         self.expert_seen = [0, 0]  # the last expert verdict and pair ids applied
+        self.parents = ParentPicker(cfg.parents)
         self.stop_requested = False
         self.progress = Progress()
         self._restore()
@@ -100,6 +102,7 @@ class Supervisor(BetweenRounds):
         self.failed_streak = meta.get("failed_streak", 0)
         self.expert_seen = list(meta.get("expert_seen", [0, 0]))
         self.tournament.barred = set(meta.get("barred", []))
+        self.parents.restore(meta.get("parents", {}))
         self.progress.coverage, self.progress.best_elo = self.archive.coverage, self._best_elo()
 
     def _candidate(self, sid: str) -> Candidate:
@@ -165,14 +168,14 @@ class Supervisor(BetweenRounds):
     def slots(self, r: int) -> list[dict]:
         """The round's debates: planner drafts from briefs, and children of archive elites."""
         n = self.cfg.population
-        elites = self.archive.elites()
+        cells = sorted(self.archive.cells)
+        elites = [self.archive.cells[c].scenario_id for c in cells]
         n_evolve = int(round(self.cfg.evolve_share * n)) if r > 0 and elites else 0
         out = []
         for slot in range(n):
             rng = np.random.default_rng([self.cfg.seed, r, slot])
             if slot < n_evolve:
-                k = min(2, len(elites))
-                picks = sorted(rng.choice(len(elites), size=k, replace=False).tolist())
+                picks = self.parents.pick(r, cells, 2, rng)
                 out.append(
                     {
                         "origin": "evolve",
@@ -282,6 +285,7 @@ class Supervisor(BetweenRounds):
         return out.value.winner
 
     def close_round(self, r: int, results: dict[int, DebateResult], seconds: float, stats: dict) -> None:
+        self.parents.close(r, {c: e.scenario_id for c, e in self.archive.cells.items()})
         top = self.elo.top(self.cfg.tournament.top_k)
         self.stable = self.stable + 1 if top == self.last_top and top else 0
         self.last_top = top
@@ -313,6 +317,7 @@ class Supervisor(BetweenRounds):
                 "failed_streak": self.failed_streak,
                 "expert_seen": self.expert_seen,
                 "barred": sorted(self.tournament.barred),
+                "parents": self.parents.state(),
             },
         )
         p = self.progress

@@ -99,6 +99,21 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
     assert "(n=" in md and " [" in md and "| n |" in md
     html = (out / "report.html").read_text()
     assert "<table>" in html and "data:image/png;base64," in html
+    # the headline: net funds in cases with no alert at three budgets, funds-matched, with n
+    nf = res["net_funds"]
+    assert nf["budgets"] == ["0.001", "0.005", "0.01"] and nf["placements"] == 3
+    for b in nf["budgets"]:
+        c = nf["arms"]["full"][b]["mean"]["drafts_elites"]
+        if c["gap"] is not None:
+            assert c["gap"]["low"] <= c["gap"]["value"] <= c["gap"]["high"] and c["bands"]
+            assert c["gap"]["value"] == pytest.approx(c["second"]["value"] - c["first"]["value"])
+        else:
+            assert "no volume band" in c["why"]
+    assert "net funds in cases with no alert" in md.lower() and "n drafts/elites" in md
+    # the loop's horizon fits B's test window: no elite is dropped for not fitting it
+    assert all(res["e1"]["failed"][f"{a}/elites"]["count"] == 0 for a in ("full", "no-evolver"))
+    records = json.loads((out / "cells" / "measure__full-s1__rules.json").read_text())["result"]["elites"]
+    assert all(len(r["max_scores"]) == 3 for r in records["records"])
     # the runs are ordinary run directories (show/report read them)
     assert (out / "runs" / "full-s1" / "run.sqlite").is_file()
 
@@ -142,6 +157,14 @@ def test_bad_configs_and_foreign_output_directories_are_refused(done, tmp_path, 
         (
             TINY.replace("rules = {}", "nonsense = {}"),
             "heldout.detectors: Value error, unknown evaluation detector(s) ['nonsense']",
+        ),
+        (
+            TINY.replace("rules = {}", "rules = {}\nsage = {}"),  # the default contrastive reference
+            "loop.contrastive.reference ['sage'] is also a held-out evaluator",
+        ),
+        (
+            TINY.replace("[loop.budgets]", '[loop.contrastive]\nreference = ["gine"]\n\n[loop.budgets]'),
+            "loop.contrastive.reference ['gine'] is the loop's own detector in World A",
         ),
     ):
         bad = tmp_path / "bad.toml"

@@ -89,7 +89,7 @@ async def attack(state: DebateState, runtime: Runtime[RoleCalls]) -> dict:
 
 
 def _rank(c: Candidate | None, measure: str) -> tuple:
-    return (-1.0, 0.0) if c is None else (float(c.review.accepted), evasion_of(c.report, measure))
+    return (-1.0, 0.0) if c is None else (float(c.review.accepted), evasion_of(c.report, measure, c.review))
 
 
 def decide(state: DebateState) -> dict:
@@ -103,7 +103,7 @@ def decide(state: DebateState) -> dict:
     if (
         best is not None
         and best.review.accepted
-        and evasion_of(best.report, state["measure"]) >= state["target"]
+        and evasion_of(best.report, state["measure"], best.review) >= state["target"]
     ):
         outcome = "accepted"
     elif t >= state["max_turns"]:

@@ -9,8 +9,8 @@ Kinds:
 - ``measure/GROUP/DET``: score a group's scenarios (the baseline templates, or an arm-seed's
   planner drafts and elites) compiled into B's test period with DET.
 - ``realism/GROUP``: the C2ST and the leak check for the baseline templates or an arm's elites.
-- ``retrain/DET/S1-S2``: E2, DET retrained on B plus the elites of seed S1 (compiled into B's
-  training period), tested on seed S2's elites and on B's baseline test period.
+- ``retrain/DET/SET-hSEED``: E2 (`experiments.effect.retrain`), DET retrained on B plus
+  copies of training set SET (elites, drafts or templates) without seed SEED, tested on it.
 """
 
 from __future__ import annotations
@@ -215,42 +215,6 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
     ).as_dict()
 
 
-# ---------------------------------------------------------------- retrain/DET/S1-S2
-
-
-def retrain_cell(cfg: ExperimentConfig, out: Path, det: str, s1: int, s2: int) -> dict:
-    world, data, split = _split_b(out)
-    train_window = (int(world.start_epoch), int(split.t_val))
-    elites = [
-        Scenario.model_validate(e["scenario"])
-        for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s1}")["elites"]
-    ]
-    extra = []
-    for i, s in enumerate(elites):
-        for k in range(cfg.retrain.copies):
-            try:
-                copy = s.model_copy(update={"name": f"{s.name} #{k}"[:120]})  # its own scenario id
-                extra.append(compile_scenario(copy, world, 5000 + 100 * i + k, window=train_window))
-            except ScenarioError:
-                continue
-    armed, window, scores = arm_detector(
-        world, det.split("@")[0], cfg.heldout.detectors[det], cfg.heldout.budget, extra, label=det
-    )
-    b = HeldOut(world, window, [armed], cfg.heldout.budget)
-    tested = [
-        Scenario.model_validate(e["scenario"])
-        for e in load_cell(out, f"evolve/{cfg.retrain.arm}-s{s2}")["elites"]
-    ]
-    outcomes, failed = b.evaluate_all(tested, cfg.heldout.compile_seed)
-    base, base_failed = b.evaluate_all(baseline_group(cfg), cfg.heldout.compile_seed)
-    return {
-        "trained_on": len(extra),
-        "elites": {"records": [record(o, det) for o in outcomes], "failed": failed},
-        "baseline": {"records": [record(o, det) for o in base], "failed": base_failed},
-        "baseline_test": _baseline_test(world, data, split, scores, armed.threshold),
-    }
-
-
 def family(typology: str) -> str:
     from graph_schema.dsl import Typology
 
@@ -269,5 +233,4 @@ __all__ = [
     "measure_cell",
     "prepare_worlds",
     "realism_cell",
-    "retrain_cell",
 ]

@@ -115,7 +115,10 @@ class HeldOutConfig(_Model):
 
 
 class RetrainConfig(_Model):
-    """E2: B's detectors retrained on B plus the elites of one seed, tested on another seed's."""
+    """E2, leave one seed out: B's detectors retrained on B plus the elites of every seed but
+    one, and, as controls, on as many planner drafts or baseline-template instances; tested on
+    the held-out seed's elites, the baseline templates and a typology family no training set
+    holds (`experiments.effect.retrain`)."""
 
     enabled: bool = Field(True, description="Run E2 (needs at least 2 evolution seeds).")
     detectors: list[str] = Field(
@@ -127,8 +130,29 @@ class RetrainConfig(_Model):
         3,
         ge=1,
         le=20,
-        description="Times each training elite is compiled into B's training period (seeds differ).",
+        description="Times each training scenario is compiled into B's training period (seeds differ).",
     )
+    val_copies: int = Field(
+        1,
+        ge=0,
+        le=20,
+        description="Times each training scenario is compiled into B's validation period, which drives "
+        "early stopping.",
+    )
+    heldout_family: str = Field(
+        "chain",
+        description="The typology family no training set holds; its elites and templates are a test set "
+        "of their own.",
+    )
+
+    @field_validator("heldout_family")
+    @classmethod
+    def _family(cls, v: str) -> str:
+        from graph_schema.families import FAMILY
+
+        if v not in FAMILY:
+            raise ValueError(f"unknown typology family '{v}'; known: {', '.join(sorted(FAMILY))}")
+        return v
 
 
 class RealismConfig(_Model):

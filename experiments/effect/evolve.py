@@ -44,6 +44,23 @@ def _valid(review: Review, threshold: float) -> bool:
     return review.realism >= threshold and all(g.score >= 1 for g in review.gates)
 
 
+def _turns(store: RunStore, last: int, threshold: float, round0_drafts: bool) -> tuple[list[str], int, int]:
+    """The distinct first planner drafts, the proposals and the proposals valid with the gate on."""
+    drafts, seen, proposals, valid = [], set(), 0, 0
+    for r in range(last + 1):
+        for _, d in sorted(store.debates_of(r).items()):
+            for t in store.turns(d["id"]):
+                if t["role"] in ("planner", "evolver"):
+                    proposals += 1
+                    first = d["origin"] == "plan" and t["idx"] == 0 and (r == 0 or not round0_drafts)
+                    if first and t["payload"] and t["payload"] not in seen:
+                        seen.add(t["payload"])
+                        drafts.append(t["payload"])
+                elif t["role"] == "critic" and t["payload"]:
+                    valid += _valid(Review.model_validate_json(t["payload"]), threshold)
+    return drafts, proposals, valid
+
+
 def summarise(store: RunStore, cfg: RunConfig, round0_drafts: bool = False) -> dict:
     """Elites (final archive), planner drafts, diversity, validity and cost of a run.
 
@@ -72,18 +89,7 @@ def summarise(store: RunStore, cfg: RunConfig, round0_drafts: bool = False) -> d
                 "case_evasion": rep.case_evaded_share,
             }
         )
-    drafts, seen, proposals, valid = [], set(), 0, 0
-    for r in range(last + 1):
-        for _, d in sorted(store.debates_of(r).items()):
-            for t in store.turns(d["id"]):
-                if t["role"] in ("planner", "evolver"):
-                    proposals += 1
-                    first = d["origin"] == "plan" and t["idx"] == 0 and (r == 0 or not round0_drafts)
-                    if first and t["payload"] and t["payload"] not in seen:
-                        seen.add(t["payload"])
-                        drafts.append(t["payload"])
-                elif t["role"] == "critic" and t["payload"]:
-                    valid += _valid(Review.model_validate_json(t["payload"]), threshold)
+    drafts, proposals, valid = _turns(store, last, threshold, round0_drafts)
     rounds = store.rounds()
     end = rounds[-1] if rounds else {}
     return {

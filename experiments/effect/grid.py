@@ -14,6 +14,7 @@ from pathlib import Path
 from experiments.effect import cells
 from experiments.effect.config import ExperimentConfig
 from experiments.effect.evolve import LoopInterrupted
+from experiments.effect.retrain import TRAIN_SETS, retrain_cell
 from graph_schema.formats.atomic import write_text_atomic
 from orchestrator.engine import WORKER_ENV, RayPool, first_difference, ray_session
 
@@ -65,14 +66,13 @@ def plan(cfg: ExperimentConfig) -> Plan:
         p.cells += [
             Cell(f"realism/{a}", (first, *(f"evolve/{a}-s{s}" for s in cfg.seeds)), 1.0) for a in cfg.arms
         ]
-    if cfg.retrain.enabled:
-        seeds = cfg.seeds
-        pairs = [(seeds[i], seeds[(i + 1) % len(seeds)]) for i in range(len(seeds))]
-        a = cfg.retrain.arm
+    if cfg.retrain.enabled:  # leave one seed out: trained without seed h, tested on it
+        evolved = tuple(f"evolve/{cfg.retrain.arm}-s{s}" for s in cfg.seeds)
         p.cells += [
-            Cell(f"retrain/{d}/{s1}-{s2}", (f"heldout/{d}", f"evolve/{a}-s{s1}", f"evolve/{a}-s{s2}"), 3.0)
+            Cell(f"retrain/{d}/{kind}-h{h}", (f"heldout/{d}", *evolved), 3.0)
             for d in cfg.retrain.detectors
-            for s1, s2 in pairs
+            for kind in TRAIN_SETS
+            for h in cfg.seeds
         ]
     return p
 
@@ -92,8 +92,8 @@ def run_cell(cfg_json: str, out: str, key: str) -> tuple[str, float]:
     elif kind == "realism":
         result = cells.realism_cell(cfg, out_p, rest[0])
     elif kind == "retrain":
-        s1, s2 = rest[1].split("-")
-        result = cells.retrain_cell(cfg, out_p, rest[0], int(s1), int(s2))
+        train, held = rest[1].rsplit("-h", 1)
+        result = retrain_cell(cfg, out_p, rest[0], train, int(held))
     else:
         raise ValueError(f"unknown cell kind '{kind}'")
     seconds = round(time.monotonic() - t0, 2)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from experiments.effect.stats import Estimate, interval
-from orchestrator.engine.archive import volume_band
+from orchestrator.engine import volume_band
 
 
 @dataclass(frozen=True)

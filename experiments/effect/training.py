@@ -1,11 +1,16 @@
-"""E2, training utility: detectors retrained in World B with elite copies in their training
-period, measured before and after on held-out scenarios, with bootstrap intervals."""
+"""E2, training utility, leave one seed out (`experiments.effect.retrain`): per retrained
+detector and test set, the caught funds (funds in cases with at least one alert, each
+scenario by the share of its placements alerted) at each alert budget and the money recall,
+for the detector as trained (original) and retrained with copies of baseline templates,
+planner drafts or elites; and the gains of elites over each control, paired over the test
+scenarios, with bootstrap intervals."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from experiments.effect.cells import load_cell
+from experiments.effect.headline import unalerted_share
 from experiments.effect.stats import ratio_difference, ratio_of_sums
 from experiments.effect.stored import Cells, as_json
 
@@ -26,76 +31,86 @@ def case_sums(bt: dict) -> dict[str, np.ndarray]:
     }
 
 
-def _before_after(pairs: list[tuple[dict, list[dict]]], rs: int) -> dict:
-    """Money recall and funds in caught cases of the same scenarios before and after
-    retraining, with the paired change. Each item is (record before, its records after, one
-    per retrained model); a scenario tested after several retrainings counts once, with
-    its alerted value and caught indicator averaged over them."""
-    if not pairs:
-        return {"n": 0}
-    value = np.array([b["value"] for b, _ in pairs])
-    funds = np.array([b["funds_usd"] for b, _ in pairs])
-    cols = {
-        "b_val": [b["alerted_value"] for b, _ in pairs],
-        "a_val": [np.mean([r["alerted_value"] for r in a]) for _, a in pairs],
-        "b_case": [funds_i * (b["alerted"] > 0) for (b, _), funds_i in zip(pairs, funds, strict=True)],
-        "a_case": [
-            funds_i * np.mean([r["alerted"] > 0 for r in a])
-            for (_, a), funds_i in zip(pairs, funds, strict=True)
-        ],
+CONDITIONS = ("original", "templates", "drafts", "elites")
+TESTS = ("elites", "baseline", "family_elites", "family_baseline")
+GAINS = (("elites", "templates"), ("elites", "drafts"))
+
+
+def _scores(records: list[dict], thresholds: dict[str, float]) -> dict[str, dict]:
+    """Per scenario id: funds, value, alerted value (main budget) and the caught share of its
+    placements at each budget."""
+    return {
+        r["id"]: {"funds": r["funds_usd"], "value": r["value"], "alerted_value": r["alerted_value"],
+                  **{b: 1.0 - unalerted_share(r, t) for b, t in thresholds.items()}}
+        for r in records
     }
-    out = {"n": len(value)}
-    for name, b, a, den in (
-        ("money_recall", "b_val", "a_val", value),
-        ("case_funds", "b_case", "a_case", funds),
-    ):
-        out[name] = {
-            "before": as_json(ratio_of_sums(cols[b], den, 0, rs)),
-            "after": as_json(ratio_of_sums(cols[a], den, 0, rs)),
-            "change": as_json(ratio_difference(cols[b], cols[a], den, 0, rs)),
+
+
+def _original(cells: Cells, d: str, test: str, held: int) -> list[dict]:
+    """Test set ``test`` of held-out seed ``held`` as the detector before retraining scored it."""
+    arm = cells.cfg.retrain.arm
+    if test.endswith("elites"):
+        return cells.measured(f"{arm}-s{held}", d, "elites")["records"]
+    return cells.measured("baseline", d, "baseline")["records"]
+
+
+def _pooled(cells: Cells, d: str, test: str) -> dict[str, dict[str, dict]]:
+    """Per condition, per test scenario: its figures, averaged over the held-out seeds that
+    tested it (a baseline template is tested once per seed). Only scenarios that every
+    condition scored are kept, so that every comparison is paired."""
+    orig_thr = load_cell(cells.out, f"heldout/{d}")["thresholds"]
+    acc: dict[str, dict[str, list[dict]]] = {c: {} for c in CONDITIONS}
+    for h in cells.cfg.seeds:
+        per = {kind: load_cell(cells.out, f"retrain/{d}/{kind}-h{h}") for kind in CONDITIONS[1:]}
+        ids = set.intersection(*({r["id"] for r in c["tested"][test]["records"]} for c in per.values()))
+        got = {k: _scores(c["tested"][test]["records"], c["thresholds"]) for k, c in per.items()}
+        got["original"] = _scores(_original(cells, d, test, h), orig_thr)
+        ids &= set(got["original"])
+        for c in CONDITIONS:
+            for i in ids:
+                acc[c].setdefault(i, []).append(got[c][i])
+    return {c: {i: {k: float(np.mean([x[k] for x in xs])) for k in xs[0]} for i, xs in sorted(acc[c].items())}
+            for c in CONDITIONS}
+
+
+def _figures(pooled: dict[str, dict[str, dict]], budgets: list[str], rs: int) -> dict:
+    """Caught funds at each budget and money recall per condition, and the paired gains."""
+    ids = sorted(pooled["original"])
+    if not ids:
+        return {"n": 0}
+    keys = ("funds", "value", "alerted_value", *budgets)
+    col = {c: {k: np.array([pooled[c][i][k] for i in ids]) for k in keys} for c in CONDITIONS}
+    funds, value = col["original"]["funds"], col["original"]["value"]
+    metrics = {f"caught_funds@{b}": (lambda c, b=b: funds * col[c][b], funds) for b in budgets}
+    metrics["money_recall"] = (lambda c: col[c]["alerted_value"], value)
+    out: dict = {"n": len(ids)}
+    for name, (num, den) in metrics.items():
+        if den.sum() <= 0:
+            continue
+        out[name] = {c: as_json(ratio_of_sums(num(c), den, 0, rs)) for c in CONDITIONS}
+        out[name]["gains"] = {
+            f"{a}-{b}": as_json(ratio_difference(num(b), num(a), den, 0, rs)) for a, b in GAINS
         }
     return out
 
 
 def e2(cells: Cells) -> dict:
+    """E2 per retrained detector and test set: each condition's figures and the gains of
+    training on elites over the two controls (paired over the test scenarios)."""
     cfg = cells.cfg
     if not cfg.retrain.enabled:
         return {}
-    seeds, arm, rs = cfg.seeds, cfg.retrain.arm, cfg.resamples
-    pairs = [(seeds[i], seeds[(i + 1) % len(seeds)]) for i in range(len(seeds))]
-    out = {"arm": arm, "pairs": [list(p) for p in pairs], "detectors": {}}
+    budgets = [f"{b:g}" for b in cfg.heldout.budgets]
+    r = cfg.retrain
+    out = {"arm": r.arm, "heldout_family": r.heldout_family, "budgets": budgets, "copies": r.copies,
+           "val_copies": r.val_copies, "detectors": {}, "trained_on": {}}
     for d in cfg.retrain.detectors:
-        elites: list[
-            tuple[dict, list[dict]]
-        ] = []  # each seed's elites are tested once, by its own retraining
-        templates = {r["id"]: (r, []) for r in cells.measured("baseline", d, "baseline")["records"]}
-        base_after, trained = [], []
-        for s1, s2 in pairs:
-            cell = load_cell(cells.out, f"retrain/{d}/{s1}-{s2}")
-            trained.append(cell["trained_on"])
-            before = {r["id"]: r for r in cells.measured(f"{arm}-s{s2}", d, "elites")["records"]}
-            elites += [(before[r["id"]], [r]) for r in cell["elites"]["records"] if r["id"] in before]
-            for r in cell["baseline"]["records"]:
-                if r["id"] in templates:
-                    templates[r["id"]][1].append(r)
-            base_after.append(case_sums(cell["baseline_test"]))
-        row: dict = {
-            "training_elites_compiled": trained,
-            "elites": _before_after(elites, rs),
-            "baseline_templates": _before_after([t for t in templates.values() if t[1]], rs),
+        out["detectors"][d] = {t: _figures(_pooled(cells, d, t), budgets, cfg.resamples) for t in TESTS}
+        out["trained_on"][d] = {
+            f"{k}-h{h}": load_cell(cells.out, f"retrain/{d}/{k}-h{h}")["compiled"]
+            for k in CONDITIONS[1:] for h in cfg.seeds
         }
-        before_b = case_sums(load_cell(cells.out, f"heldout/{d}")["baseline_test"])
-        after_b = {k: np.mean([b[k] for b in base_after], axis=0) for k in ("alerted", "alerted_usd")}
-        if len(before_b["rows"]):
-            row["baseline_test"] = {}
-            for name, num, den in (("recall", "alerted", "rows"), ("money_recall", "alerted_usd", "usd")):
-                row["baseline_test"][name] = {
-                    "before": as_json(ratio_of_sums(before_b[num], before_b[den], 0, rs)),
-                    "after": as_json(ratio_of_sums(after_b[num], before_b[den], 0, rs)),
-                    "change": as_json(ratio_difference(before_b[num], after_b[num], before_b[den], 0, rs)),
-                }
-        out["detectors"][d] = row
     return out
 
 
-__all__ = ["case_sums", "e2"]
+__all__ = ["CONDITIONS", "GAINS", "TESTS", "case_sums", "e2"]

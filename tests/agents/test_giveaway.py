@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from agents.models import Candidate, CheckResult, Critique, EvasionReport, Review
-from agents.principles import load_principles, utility
+from agents.principles import evasion_of, load_principles, utility
 from agents.procedural import ChecksCritic
 from agents.procedural.giveaway import NAME
 from agents.procedural.steering import steer
@@ -63,21 +63,29 @@ def test_the_named_features_steer_to_the_operators_that_move_them(templates):
     assert f"{NAME}: hour_sin" in answers["align_calendar"]
 
 
-def test_its_score_is_a_term_of_the_utility(templates):
+def test_it_is_part_of_the_adversary_and_can_weigh_on_its_own(templates):
+    """Shipped: evasion 'ensemble', money evades only as far as the accounts pass for their
+    peers; a principles file may also weigh the score on its own (``discriminator_weight``)."""
     s = templates[0].scenario
     p = load_principles()
-    assert p.judge.discriminator_weight > 0
+    assert p.judge.evasion_measure == "ensemble" and p.judge.discriminator_weight == 0
     rep = EvasionReport(scenario_id=s.uid, budget=0.005, detectors=[], transfers=[], evaded_share=0.5,
-                        evasion=0.5, evaded_value_share=0.5, case_evaded_share=0.5, funds_integrated=1e5,
+                        evasion=0.5, evaded_value_share=0.6, case_evaded_share=0.2, funds_integrated=1e5,
                         integration_share=0.9)
 
-    def cand(score: float) -> Candidate:
-        checks = [CheckResult(name=NAME, score=score, reason="r")]
+    def cand(score: float | None) -> Candidate:
+        checks = [] if score is None else [CheckResult(name=NAME, score=score, reason="r")]
         return Candidate(scenario=s, review=Review(scenario_id=s.uid, checks=checks, realism=0.8,
                                                     accepted=True), report=rep)
 
+    money = 0.5 * (0.6 + 0.2)
+    assert evasion_of(rep, "ensemble", cand(0.25).review) == pytest.approx(money * 0.25)
+    assert evasion_of(rep, "ensemble", cand(None).review) == pytest.approx(money)  # no check: passes
     gap = utility(cand(1.0), p) - utility(cand(0.0), p)
-    assert gap == pytest.approx(p.judge.discriminator_weight)
+    assert gap == pytest.approx(p.judge.evasion_weight * money)
+    weighted = p.model_copy(update={"judge": p.judge.model_copy(
+        update={"evasion_measure": "money", "discriminator_weight": 0.3})})
+    assert utility(cand(1.0), weighted) - utility(cand(0.0), weighted) == pytest.approx(0.3)
 
 
 def test_a_saved_discriminator_loads_with_the_same_judgement(tmp_path, world, templates, discriminator):

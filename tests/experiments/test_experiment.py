@@ -114,6 +114,23 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
     assert all(res["e1"]["failed"][f"{a}/elites"]["count"] == 0 for a in ("full", "no-evolver"))
     records = json.loads((out / "cells" / "measure__full-s1__rules.json").read_text())["result"]["elites"]
     assert all(len(r["max_scores"]) == 3 for r in records["records"])
+    # E2, leave one seed out: three training sets of equal size per held-out seed, four test
+    # sets, each condition with an interval and the gains over both controls
+    e2 = res["e2"]
+    assert e2["heldout_family"] == "chain" and set(e2["detectors"]) == {"rules", "gine@1"}
+    for h in (1, 2):
+        cell = json.loads((out / "cells" / f"retrain__gine@1__templates-h{h}.json").read_text())["result"]
+        elites = json.loads((out / "cells" / f"retrain__gine@1__elites-h{h}.json").read_text())["result"]
+        assert cell["scenarios"] == elites["scenarios"]  # the control has as many scenarios
+        assert set(cell["tested"]) == {"elites", "baseline", "family_elites", "family_baseline"}
+    g = e2["detectors"]["gine@1"]["baseline"]
+    assert g["n"] > 0
+    caught = g["caught_funds@0.005"]
+    assert set(caught) == {"original", "templates", "drafts", "elites", "gains"}
+    gain = caught["gains"]["elites-templates"]
+    assert gain["low"] <= gain["value"] <= gain["high"]
+    assert gain["value"] == pytest.approx(caught["elites"]["value"] - caught["templates"]["value"])
+    assert "held-out family" in md and "elites - templates" in md
     # the runs are ordinary run directories (show/report read them)
     assert (out / "runs" / "full-s1" / "run.sqlite").is_file()
 

@@ -39,7 +39,7 @@ def test_detectors_are_averaged_per_scenario_and_bands_come_from_funds_placed():
 def grp(rows: list[tuple[float, float]]) -> Group:
     f = np.array([r[0] for r in rows])
     u = np.array([r[1] for r in rows])
-    from orchestrator.engine.archive import volume_band
+    from orchestrator.engine import volume_band
 
     return Group(f, u, np.array([volume_band(x, BINS) for x in f], dtype=object))
 

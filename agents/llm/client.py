@@ -25,6 +25,14 @@ from agents.llm.prompts import render
 log = logging.getLogger("redledger.llm")
 
 
+REPAIR_STRIDE = 1_000_003  # a repair asks with another seed: small models otherwise repeat their answer
+
+
+def repair_seed(sample: int, attempt: int) -> int:
+    """The request seed of ``attempt`` (0 = the first ask) for sample ``sample``."""
+    return int(sample) + REPAIR_STRIDE * int(attempt)
+
+
 class LLMClient:
     """A role's handle on a backend."""
 
@@ -108,7 +116,7 @@ class LLMClient:
             try:
                 async with sem:
                     out = await asyncio.wait_for(
-                        b.variant(model, method, schema, sample).ainvoke(
+                        b.variant(model, method, schema, repair_seed(sample, attempt)).ainvoke(
                             b.prepare_messages(msgs, schema, method)),
                         cfg.timeout_s)
             except openai.LengthFinishReasonError as err:  # an answer, cut short: repair it

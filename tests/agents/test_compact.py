@@ -15,8 +15,10 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents.digest import scenario_json
+from agents.errors import LLMCallError
 from agents.llm import Backend, BackendConfig, LLMPlanner
 from agents.llm.backend import compact_grammar
+from agents.llm.client import REPAIR_STRIDE
 from agents.models import Brief
 from graph_schema.dsl import Scenario
 from graph_schema.typologies import library, sample_scenario
@@ -80,3 +82,24 @@ def test_the_server_gets_the_compact_grammar_unless_full_is_asked_for(tmp_path):
             sent = fake.bodies[-1]["response_format"]["schema"]
         assert ("lineage" in sent["properties"]) is lineage_offered
         assert ("narrative" in sent["required"]) is (grammar == "full")
+
+
+def test_each_repair_asks_with_another_seed_so_the_model_need_not_repeat_itself():
+    """Small models answer a repair with their first answer again; a repair request carries
+    another seed (the first ask keeps the sample's own)."""
+    bad = copy.deepcopy(fan_doc())
+    bad["transfers"][0]["dst"] = "nobody"
+    msgs = [SystemMessage("Plan."), HumanMessage("One scenario.")]
+    with FakeOpenAI(json.dumps(bad)) as fake:
+        cfg = BackendConfig(kind="openai", base_url=fake.url, model="m", structured_method="json_mode",
+                            max_retries=0, repair_attempts=3)
+        with Backend(cfg) as b, pytest.raises(LLMCallError, match="unknown entity 'nobody'"):
+            asyncio.run(b.client("planner").structured(Scenario, msgs, sample=4, validate=_compiles))
+    assert [body["seed"] for body in fake.bodies] == [4, 4 + REPAIR_STRIDE, 4 + 2 * REPAIR_STRIDE]
+
+
+def _compiles(s: Scenario) -> Scenario:
+    from graph_schema.compiler.checks import check_structure
+
+    check_structure(s)
+    return s

@@ -168,8 +168,13 @@ def group_scenarios(cfg: ExperimentConfig, out: Path, group: str) -> dict[str, l
     if group == "baseline":
         return {"baseline": baseline_group(cfg)}
     ev = load_cell(out, f"evolve/{group}")
+    drafts, cap = ev["drafts"], cfg.heldout.max_drafts
+    if cap is not None and len(drafts) > cap:
+        b_seed = cfg.loop.world.generate.seed + cfg.heldout.seed_offset
+        rng = np.random.default_rng([b_seed, 23, *group.encode()])
+        drafts = [drafts[i] for i in sorted(rng.choice(len(drafts), size=cap, replace=False).tolist())]
     return {
-        "drafts": [Scenario.model_validate_json(d) for d in ev["drafts"]],
+        "drafts": [Scenario.model_validate_json(d) for d in drafts],
         "elites": [Scenario.model_validate(e["scenario"]) for e in ev["elites"]],
     }
 

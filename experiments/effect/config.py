@@ -68,6 +68,12 @@ class HeldOutConfig(_Model):
         description="Times each scenario is placed in B's test period (other times and accounts); a "
         "scenario's figures average its placements, and the bootstrap resamples scenarios.",
     )
+    max_drafts: int | None = Field(
+        None,
+        ge=2,
+        description="Planner drafts measured per arm and seed: a seeded sample of this many where a run "
+        "drafted more (empty measures all).",
+    )
     window_fit: float = Field(
         0.8,
         ge=0,

@@ -142,6 +142,14 @@ class CriticPrinciples(_Model):
         "(a gate: failing it rejects the scenario whatever its realism).",
     )
     robustness: Robustness = Field(default_factory=Robustness, description="Compile robustness (a gate too).")
+    volume_ratio: float = Field(
+        0.0,
+        ge=0,
+        description="A gate on volume: every account of the scenario may move (the larger of the money it "
+        "receives and pays in the operation, USD) at most this many times what a median account of its "
+        "profile pays out in the same time (the World's monthly volume, pro rata over the horizon, at least "
+        "a month); 0 = no gate.",
+    )
 
 
 class JudgePrinciples(_Model):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+
+import numpy as np
 
 from agents.base import Critic
 from agents.models import CheckResult, Critique, Review
@@ -17,6 +20,7 @@ from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
 from graph_schema.families import family_of
 from graph_schema.reference import in_usd
+from graph_schema.tables import PROFILES
 
 
 def realism(checks: list[CheckResult], principles: Principles) -> float:
@@ -94,6 +98,8 @@ class ChecksCritic(Critic):
         ctx = CheckContext(scenario, compiled, self.stats, self.principles.critic.bands, self.discriminator)
         checks = [CHECKS[n](ctx) for n in self.active]
         gates = [self.purpose_gate(compiled), self.robustness_gate(scenario)]
+        if self.principles.critic.volume_ratio:
+            gates.append(volume_gate(ctx, self.principles.critic.volume_ratio))
         return compiled, self.verdict(scenario, checks, gates)
 
     def verdict(self, scenario: Scenario, checks: list[CheckResult], gates: list[CheckResult],
@@ -181,4 +187,26 @@ class ChecksCritic(Critic):
         return CheckResult(name="robustness", score=1.0, reason=f"compiles under {len(tries) + 1} settings")
 
 
-__all__ = ["ChecksCritic", "critiques_of", "realism"]
+def volume_gate(ctx: CheckContext, ratio: float) -> CheckResult:
+    """Every account moves at most ``ratio`` times its profile's median volume in the time
+    (`CriticPrinciples.volume_ratio`): an account that turns over many times what its peers
+    do is told apart by volume alone, whatever its amounts and hours look like."""
+    moved_in: dict[str, float] = defaultdict(float)
+    moved_out: dict[str, float] = defaultdict(float)
+    for r in range(len(ctx.usd)):
+        moved_out[ctx.row_src[r]] += ctx.usd[r]
+        moved_in[ctx.row_dst[r]] += ctx.usd[r]
+    months = max(ctx.scenario.horizon_days / 30, 1.0)
+    over = []
+    for e, p in sorted(ctx.entity_profile.items()):
+        typical = ctx.stats.monthly_volume[p]
+        moved = max(moved_in.get(e, 0.0), moved_out.get(e, 0.0))
+        if np.isfinite(typical) and moved > ratio * months * max(typical, 1.0):
+            over.append(f"'{e}' moves {moved:,.0f} USD, {moved / (months * max(typical, 1.0)):.1f}x a "
+                        f"{PROFILES[p]} account's monthly volume (the gate allows {ratio:g}x)")
+    if over:
+        return CheckResult(name="volume", score=0.0, reason="; ".join(over[:3])[:400])
+    return CheckResult(name="volume", score=1.0, reason=f"every account within {ratio:g}x its peers' volume")
+
+
+__all__ = ["ChecksCritic", "critiques_of", "realism", "volume_gate"]

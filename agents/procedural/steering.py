@@ -26,6 +26,7 @@ CRITIQUE_FIXES = {
     "timing_plausibility": ["align_calendar", "spread_over_time", "add_delay"],
     "amount_plausibility": ["mimic_amounts", "business_cover", "split_structured"],
     "mule_recruitment": ["recruit_hijacked", "insert_hop"],
+    "volume": ["share_load", "front_business"],  # the critic's volume gate
 }
 
 

@@ -127,6 +127,7 @@ def evolve_population(
     refit_every: int = 1,
     discriminator_weight: float | None = None,
     evasion_measure: str | None = None,
+    volume_ratio: float | None = None,
 ) -> tuple[list[dict], list[Member], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), the seeds and the
     final population. With ``templates`` (compiled baseline instances) the critic consults a
@@ -135,9 +136,12 @@ def evolve_population(
     bands = Archive(ArchiveConfig())
     planner = TemplatePlanner(world, seed=seed)
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
-    critic = ChecksCritic(world, stats=stats, second=second, discriminator=disc)
-    evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
     principles = weighted(load_principles(), discriminator_weight, evasion_measure)
+    if volume_ratio is not None:
+        critic_p = principles.critic.model_copy(update={"volume_ratio": volume_ratio})
+        principles = principles.model_copy(update={"critic": critic_p})
+    critic = ChecksCritic(world, principles, stats=stats, second=second, discriminator=disc)
+    evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
     seen: list = []
 
     def evaluate(s) -> Candidate:
@@ -217,6 +221,8 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--evasion-measure", default=None,
                     choices=["score", "value", "case", "money", "ensemble"],
                     help="The judge's evasion measure (default: agents/principles.toml).")
+    ap.add_argument("--volume-ratio", type=float, default=None,
+                    help="The critic's volume gate (critic.volume_ratio; default: agents/principles.toml).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")
@@ -246,7 +252,8 @@ def main() -> None:
             hist, first_pop, last_pop = evolve_population(world, second, third, stats, adversary,
                                                           args.generations, seed, steering, args.per_niche,
                                                           args.children, templates, args.refit_every,
-                                                          args.discriminator_weight, args.evasion_measure)
+                                                          args.discriminator_weight, args.evasion_measure,
+                                                          args.volume_ratio)
             if steering:
                 seeds_pop.append(first_pop)
                 final_pop.append(last_pop)

@@ -129,3 +129,24 @@ def test_the_discriminators_volume_features_steer_to_the_volume_operators():
     w, answers = steer(Candidate(scenario=s, review=review), ops)
     assert min(w["share_load"], w["front_business"]) > w["align_calendar"] == w["change_channel"]
     assert any("log_sum_in" in a for a in answers["share_load"])
+
+
+def test_the_volume_gate_rejects_an_account_far_above_its_peers_and_front_business_answers_it(world, stats):
+    from agents.principles import load_principles
+    from agents.procedural import ChecksCritic
+
+    p = load_principles()
+    gated = p.model_copy(update={"critic": p.critic.model_copy(update={"volume_ratio": 2.0})})
+    heavy = sample_scenario(np.random.default_rng(3), "stack")
+    heavy = heavy.model_copy(update={"funds_placed": 2_000_000.0})
+    rev = ChecksCritic(world, gated, stats=stats).review_now(heavy)
+    gate = next(g for g in rev.gates if g.name == "volume")
+    assert not rev.accepted and gate.score == 0.0
+    assert "monthly volume (the gate allows 2x)" in gate.reason
+    assert any(c.check == "volume" for c in rev.critiques)
+    weights, _ = steer(Candidate(scenario=heavy, review=rev), sorted(OPERATORS))
+    assert weights["share_load"] > weights["insert_hop"] and weights["front_business"] > weights["insert_hop"]
+    light = heavy.model_copy(update={"funds_placed": 500.0})
+    assert next(g for g in ChecksCritic(world, gated, stats=stats).review_now(light).gates
+                if g.name == "volume").score == 1.0
+    assert all(g.name != "volume" for g in ChecksCritic(world, p, stats=stats).review_now(heavy).gates)

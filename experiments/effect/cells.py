@@ -33,6 +33,7 @@ from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
 from graph_schema.families import family_of
 from graph_schema.formats import read_world, write_world
+from graph_schema.novelty import novelty
 from graph_schema.typologies import library
 from graph_schema.world import generate_world
 
@@ -202,15 +203,10 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
             for s in cfg.seeds
             for e in load_cell(out, f"evolve/{group}-s{s}")["elites"]
         ]
-    compiled = []
-    for s in scenarios:
-        try:
-            compiled.append(compile_scenario(s, world, cfg.heldout.compile_seed, window=window))
-        except ScenarioError:
-            continue
+    compiled = _compiled(scenarios, world, cfg.heldout.compile_seed, window)
     if len(compiled) < 2:
         return {"error": f"only {len(compiled)} scenario(s) compile into B's test period"}
-    return c2st(
+    result = c2st(
         world,
         window,
         compiled,
@@ -218,6 +214,24 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
         seed=cfg.loop.world.generate.seed,
         resamples=cfg.resamples,
     ).as_dict()
+    if group != "baseline":  # how far the arm's elites and drafts are from the templates' shapes
+        ref = _compiled(baseline_group(cfg), world, cfg.heldout.compile_seed, window)
+        drafts = [d for s in cfg.seeds for d in group_scenarios(cfg, out, f"{group}-s{s}")["drafts"]]
+        drafts_c = _compiled(drafts, world, cfg.heldout.compile_seed, window)
+        groups = (("elites", compiled), ("drafts", drafts_c))
+        result["novelty"] = {kind: novelty(c, ref).summary(cfg.resamples) for kind, c in groups}
+    return result
+
+
+def _compiled(scenarios: list[Scenario], world, seed: int, window: tuple[int, int]) -> list:
+    """The scenarios that compile into ``window`` (the realism tests take what compiles)."""
+    out = []
+    for s in scenarios:
+        try:
+            out.append(compile_scenario(s, world, seed, window=window))
+        except ScenarioError:
+            continue
+    return out
 
 
 def family(typology: str) -> str:

@@ -203,8 +203,9 @@ def realism_table(res: dict) -> list[str]:
     for g in [x for x in ["baseline", *res["arms"]] if x in res["realism"]]:
         r = res["realism"][g]
         if "error" in r:
-            rows.append([g, r["error"], "", "", "", "", ""])
+            rows.append([g, r["error"], "", "", "", "", "", ""])
             continue
+        nov = r.get("novelty") or {}
         rows.append(
             [
                 g,
@@ -214,6 +215,7 @@ def realism_table(res: dict) -> list[str]:
                 f"{r['matched_share']:.0%}" if "matched_share" in r else "n/a",
                 fmt(r["leak_auc"], False),
                 f"`{r['leak_rule']}`",
+                " / ".join(_novel(nov.get(k)) for k in ("elites", "drafts")) if nov else "-",
             ]
         )
     return table(
@@ -225,9 +227,18 @@ def realism_table(res: dict) -> list[str]:
             "scenario accounts with a matched control",
             "leak check AUC (depth-3 tree, single transactions)",
             "its first split",
+            "novelty elites / drafts (WL distance to the nearest template)",
         ],
         rows,
     )
+
+
+def _novel(s: dict | None) -> str:
+    """A novelty summary as ``mean [low, high] (n)``."""
+    if not s or not s.get("to_reference"):
+        return "-"
+    t = s["to_reference"]
+    return f"{t['mean']:.3f} [{t['low']:.3f}, {t['high']:.3f}] (n={s['n']})"
 
 
 def _setting(res: dict) -> str:

@@ -131,6 +131,12 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
     assert gain["low"] <= gain["value"] <= gain["high"]
     assert gain["value"] == pytest.approx(caught["elites"]["value"] - caught["templates"]["value"])
     assert "held-out family" in md and "elites - templates" in md
+    # novelty: how far each arm's elites and drafts are from the nearest template instance
+    nov = res["realism"]["full"]["novelty"]
+    for kind in ("elites", "drafts"):
+        t = nov[kind]["to_reference"]
+        assert nov[kind]["n"] > 0 and 0 <= t["low"] <= t["mean"] <= t["high"] <= 1
+    assert "novelty elites / drafts" in md
     # the runs are ordinary run directories (show/report read them)
     assert (out / "runs" / "full-s1" / "run.sqlite").is_file()
 

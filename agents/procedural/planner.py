@@ -98,7 +98,10 @@ class TemplatePlanner(Planner):
                 s = t.render(brief_params(t, brief, rng, self.world))
                 s = self._avoid(s, brief, rng, max_days)
                 if self.capped:
-                    s = fit_timing(s, max_days, 0.1) or s  # one that cannot fit fails the critic
+                    fitted = fit_timing(s, max_days, 0.1)
+                    if fitted is None:
+                        raise ScenarioError("horizon_days", f"the timing does not fit {max_days:g} days")
+                    s = fitted
                 if self.world is not None:
                     compile_scenario(s, self.world, seed=0)
                 return s

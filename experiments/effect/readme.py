@@ -48,11 +48,20 @@ def readme_block(res: dict, path: str) -> str:
 
 
 def update_readme(results: Path, readme: Path) -> None:
-    """Replace the generated block of ``readme`` with the tables of ``results``."""
+    """Replace the generated block of ``readme`` that names ``results`` with its tables (a
+    README may hold one block per experiment, e.g. effect-small and effect-medium).
+
+    Raises:
+        ValueError: ``readme`` has no block generated from ``results``.
+    """
     import json
 
     text = readme.read_text(encoding="utf-8")
-    start, end = text.index("<!-- results:"), text.index(END) + len(END)
+    head = BEGIN.format(path=results.as_posix())
+    if head not in text:
+        raise ValueError(f"{readme}: no block begins with {head!r}; add one where the tables belong")
+    start = text.index(head)
+    end = text.index(END, start) + len(END)
     block = readme_block(json.loads(results.read_text()), results.as_posix())
     write_text_atomic(readme, text[:start] + block + text[end:])
 

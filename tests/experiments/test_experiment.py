@@ -333,3 +333,22 @@ def test_a_failing_cell_is_one_line_and_keeps_the_stored_cells(done, tmp_path, m
     line = [x for x in capsys.readouterr().err.splitlines() if "error:" in x][0]
     assert "cell measure/full-s1/rules failed" in line and "ledger.parquet" in line
     assert sorted(p.name for p in (out / "cells").iterdir()) == before
+
+
+def test_each_generated_readme_block_is_updated_from_the_results_it_names(tmp_path):
+    from pathlib import Path
+
+    from experiments.effect.readme import BEGIN, END, update_readme
+
+    small = Path(__file__).parents[2] / "experiments" / "results" / "effect-small" / "results.json"
+    other = tmp_path / "medium.json"
+    other.write_text(small.read_text())
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{BEGIN.format(path=small.as_posix())}\nold small\n{END}\ntext between\n"
+                      f"{BEGIN.format(path=other.as_posix())}\nold medium\n{END}\n")
+    update_readme(other, readme)
+    text = readme.read_text()
+    assert "old small" in text and "old medium" not in text and "text between" in text
+    assert text.count("**Headline") == 1
+    with pytest.raises(ValueError, match="no block begins with"):
+        update_readme(tmp_path / "nowhere.json", readme)

@@ -9,8 +9,12 @@ import numpy as np
 from jinja2 import select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from graph_schema.formats import write_text_atomic
-from orchestrator.engine import InspectError, RunView
+from graph_schema.compiler import compile_scenario
+from graph_schema.errors import ScenarioError
+from graph_schema.formats import read_world_stub, write_text_atomic
+from graph_schema.novelty import novelty
+from graph_schema.typologies import library
+from orchestrator.engine import InspectError, RunLayout, RunView
 from orchestrator.report.charts import flow_drawing, heatmap, progress_chart
 
 _ENV = SandboxedEnvironment(autoescape=select_autoescape(default=True))
@@ -23,6 +27,33 @@ def recall_per_round(v: RunView, rounds: list[dict]) -> list[float]:
         vals = [1 - e.evaded_share for e in v.store.archive_evaluations(r["round"], r["detector_version"])]
         out.append(float(np.mean(vals)) if vals else 0.0)
     return out
+
+
+def archive_novelty(v: RunView, run_dir: Path, per_template: int = 2) -> str:
+    """How far the final archive's money-flow graphs are from the nearest baseline-template
+    instance (Weisfeiler-Lehman distance, `graph_schema.novelty`), as one line; the
+    templates are drawn with the run's seed and everything is compiled into the run's World."""
+    world = read_world_stub(RunLayout.of(run_dir, v.cfg).world)
+    rng, lib = np.random.default_rng([v.cfg.seed, 17]), library()
+    refs = [lib[n].sample(rng) for n in sorted(lib) for _ in range(per_template)]
+    elites = [v.store.scenario(r["scenario_id"]) for r in v.archive()]
+
+    def compiled(scenarios):
+        out = []
+        for s in scenarios:
+            try:
+                out.append(compile_scenario(s, world, v.cfg.agents.compile_seed))
+            except ScenarioError:
+                continue
+        return out
+
+    mine = compiled(elites)
+    if not mine:
+        return "no elite compiles"
+    s = novelty(mine, compiled(refs)).summary()
+    t = s["to_reference"]
+    return (f"{t['mean']:.3f} [{t['low']:.3f}, {t['high']:.3f}] over {s['n']} elites "
+            f"(0 = a template's shape); mean pairwise {s['pairwise']:.3f}")
 
 
 def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = None,
@@ -53,6 +84,7 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
                    ("typology families in the archive", rounds[-1]["families"]),
                    ("typology entropy (bits)", f"{rounds[-1]['typology_entropy']:.2f}"),
                    ("mean structural distance", f"{rounds[-1]['structural_distance']:.3f}"),
+                   ("novelty: distance to the nearest template", archive_novelty(v, run_dir)),
                    ("funds-weighted evasion: transactions / cases",
                     f"{rounds[-1]['value_evasion']:.2f} / {rounds[-1]['case_evasion']:.2f}"),
                    ("median funds integrated (USD)", f"{rounds[-1]['median_funds']:,.0f}"),
@@ -80,4 +112,4 @@ def write_report(run_dir: Path, out: Path, top_n: int = 5, cell: str | None = No
     return out
 
 
-__all__ = ["recall_per_round", "write_report"]
+__all__ = ["archive_novelty", "recall_per_round", "write_report"]

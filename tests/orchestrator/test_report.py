@@ -81,3 +81,23 @@ def test_report_bad_input(monkeypatch, tmp_path, capsys):
 
     assert run(monkeypatch, "report", tmp_path, "--out", tmp_path / "r.html") == 2
     assert "no run here" in one_error_line(capsys.readouterr().err)
+
+
+def test_the_summary_says_how_far_the_archive_is_from_the_templates(report, finished_run):
+    import html as html_lib
+
+    from orchestrator.engine import RunView
+    from orchestrator.report import archive_novelty
+
+    text = html_lib.unescape(report.read_text())
+    line = re.search(r"novelty: distance to the nearest template.*?(\d\.\d{3}) \[(\d\.\d{3}), (\d\.\d{3})\] "
+                     r"over (\d+) elites", text, re.S)
+    assert line is not None
+    mean, low, high, n = float(line[1]), float(line[2]), float(line[3]), int(line[4])
+    assert 0 <= low <= mean <= high <= 1 and n >= 1
+    v = RunView.open(finished_run)
+    try:
+        assert archive_novelty(v, finished_run) == archive_novelty(v, finished_run)  # seeded, reproducible
+        assert f"over {len(v.archive())} elites" in archive_novelty(v, finished_run)
+    finally:
+        v.close()

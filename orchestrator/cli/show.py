@@ -51,6 +51,9 @@ def show_archive(v: RunView, out: Console) -> None:
             line.append(f"{_heat(e['evasion'])} {e['elo'] or 0:.0f}" if e else "[dim]·[/]")
         t.add_row(r, *line)
     out.print(t)
+    from orchestrator.report import archive_novelty
+
+    out.print(f"novelty, distance to the nearest template: {archive_novelty(v, v.run_dir)}", highlight=False)
 
 
 # (header, key, shown at 80 columns)

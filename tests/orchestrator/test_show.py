@@ -20,6 +20,8 @@ def test_show_views(monkeypatch, finished_run, capsys):
     assert run(monkeypatch, "show", finished_run, "archive") == 0
     out = capsys.readouterr().out
     assert "archive after round 3" in out and "elites): evasion / Elo per cell" in out
+    flat = " ".join(out.split())  # the line wraps at 80 columns
+    assert "novelty, distance to the nearest template:" in flat and "elites (0 = a template's shape)" in flat
     assert run(monkeypatch, "show", finished_run, "scenario", sid[:8]) == 0
     out = capsys.readouterr().out
     assert f"scenario {sid}" in out and "review: realism" in out and "lineage: generation" in out

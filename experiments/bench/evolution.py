@@ -104,12 +104,17 @@ def metrics(pop: list[Member], world, third) -> dict:
     }
 
 
-def weighted(principles, discriminator_weight: float | None, evasion_measure: str | None = None):
-    """``principles`` with the judge's discriminator weight and evasion measure replaced (None
-    keeps them)."""
+def weighted(principles, discriminator_weight: float | None, evasion_measure: str | None = None,
+             volume_ratio: float | None = None):
+    """``principles`` with the judge's discriminator weight and evasion measure and the
+    critic's volume gate replaced (None keeps them)."""
     update = {k: v for k, v in (("discriminator_weight", discriminator_weight),
                                 ("evasion_measure", evasion_measure)) if v is not None}
-    return principles.model_copy(update={"judge": principles.judge.model_copy(update=update)})
+    critic = principles.critic
+    if volume_ratio is not None:
+        critic = critic.model_copy(update={"volume_ratio": volume_ratio})
+    judge = principles.judge.model_copy(update=update)
+    return principles.model_copy(update={"judge": judge, "critic": critic})
 
 
 def evolve_population(
@@ -125,21 +130,17 @@ def evolve_population(
     children: int = 8,
     templates: list | None = None,
     refit_every: int = 1,
-    discriminator_weight: float | None = None,
-    evasion_measure: str | None = None,
-    volume_ratio: float | None = None,
+    principles=None,
 ) -> tuple[list[dict], list[Member], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), the seeds and the
     final population. With ``templates`` (compiled baseline instances) the critic consults a
     realism discriminator fitted on them, refitted every ``refit_every`` generations on them
-    plus the children seen so far."""
+    plus the children seen so far. ``principles`` default to the shipped ones (`weighted`
+    changes them for the bench's options)."""
     bands = Archive(ArchiveConfig())
     planner = TemplatePlanner(world, seed=seed)
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
-    principles = weighted(load_principles(), discriminator_weight, evasion_measure)
-    if volume_ratio is not None:
-        critic_p = principles.critic.model_copy(update={"volume_ratio": volume_ratio})
-        principles = principles.model_copy(update={"critic": critic_p})
+    principles = principles or load_principles()
     critic = ChecksCritic(world, principles, stats=stats, second=second, discriminator=disc)
     evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
     seen: list = []
@@ -243,6 +244,8 @@ def main() -> None:
     stats = world_stats(world)
     templates = None if args.no_discriminator else sample_baseline(world, 10**9, 7, limit=60)
     print(f"setup (World {world.ledger.num_rows:,} tx, GINe trained): {time.perf_counter() - t0:.1f} s")
+    principles = weighted(load_principles(), args.discriminator_weight, args.evasion_measure,
+                          args.volume_ratio)
     modes = (True, False) if args.uniform else (True,)
     runs: dict[bool, list[list[dict]]] = {m: [] for m in modes}
     seeds_pop, final_pop = [], []
@@ -252,8 +255,7 @@ def main() -> None:
             hist, first_pop, last_pop = evolve_population(world, second, third, stats, adversary,
                                                           args.generations, seed, steering, args.per_niche,
                                                           args.children, templates, args.refit_every,
-                                                          args.discriminator_weight, args.evasion_measure,
-                                                          args.volume_ratio)
+                                                          principles)
             if steering:
                 seeds_pop.append(first_pop)
                 final_pop.append(last_pop)

@@ -87,8 +87,8 @@ def test_server_stops_on_ctrl_c_and_when_its_owner_dies(how):
     with urllib.request.urlopen(f"{url}/models", timeout=5) as r:
         assert r.status == 200
     p.send_signal(how)
-    p.wait(30)
-    deadline = time.monotonic() + 15
+    p.wait(90)  # a liveness bound, not a speed test: generous for a machine under load
+    deadline = time.monotonic() + 30
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _alive(pid)

@@ -81,7 +81,10 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
 def test_server_stops_on_ctrl_c_and_when_its_owner_dies(how):
-    p = subprocess.Popen([sys.executable, "-c", _SERVE], stdout=subprocess.PIPE, text=True)
+    # as from a terminal: SIGINT at its default, even where the test runner was started in the
+    # background with SIGINT ignored (a child would inherit that and never see Ctrl-C)
+    p = subprocess.Popen([sys.executable, "-c", _SERVE], stdout=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     url, pid = p.stdout.readline().split()
     pid = int(pid)
     with urllib.request.urlopen(f"{url}/models", timeout=5) as r:

@@ -120,7 +120,7 @@ def e1(cells: Cells) -> dict:
 
 
 def _group(cells: Cells, arm: str | None, kind: str, dets: list[str], budget: str) -> Group:
-    thresholds = [load_cell(cells.out, f"heldout/{d}")["thresholds"][budget] for d in dets]
+    thresholds = [cells.thresholds(d)[budget] for d in dets]
     bins = cells.cfg.loop.archive.volume_bins
     return group_of([cells.records(arm, kind, d) for d in dets], thresholds, bins)
 

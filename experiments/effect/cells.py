@@ -28,9 +28,8 @@ from experiments.effect.evolve import run_loop
 from experiments.effect.hardness import record
 from experiments.effect.heldout import Armed, HeldOut, arm_detector
 from experiments.effect.realism import c2st
-from graph_schema.compiler import compile_scenario
+from graph_schema.compiler import compile_those_that_fit
 from graph_schema.dsl import Scenario
-from graph_schema.errors import ScenarioError
 from graph_schema.families import family_of
 from graph_schema.formats import read_world, write_world
 from graph_schema.novelty import novelty
@@ -203,7 +202,7 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
             for s in cfg.seeds
             for e in load_cell(out, f"evolve/{group}-s{s}")["elites"]
         ]
-    compiled = _compiled(scenarios, world, cfg.heldout.compile_seed, window)
+    compiled = compile_those_that_fit(scenarios, world, cfg.heldout.compile_seed, window)
     if len(compiled) < 2:
         return {"error": f"only {len(compiled)} scenario(s) compile into B's test period"}
     result = c2st(
@@ -215,23 +214,12 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
         resamples=cfg.resamples,
     ).as_dict()
     if group != "baseline":  # how far the arm's elites and drafts are from the templates' shapes
-        ref = _compiled(baseline_group(cfg), world, cfg.heldout.compile_seed, window)
+        ref = compile_those_that_fit(baseline_group(cfg), world, cfg.heldout.compile_seed, window)
         drafts = [d for s in cfg.seeds for d in group_scenarios(cfg, out, f"{group}-s{s}")["drafts"]]
-        drafts_c = _compiled(drafts, world, cfg.heldout.compile_seed, window)
+        drafts_c = compile_those_that_fit(drafts, world, cfg.heldout.compile_seed, window)
         groups = (("elites", compiled), ("drafts", drafts_c))
         result["novelty"] = {kind: novelty(c, ref).summary(cfg.resamples) for kind, c in groups}
     return result
-
-
-def _compiled(scenarios: list[Scenario], world, seed: int, window: tuple[int, int]) -> list:
-    """The scenarios that compile into ``window`` (the realism tests take what compiles)."""
-    out = []
-    for s in scenarios:
-        try:
-            out.append(compile_scenario(s, world, seed, window=window))
-        except ScenarioError:
-            continue
-    return out
 
 
 def family(typology: str) -> str:

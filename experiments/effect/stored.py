@@ -22,11 +22,18 @@ class Cells:
         self.cfg, self.out = cfg, out
         self.dets = list(cfg.heldout.detectors)
         self._neg: dict[str, np.ndarray] = {}
+        self._thr: dict[str, dict[str, float]] = {}
 
     def negatives(self, det: str) -> np.ndarray:
         if det not in self._neg:
             self._neg[det] = np.load(self.out / "detectors" / det / "negatives.npy")
         return self._neg[det]
+
+    def thresholds(self, det: str) -> dict[str, float]:
+        """Detector ``det``'s alert threshold per budget in B (read once)."""
+        if det not in self._thr:
+            self._thr[det] = load_cell(self.out, f"heldout/{det}")["thresholds"]
+        return self._thr[det]
 
     def measured(self, group: str, det: str, kind: str) -> dict:
         return load_cell(self.out, f"measure/{group}/{det}")[kind]

@@ -58,7 +58,7 @@ def _pooled(cells: Cells, d: str, test: str) -> dict[str, dict[str, dict]]:
     """Per condition, per test scenario: its figures, averaged over the held-out seeds that
     tested it (a baseline template is tested once per seed). Only scenarios that every
     condition scored are kept, so that every comparison is paired."""
-    orig_thr = load_cell(cells.out, f"heldout/{d}")["thresholds"]
+    orig_thr = cells.thresholds(d)
     acc: dict[str, dict[str, list[dict]]] = {c: {} for c in CONDITIONS}
     for h in cells.cfg.seeds:
         per = {kind: load_cell(cells.out, f"retrain/{d}/{kind}-h{h}") for kind in CONDITIONS[1:]}

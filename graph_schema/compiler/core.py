@@ -111,6 +111,19 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
     return _rows(s, uid, int(seed), res, events, amounts)
 
 
+def compile_those_that_fit(scenarios: list, world, seed: int = 0,
+                           window: tuple[int, int] | None = None) -> list[CompiledScenario]:
+    """`compile_scenario` of each scenario, keeping those that compile (in order): for
+    measurements over a set of scenarios, where one that does not fit is left out."""
+    out = []
+    for s in scenarios:
+        try:
+            out.append(compile_scenario(s, world, seed, window=window))
+        except ScenarioError:
+            continue
+    return out
+
+
 def _snapper(s: Scenario, world):
     """``advance(transfer index, epoch seconds, delay seconds)`` on the transfer's channel's
     activity clock (the World's calendar)."""

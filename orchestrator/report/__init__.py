@@ -9,8 +9,7 @@ import numpy as np
 from jinja2 import select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from graph_schema.compiler import compile_scenario
-from graph_schema.errors import ScenarioError
+from graph_schema.compiler import compile_those_that_fit
 from graph_schema.formats import read_world_stub, write_text_atomic
 from graph_schema.novelty import novelty
 from graph_schema.typologies import library
@@ -37,20 +36,11 @@ def archive_novelty(v: RunView, run_dir: Path, per_template: int = 2) -> str:
     rng, lib = np.random.default_rng([v.cfg.seed, 17]), library()
     refs = [lib[n].sample(rng) for n in sorted(lib) for _ in range(per_template)]
     elites = [v.store.scenario(r["scenario_id"]) for r in v.archive()]
-
-    def compiled(scenarios):
-        out = []
-        for s in scenarios:
-            try:
-                out.append(compile_scenario(s, world, v.cfg.agents.compile_seed))
-            except ScenarioError:
-                continue
-        return out
-
-    mine = compiled(elites)
+    seed = v.cfg.agents.compile_seed
+    mine = compile_those_that_fit(elites, world, seed)
     if not mine:
         return "no elite compiles"
-    s = novelty(mine, compiled(refs)).summary()
+    s = novelty(mine, compile_those_that_fit(refs, world, seed)).summary()
     t = s["to_reference"]
     return (f"{t['mean']:.3f} [{t['low']:.3f}, {t['high']:.3f}] over {s['n']} elites "
             f"(0 = a template's shape); mean pairwise {s['pairwise']:.3f}")

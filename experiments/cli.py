@@ -1,5 +1,6 @@
 """The `redledger` entry point: the orchestrator's commands plus `experiment` (the effect
-analysis) and `sample` (the released sample), which live here because arrows point down:
+analysis), `sample` (the released sample) and the benchmark release's commands (`release-pool`,
+`release`, `release-baselines`, `evaluate`; `experiments/release`), which live here because arrows point down:
 experiments use the orchestrator, never the other way round. Importing this module changes
 nothing; `main` assembles the app.
 """
@@ -162,11 +163,117 @@ def sample(
     console.print(f"sample dataset in {d}: {size / 1e6:.2f} MB", highlight=False)
 
 
+def release_pool(
+    experiment_dir: Path = typer.Argument(..., help="Output directory of `redledger experiment`."),
+    out: Path = typer.Option(..., "--out", help="Pool file to write (JSON lines)."),
+    arm: str = typer.Option("full", "--arm", help="The arm whose drafts and elites are taken."),
+    seeds: str = typer.Option("1,2,3", "--seeds", help="Evolution seeds, comma-separated."),
+) -> None:
+    """Collect an effect experiment's planner drafts and archive elites into a scenario pool."""
+    from experiments.release.pool import PoolError, pool_from_experiment, write_pool
+
+    try:
+        wanted = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--seeds '{seeds}': must be comma-separated integers")
+    try:
+        rows = pool_from_experiment(experiment_dir, arm, wanted)
+    except PoolError as err:
+        fail(str(err))
+    write_pool(rows, out)
+    kinds = {k: sum(r["kind"] == k for r in rows) for k in ("draft", "elite")}
+    console.print(f"wrote {out}: {kinds['elite']} elites and {kinds['draft']} drafts of arm {arm}, "
+                  f"seeds {wanted}", highlight=False)
+
+
+def release(
+    config: Path = typer.Argument(..., help="Release TOML (see experiments/release/redledger-bench.toml)."),
+    out: Path = typer.Option(..., "--out", help="Directory of the release (written complete or not at all)."),
+    force: bool = typer.Option(False, "--force", help="Replace an earlier release in --out."),
+) -> None:
+    """Build a versioned benchmark release: a World cut into train, validation and test periods, with
+    baseline, draft and evolved laundering placed in it, its card, datasheet, croissant.json and manifest."""
+    from experiments.release.config import load_release
+    from experiments.release.pool import PoolError
+    from experiments.release.release import build_release
+    from orchestrator.engine import ConfigFileError
+    from orchestrator.outdir import OutDirError
+
+    try:
+        cfg = load_release(config)
+    except ConfigFileError as err:
+        fail(str(err))
+    t0 = time.monotonic()
+    try:
+        meta = build_release(cfg, config, out, force, progress=lambda m: console.print(f"  {m}", style="dim"))
+    except (PoolError, OutDirError) as err:
+        fail(str(err))
+    console.print(f"wrote {out}: {meta['slug']}, {meta['transactions']:,} transactions, "
+                  f"{meta['laundering_rows']:,} laundering, {len(meta['dropped'])} placements dropped, "
+                  f"in {time.monotonic() - t0:.0f} s", highlight=False)
+
+
+def release_baselines(
+    release_dir: Path = typer.Argument(..., help="A release directory built by `redledger release`."),
+    config: Path = typer.Option(..., "--config", help="The release's TOML (its [baselines] detectors)."),
+    predictions: Path = typer.Option(
+        ..., "--predictions", help="Directory for the detectors' predictions files (kept; reruns skip them)."
+    ),
+    only: str = typer.Option("", "--only", help="Comma-separated detectors to run (default: all)."),
+) -> None:
+    """Train every detector of the config on the release's train period, score validation and test, and
+    write the results table (results.json, the card) from `evaluate` on their predictions files."""
+    from experiments.release.baselines import run_baselines
+    from experiments.release.config import load_release
+    from experiments.release.evaluate import ReleaseError
+    from orchestrator.engine import ConfigFileError
+
+    try:
+        cfg = load_release(config)
+    except ConfigFileError as err:
+        fail(str(err))
+    try:
+        run_baselines(cfg, release_dir, predictions, lambda m: console.print(f"  {m}", style="dim"),
+                      [x for x in only.split(",") if x] or None)
+    except ReleaseError as err:
+        fail(str(err))
+    console.print(f"wrote {release_dir / 'results.json'} and the card's results table", highlight=False)
+
+
+def evaluate(
+    release_dir: Path = typer.Argument(..., help="A release directory built by `redledger release`."),
+    predictions: Path = typer.Argument(..., help="CSV of tx_id,score (see the release's card)."),
+    out: Path = typer.Option(None, "--out", help="Also write every figure as JSON here."),
+    resamples: int = typer.Option(
+        None, "--resamples", min=100, help="Bootstrap resamples (default: the release's)."
+    ),
+) -> None:
+    """Score a detector's predictions on a release's test period: F1, PR-AUC, recall at alert budgets and
+    net funds in cases with no alert, per subset and typology, with bootstrap intervals."""
+    import json
+
+    from experiments.release.evaluate import ReleaseError, load_truth
+    from experiments.release.evaluate import evaluate as run_evaluate
+    from experiments.release.predictions import PredictionError, read_predictions
+    from experiments.release.report import print_evaluation
+    from graph_schema.formats.atomic import write_text_atomic
+
+    try:
+        truth = load_truth(release_dir)
+        scored = read_predictions(predictions, truth.slug, truth.digest, truth.test_ids, truth.val_ids)
+    except (ReleaseError, PredictionError) as err:
+        fail(str(err))
+    res = run_evaluate(truth, scored, resamples=resamples)
+    print_evaluation(res, truth.budgets, console)
+    if out is not None:
+        write_text_atomic(out, json.dumps(res, indent=1, sort_keys=True) + "\n")
+
+
 def main() -> None:
-    cli.main(extra=(experiment, sample))
+    cli.main(extra=(experiment, sample, release_pool, release, release_baselines, evaluate))
 
 
-__all__ = ["experiment", "main", "sample"]
+__all__ = ["evaluate", "experiment", "main", "release", "release_baselines", "release_pool", "sample"]
 
 
 if __name__ == "__main__":

@@ -35,12 +35,14 @@ def baseline_rows(n_bg: int, share: float) -> int:
 
 def sample_baseline(world: World, target: int, seed: int, names: list[str] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    block: int | None = None, limit: int | None = None) -> list:
+                    block: int | None = None, limit: int | None = None,
+                    window: tuple[int, int] | None = None) -> list:
     """Compiled typology instances of about ``target`` rows in all, as `inject_baseline`
     adds them. Compiling reads only ``world``'s banks and accounts, so a World whose ledger
     stays on disk works too. ``block`` names one of several independent draws (each with
     its own random stream and compile seeds) that a sharded World makes in parallel; ``limit``
-    stops after that many instances."""
+    stops after that many instances; ``window`` (epoch seconds) places every instance inside
+    that part of the period (a release's train, validation or test period)."""
     lib = library()
     names = sorted(names or lib)
     key = [seed, 0xBA5E] if block is None else [seed, 0xBA5E, block]
@@ -53,7 +55,7 @@ def sample_baseline(world: World, target: int, seed: int, names: list[str] | Non
             order = [names[i] for i in rng.permutation(len(names))]
         name = order.pop()
         try:
-            c = compile_scenario(lib[name].sample(rng), world, seed=base + k)
+            c = compile_scenario(lib[name].sample(rng), world, seed=base + k, window=window)
         except ScenarioError:
             failures += 1
             if failures > 50 + 2 * len(compiled):

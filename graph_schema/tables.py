@@ -151,8 +151,11 @@ def concat_take(tables: list[pa.Table], schema: pa.Schema, order: np.ndarray | N
     """Concatenate tables of ``schema`` and reorder rows by ``order``, in numpy.
 
     Much faster than Arrow's ``take`` on dictionary columns: dictionaries are unified by
-    remapping integer codes, never by touching strings row by row.
+    remapping integer codes, never by touching strings row by row. No tables give the
+    empty table of ``schema``.
     """
+    if not tables:
+        return schema.empty_table()
     arrays = []
     for f in schema:
         cols = [t.column(f.name) for t in tables]

@@ -106,7 +106,7 @@ def inject_packed(world: World, packs: list[Packed]) -> tuple[pa.Table, pa.Table
         seen.add(r.scenario_id)
     rows = concat_take([p.rows for p in packs], LEDGER_SCHEMA, None)
     n_new = np.concatenate([p.n_new for p in packs]) if packs else np.zeros(0, np.int64)
-    first_new = world.n_accounts + np.concatenate([[0], np.cumsum(n_new)[:-1]]).astype(np.int64)
+    first_new = world.n_accounts + np.concatenate([[0], np.cumsum(n_new)])[:len(n_new)].astype(np.int64)
     base = np.repeat(first_new, [r.n_rows for r in records])
     for col in ("src_account", "dst_account"):
         ids = rows.column(col).to_numpy()

@@ -121,12 +121,21 @@ def _dgl_lines() -> list[str]:
     ]
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (release files run to gigabytes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def manifest(out: Path) -> str:
     rows = []
     for p in sorted(out.rglob("*")):
         if p.is_file() and p.name != "MANIFEST.sha256":
-            rows.append(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}")
+            rows.append(f"{file_sha256(p)}  {p.relative_to(out).as_posix()}")
     return "\n".join(rows) + "\n"
 
 
-__all__ = ["card", "code_version", "manifest"]
+__all__ = ["card", "code_version", "file_sha256", "manifest"]

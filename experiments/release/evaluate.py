@@ -35,7 +35,7 @@ class ReleaseError(ValueError):
 @dataclass
 class Truth:
     slug: str
-    digest: str
+    digest: str  # the release's data digest (what a predictions file names)
     budgets: list[float]
     resamples: int
     test_ids: np.ndarray
@@ -62,7 +62,7 @@ def load_truth(release: Path) -> Truth:
         raise ReleaseError(f"{release}: not a readable redledger release ({err})".splitlines()[0]) from None
     cases = {r["placement_id"]: {k: r[k] for k in ("subset", "typology", "funds_usd")}
              for r in recs if r["split"] == "test"}
-    return Truth(meta["slug"], meta["config_digest"], meta["budgets"], meta["resamples"],
+    return Truth(meta["slug"], meta["data_digest"], meta["budgets"], meta["resamples"],
                  test.column("tx_id").to_numpy(), test.column("is_laundering").to_numpy(zero_copy_only=False),
                  np.asarray(test.column("scenario_id").fill_null("").to_pylist(), dtype=object),
                  val.column("tx_id").to_numpy(), val.column("is_laundering").to_numpy(zero_copy_only=False),
@@ -169,7 +169,7 @@ def evaluate(truth: Truth, scored: Scored, seed: int = 0, resamples: int | None 
         groups.setdefault(f"subset:{c['subset']}", []).append(pid)
         groups.setdefault(f"typology:{c['typology']}", []).append(pid)
     groups = {"all": sorted(truth.cases), **{k: groups[k] for k in sorted(groups)}}
-    out = {"release": truth.slug, "config_digest": truth.digest, "f1_threshold_from": rule,
+    out = {"release": truth.slug, "data_digest": truth.digest, "f1_threshold_from": rule,
            "thresholds": thr, "groups": {}}
     for name, pids in groups.items():
         pids = [p for p in pids if p in rows_of]

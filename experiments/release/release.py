@@ -3,19 +3,20 @@ is renamed into place (a failure leaves no half-written release)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from experiments.release.build import Built, build_world
-from experiments.release.config import ReleaseConfig
+from experiments.release.config import SPLITS, ReleaseConfig
 from experiments.release.croissant import croissant
 from experiments.release.datasheet import datasheet
 from experiments.release.docs import card
 from experiments.release.files import write_data
 from experiments.release.pool import read_pool
 from graph_schema.formats.atomic import write_text_atomic
-from orchestrator.export.card import code_version, manifest
+from orchestrator.export.card import code_version, file_sha256, manifest
 from orchestrator.outdir import replacing
 
 Progress = Callable[[str], None]
@@ -28,9 +29,20 @@ def _config_label(config_path: Path) -> str:
         return config_path.name
 
 
-def release_meta(cfg: ReleaseConfig, built: Built, counts: dict, pool_sha: str, config_path: Path) -> dict:
+def data_digest(out: Path) -> str:
+    """Digest of the period files: what a predictions file names, so that scores of another
+    build (other bytes, even of the same config) are refused."""
+    h = hashlib.sha256()
+    for s in SPLITS:
+        h.update(file_sha256(out / "data" / f"{s}.parquet").encode())
+    return h.hexdigest()[:16]
+
+
+def release_meta(cfg: ReleaseConfig, built: Built, counts: dict, pool_sha: str, config_path: Path,
+                 out: Path) -> dict:
     return {
         "name": cfg.name, "version": cfg.version, "slug": cfg.slug, "config_digest": cfg.digest(),
+        "data_digest": data_digest(out),
         "pool_sha256": pool_sha, "code_version": code_version(), "config": _config_label(config_path),
         "world": json.loads(cfg.world.model_dump_json()), "budgets": cfg.budgets, "resamples": cfg.resamples,
         "cuts": dict(zip(("train", "validation", "test", "end"), built.cuts, strict=True)),
@@ -42,6 +54,7 @@ def write_documents(cfg: ReleaseConfig, out: Path, meta: dict, results: dict | N
     """README.md (card), DATASHEET.md, croissant.json and MANIFEST.sha256 from ``meta``
     (release.json's content) and the results table, if there is one."""
     prov = {"config": meta["config"], "config digest": meta["config_digest"],
+            "data digest": meta["data_digest"],
             "scenario pool sha256": meta["pool_sha256"], "code version": f"redledger {meta['code_version']}",
             "World seed": cfg.world.seed, "release seed": cfg.seed}
     text = card(cfg, out, meta, prov, results)
@@ -66,7 +79,7 @@ def build_release(cfg: ReleaseConfig, config_path: Path, out: Path, force: bool 
         built = build_world(cfg, pool, step)
         step("writing data files")
         counts = write_data(cfg, built, tmp)
-        meta = release_meta(cfg, built, counts, pool_sha, config_path)
+        meta = release_meta(cfg, built, counts, pool_sha, config_path, tmp)
         write_text_atomic(tmp / "release.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
         step("documents")
         write_documents(cfg, tmp, meta, None)

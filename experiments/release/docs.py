@@ -118,7 +118,8 @@ def card(cfg: ReleaseConfig, out: Path, counts: dict, provenance: dict, results:
         "Score every test transaction (optionally every validation transaction too, which sets the F1 "
         "threshold) and write `tx_id,score` lines under a `tx_id,score` header, optionally after a first "
         f"line `# release: {counts['slug']} {counts['data_digest']}` (then a file written for another "
-        "release is refused); then `redledger evaluate DIR PREDICTIONS`. It reports minority-class F1, PR-AUC, recall at alert budgets "
+        "release is refused); then `redledger evaluate DIR PREDICTIONS`. It reports minority-class F1, "
+        "PR-AUC, recall at alert budgets "
         + ", ".join(f"{100 * b:g}%" for b in cfg.budgets) + " of test transactions, and net funds in cases "
         "with no alert, per subset and typology, with bootstrap intervals over scenarios.", "",
         "## Results", "", *results_table(results), "",

@@ -8,6 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agents.base import Planner
 from agents.digest import scenario_json
 from agents.llm.backend import LLMClient
+from agents.llm.fixits import apply_fixits
 from agents.llm.prompts import render
 from agents.models import Brief
 from graph_schema.compiler import compile_scenario
@@ -37,10 +38,14 @@ class LLMPlanner(Planner):
         example: show one valid scenario of another typology for the format; by default only
             when the endpoint does not constrain decoding to the schema (a grammar already
             fixes the format, and small models copy an example instead of following the brief).
+        fixits: repair a draft's bookkeeping errors deterministically (`agents.llm.fixits`)
+            before its compile error goes back to the model; ``fixit_log`` keeps, per accepted
+            scenario id, what they changed.
     """
 
-    def __init__(self, client: LLMClient, world=None, example: bool | None = None):
-        self.client, self.world = client, world
+    def __init__(self, client: LLMClient, world=None, example: bool | None = None, fixits: bool = True):
+        self.client, self.world, self.fixits = client, world, fixits
+        self.fixit_log: dict[str, list[str]] = {}
         if example is None:
             example = not client.backend.cfg.schema_in_json_mode
         self.example = scenario_json(sample_scenario(np.random.default_rng(0), "stack")) if example else None
@@ -55,7 +60,10 @@ class LLMPlanner(Planner):
                 raise ValueError(f"typology[0]: the brief asks for '{brief.typology.value}' as the "
                                  f"primary typology, not '{s.typology[0].value}'")
             s = s.model_copy(update={"lineage": Lineage(operator="llm:planner")})
-            if self.world is not None:
+            if self.world is not None and self.fixits:
+                s, done = apply_fixits(s, self.world)  # what is left is fed back to the model
+                self.fixit_log[s.uid] = done
+            elif self.world is not None:
                 compile_scenario(s, self.world, seed=0)  # ScenarioError is a ValueError: fed back
             return s
 

@@ -41,6 +41,7 @@ def _draft(backend, world, typology: str, sample: int) -> dict:
         except LLMCallError as err:
             ok, error, uid, doc = False, " ".join(str(err).split())[:300], None, None
     return {"sample": sample, "typology": typology, "ok": ok, "uid": uid, "error": error, "scenario": doc,
+            "fixits": planner.fixit_log.get(uid, []) if ok else [],
             "attempts": len(calls), "seconds": round(time.monotonic() - t0, 1),
             "completion_tokens": [c.completion_tokens for c in calls],
             "prompt_tokens": [c.prompt_tokens for c in calls],
@@ -51,9 +52,12 @@ def summary(rows: list[dict]) -> list[str]:
     ok = [r for r in rows if r["ok"] and r["attempts"] <= 3]
     tokens = [t for r in rows for t in r["completion_tokens"]]
     per_ok = sum(r["seconds"] for r in rows) / max(len(ok), 1)
+    plain = [r for r in ok if not r.get("fixits")]
     return [
         f"drafts {len(rows)} over {len({r['typology'] for r in rows})} briefs; "
-        f"compiled after at most 2 repairs: {len(ok)} ({len(ok) / max(len(rows), 1):.0%}, bar 50%)",
+        f"compiled after at most 2 repairs: {len(ok)} ({len(ok) / max(len(rows), 1):.0%}, bar 50%); "
+        f"of them {len(ok) - len(plain)} after fix-its "
+        f"({sum(len(r.get('fixits', [])) for r in ok)} fix-its in all), {len(plain)} without",
         f"answer tokens: median {np.median(tokens) if tokens else float('nan'):.0f} (bar 600), "
         f"max {max(tokens, default=0)}; repairs per accepted scenario "
         f"{np.mean([r['attempts'] - 1 for r in ok]) if ok else float('nan'):.2f}",
@@ -99,7 +103,9 @@ def main() -> None:
     ap.add_argument("--model", default="qwen2.5-coder-1.5b", help="Packaged local model.")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=1200)
-    ap.add_argument("--out", default="experiments/results/llm-planner/drafts.jsonl")
+    ap.add_argument("--out", default="experiments/results/llm-planner/drafts-fixits.jsonl",
+                    help="Drafts file (drafts.jsonl holds the 22 drafts before the prompt's rules and "
+                    "the fix-its).")
     args = ap.parse_args()
 
     from agents.llm import Backend, BackendConfig

@@ -71,7 +71,9 @@ def background(cfg: ReleaseConfig, shards: int | None = None, progress: Progress
 
 
 def _renamed(s: Scenario, tag: str) -> Scenario:
-    return s.model_copy(update={"name": f"{s.name[:100]} #{tag}"})
+    """``s`` under a name of its own for this placement (within the DSL's 80 characters)."""
+    suffix = f" #{tag}"
+    return s.model_copy(update={"name": s.name[:80 - len(suffix)] + suffix})
 
 
 def _sample(items: list[PoolEntry], n: int | None, key: list[int]) -> list[PoolEntry]:

@@ -47,6 +47,19 @@ def test_planner_gets_compile_errors_verbatim(scripted, world):
     assert "entities[2].jurisdiction: this World has no bank in 'ZZ'" in feedback
 
 
+def test_planner_fixes_an_undeclared_entity_without_asking_the_model_again(scripted, world):
+    bad = fan_doc()
+    bad["transfers"][3]["dst"] = "small_business_1"
+    b = scripted([json.dumps(bad)])
+    planner = LLMPlanner(b.client("planner"), world)
+    s = run(planner.plan(Brief(typology=Typology.FAN_OUT)))
+    assert len(requests(b)) == 1 and s.entities[-1].id == "small_business_1"
+    assert planner.fixit_log[s.uid] == ["declared entity 'small_business_1' (hijacked small_business)"]
+    b = scripted([json.dumps(bad), json.dumps(fan_doc())])  # with fix-its off, the error goes back
+    s = run(LLMPlanner(b.client("planner"), world, fixits=False).plan(Brief(typology=Typology.FAN_OUT)))
+    assert "unknown entity 'small_business_1'" in requests(b)[1][-1].content
+
+
 def test_planner_fails_clearly_after_three_attempts(scripted, world):
     b = scripted(["not json at all"] * 3)
     with pytest.raises(LLMCallError) as e:

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from experiments.cli import main as rl_main
+from graph_schema.dsl import Scenario
 from graph_schema.typologies import library
 from tests.orchestrator.test_cli import one_error_line, run
 
@@ -94,6 +95,7 @@ def test_periods_hold_their_scenarios_and_novel_elites_come_from_test_seeds_only
     for r in recs:
         ids = set(tables[r["split"]].column("scenario_id").to_pylist())
         assert r["placement_id"] in ids, r
+        assert Scenario.model_validate(r["scenario"]).uid == r["placement_id"]  # a valid DSL document
     train_sources = {r["source_id"] for r in recs if r["split"] != "test" and r["subset"] != "baseline"}
     test = [r for r in recs if r["split"] == "test" and r["subset"] != "baseline"]
     assert {r["subset"] for r in test} == {"drafts", "novel"}

@@ -1,0 +1,152 @@
+"""Fix-its: deterministic repairs of an LLM draft's most common compile errors, applied before
+the error goes back to the model (as a compiler's fix-it hints, applied).
+
+A small model's drafts fail mostly on bookkeeping, not on the pattern it meant: a transfer
+names an entity it never declared, fixed amounts add up to more than `funds_placed`, a hop
+forwards money before (or more than) it arrived, or a split has too few parts for its
+threshold. Each fix-it keeps the draft's structure and changes the least it can:
+
+- an undeclared entity is declared (its kind guessed from its id, a hijacked account when the
+  id names a profile of the World, else a new account);
+- an originator that pays out more than its share makes `funds_placed` large enough for the
+  amounts the draft wrote;
+- a hop that forwards money it has not received yet waits for the transfers that pay it; one
+  that forwards more than it received forwards a share of it instead;
+- a split gets enough parts to stay under its threshold.
+
+Every fix-it is one line in the returned list, so that what the planner changed is on record.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from graph_schema.compiler import compile_scenario
+from graph_schema.dsl import Entity, FractionAmount, HijackedAccount, NewAccount, Scenario
+from graph_schema.enums import EntityKind, Profile, Purpose, Role
+from graph_schema.errors import ScenarioError
+
+MAX_FIXITS = 8
+_KINDS = [  # id fragments -> entity kind (first match wins)
+    (("shell",), EntityKind.SHELL_COMPANY),
+    (("exchange", "crypto", "wallet"), EntityKind.CRYPTO_EXCHANGE),
+    (("msb", "money_service", "remit", "hawala"), EntityKind.MONEY_SERVICE),
+    (("shop", "business", "company", "merchant", "supplier", "corp", "ltd", "firm", "store", "front",
+      "trading", "import", "export"), EntityKind.BUSINESS),
+]
+_PAYS = re.compile(r"pays ([\d,.]+) .* holds only ([\d,.]+) ")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _kind_of(ident: str) -> EntityKind:
+    return next((k for frags, k in _KINDS if any(f in ident for f in frags)), EntityKind.PERSON)
+
+
+def _declare(s: Scenario, ident: str, world) -> tuple[Scenario, str]:
+    present = set(world.profiles_present()) if world is not None else set()
+    named = next((p for p in Profile if p.value in ident and p.value in present
+                  and p not in (Profile.CASH_DESK, Profile.UNKNOWN)), None)
+    pays = any(t.src == ident for t in s.transfers)
+    jur = next((e.jurisdiction for e in s.entities if e.initial_funds), s.entities[0].jurisdiction
+               if s.entities else "US")
+    ent = Entity(id=ident, kind=_kind_of(ident), role=Role.LAYER if pays else Role.BENEFICIARY,
+                 jurisdiction=jur,
+                 recruit=HijackedAccount(profile=named) if named is not None else NewAccount())
+    how = f"hijacked {named.value}" if named is not None else "new account"
+    return s.model_copy(update={"entities": [*s.entities, ent]}), f"declared entity '{ident}' ({how})"
+
+
+def _incoming(s: Scenario, i: int) -> list[str]:
+    """Ids of the transfers that pay transfer ``i``'s source and do not wait for ``i``."""
+    src = s.transfers[i].src
+    mine = s.transfers[i].id
+    return [t.id for t in s.transfers if t.dst == src and t.id != mine and mine not in t.timing.after
+            and t.purpose is not Purpose.CAMOUFLAGE]
+
+
+def _set_transfer(s: Scenario, i: int, **update) -> Scenario:
+    ts = list(s.transfers)
+    ts[i] = ts[i].model_copy(update=update)
+    return s.model_copy(update={"transfers": ts})
+
+
+def _wait_or_share(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
+    t = s.transfers[i]
+    m = _PAYS.search(rule)
+    held = _number(m.group(2)) if m else 0.0
+    if held <= 0.005 or "received nothing" in rule:
+        waits = [x for x in _incoming(s, i) if x not in t.timing.after]
+        if not waits:
+            return None
+        timing = t.timing.model_copy(update={"after": [*t.timing.after, *waits]})
+        return _set_transfer(s, i, timing=timing), f"transfers[{i}] waits for {', '.join(waits)}"
+    if t.amount.kind in ("fixed", "range"):
+        return (_set_transfer(s, i, amount=FractionAmount(fraction=0.9)),
+                f"transfers[{i}] forwards 0.9 of what '{t.src}' received")
+    return None
+
+
+def _enough_funds(s: Scenario, rule: str) -> tuple[Scenario, str] | None:
+    m = _PAYS.search(rule)
+    if not m or _number(m.group(2)) <= 0:
+        return None
+    factor = _number(m.group(1)) / _number(m.group(2)) * 1.05
+    funds = math.ceil(s.funds_placed * factor * 100) / 100
+    return s.model_copy(update={"funds_placed": funds}), f"funds_placed raised to {funds:,.2f}"
+
+
+def _more_parts(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
+    m = re.search(r"\d+ parts of ([\d,.]+) cannot all stay under ([\d,.]+)", rule)
+    t = s.transfers[i]
+    if not m or t.amount.kind != "split":
+        return None
+    parts = math.floor(_number(m.group(1)) / _number(m.group(2))) + 2
+    if parts > 100:
+        return None
+    return (_set_transfer(s, i, amount=t.amount.model_copy(update={"parts": parts})),
+            f"transfers[{i}] split into {parts} parts")
+
+
+def fix_once(s: Scenario, err: ScenarioError, world) -> tuple[Scenario, str] | None:
+    """One fix-it for ``err``, or None when it is not one fix-its handle."""
+    unknown = re.fullmatch(r"transfers\[(\d+)\]\.(src|dst)", err.path)
+    if unknown and err.rule.startswith("unknown entity"):
+        return _declare(s, getattr(s.transfers[int(unknown.group(1))], unknown.group(2)), world)
+    hop = re.fullmatch(r"transfers\[(\d+)\](\.amount)?(\.parts)?", err.path)
+    if hop is None:
+        return None
+    i = int(hop.group(1))
+    if err.rule.startswith("spends more than its share"):
+        return _enough_funds(s, err.rule)
+    if err.rule.startswith("money forwarded before it arrived") or "received nothing" in err.rule:
+        return _wait_or_share(s, i, err.rule)
+    if "cannot all stay" in err.rule:
+        return _more_parts(s, i, err.rule)
+    return None
+
+
+def apply_fixits(s: Scenario, world, seed: int = 0) -> tuple[Scenario, list[str]]:
+    """``s`` made to compile in ``world`` by at most `MAX_FIXITS` fix-its, and what they did.
+
+    Raises:
+        ScenarioError: the draft still does not compile (the first error no fix-it handles,
+            or the one left after the last fix-it), for the model to repair.
+    """
+    done: list[str] = []
+    while True:
+        try:
+            compile_scenario(s, world, seed=seed)
+            return s, done
+        except ScenarioError as err:
+            fixed = fix_once(s, err, world) if len(done) < MAX_FIXITS else None
+            if fixed is None:
+                raise
+            s, what = fixed
+            done.append(what)
+
+
+__all__ = ["MAX_FIXITS", "apply_fixits", "fix_once"]

@@ -1,0 +1,73 @@
+"""Fix-its: an LLM draft's bookkeeping errors are repaired without changing its pattern."""
+
+import copy
+
+import pytest
+
+from agents.llm.fixits import apply_fixits
+from graph_schema.compiler import compile_scenario, parse_scenario
+from graph_schema.errors import ScenarioError
+from tests.conftest import fan_doc
+
+
+def _flows(s):
+    return [(t.src, t.dst) for t in s.transfers]
+
+
+def _broken(edit) -> dict:
+    doc = copy.deepcopy(fan_doc())
+    edit(doc)
+    return doc
+
+
+def _undeclared(doc):
+    doc["transfers"][3]["dst"] = "small_business_1"
+
+
+def _overspent(doc):
+    doc["transfers"][0]["amount"] = {"kind": "fixed", "value": 40_000}
+    doc["transfers"][1]["amount"]["total"] = {"kind": "fixed", "value": 30_000}
+
+
+def _forwards_more(doc):
+    doc["transfers"][2]["amount"] = {"kind": "fixed", "value": 35_000}
+
+
+def _too_early(doc):
+    doc["transfers"][0]["timing"] = {"delay": {"dist": "fixed", "low": 48}}
+    doc["transfers"][2]["timing"] = {"after": [], "delay": {"dist": "fixed", "low": 1}}
+
+
+def _few_parts(doc):
+    doc["transfers"][1]["amount"]["parts"] = 2
+
+
+@pytest.mark.parametrize("edit, says", [
+    (_undeclared, "declared entity 'small_business_1' (hijacked small_business)"),
+    (_overspent, "funds_placed raised"),
+    (_forwards_more, "transfers[2] forwards 0.9"),
+    (_too_early, "transfers[2] waits for a"),
+    (_few_parts, "transfers[1] split into"),
+])
+def test_each_bookkeeping_error_is_fixed_and_the_pattern_kept(small_world, edit, says):
+    draft = parse_scenario(_broken(edit))
+    with pytest.raises(ScenarioError):
+        compile_scenario(draft, small_world, seed=0)
+    fixed, done = apply_fixits(draft, small_world)
+    compile_scenario(fixed, small_world, seed=0)
+    assert any(d.startswith(says) for d in done), done
+    assert _flows(fixed) == _flows(draft)
+    assert [e.id for e in fixed.entities][: len(draft.entities)] == [e.id for e in draft.entities]
+
+
+def test_a_valid_draft_is_untouched(small_world):
+    s = parse_scenario(fan_doc())
+    assert apply_fixits(s, small_world) == (s, [])
+
+
+def test_an_error_no_fixit_handles_goes_back_unchanged(small_world):
+    doc = fan_doc()
+    doc["entities"][2]["jurisdiction"] = "ZZ"
+    with pytest.raises(ScenarioError) as err:
+        apply_fixits(parse_scenario(doc), small_world)
+    assert "jurisdiction" in str(err.value)

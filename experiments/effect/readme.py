@@ -15,7 +15,12 @@ BEGIN, END = (
 
 
 def readme_block(res: dict, path: str) -> str:
-    """The README's Results tables, generated from ``results.json`` (so they always agree)."""
+    """The README's Results tables, generated from ``results.json`` (so they always agree): an
+    effect analysis's, or a benchmark release's results table (`redledger release-baselines`)."""
+    if "arms" not in res:
+        from experiments.release.docs import results_table
+
+        return "\n".join([BEGIN.format(path=path), "", *results_table(res), END])
     e4 = res["e4"]
     lines = [
         BEGIN.format(path=path),

@@ -250,20 +250,25 @@ def test_shipped_experiment_configs_load():
     assert llm.plumbing_only and llm.loop.agents.planner.mode == "llm"
 
 
-def test_the_readme_results_are_the_committed_effect_small_results():
-    """The README's Results tables are generated from the committed results.json."""
+def test_the_readme_results_are_the_committed_results():
+    """Every generated block of the README's Results (effect-small, effect-medium, the benchmark
+    release) equals what its committed results.json gives."""
+    import re
     from pathlib import Path
 
     from experiments.effect.readme import readme_block
 
     root = Path(__file__).parents[2]
-    results = root / "experiments" / "results" / "effect-small" / "results.json"
-    res = json.loads(results.read_text())
-    assert (
-        readme_block(res, "experiments/results/effect-small/results.json") in (root / "README.md").read_text()
-    )
+    text = (root / "README.md").read_text()
+    named = re.findall(r"<!-- results: generated from (\S+) by experiments.effect.readme", text)
+    assert "experiments/results/effect-small/results.json" in named
+    for path in named:
+        res = json.loads((root / path).read_text())
+        assert readme_block(res, path) in text, path
+    small = root / "experiments" / "results" / "effect-small"
+    res = json.loads((small / "results.json").read_text())
     assert res["name"] == "effect-small" and len(res["seeds"]) >= 3 and not res["plumbing_only"]
-    assert sum(p.stat().st_size for p in results.parent.iterdir()) < 1_000_000  # kept small
+    assert sum(p.stat().st_size for p in small.iterdir()) < 1_000_000  # kept small
 
 
 def test_an_agents_file_puts_llm_roles_into_every_arm_and_marks_plumbing(tmp_path):

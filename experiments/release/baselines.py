@@ -41,9 +41,13 @@ def release_data(release: Path):
 
 
 def predict(name: str, overrides: dict, data, split) -> np.ndarray:
-    """Scores of every transaction (in tx_id order) of detector ``name`` trained on train."""
-    det = make(name, **overrides).fit(data, split)
-    scores = np.asarray(det.score_prepared(det.prepare(data)), dtype=np.float64)
+    """Scores of every transaction (in tx_id order) of detector ``name`` trained on train, or
+    of a probe (``probe:amount``: the US-dollar amount itself, nothing trained)."""
+    if name == "probe:amount":
+        scores = np.asarray(data.amount_usd, dtype=np.float64)
+    else:
+        det = make(name, **overrides).fit(data, split)
+        scores = np.asarray(det.score_prepared(det.prepare(data)), dtype=np.float64)
     out = np.empty_like(scores)
     out[data.edge_id] = scores
     return out
@@ -70,10 +74,11 @@ def run_baselines(cfg: ReleaseConfig, release: Path, predictions: Path, progress
                "note": "Each detector trained on the train period with validation for early stopping; "
                        "F1 at the threshold that maximises F1 on validation."}
     keep = np.concatenate([truth.val_ids, truth.test_ids])
-    for name, overrides in cfg.baselines.detectors.items():
+    todo = {**cfg.baselines.detectors, **{f"probe:{p}": {} for p in cfg.baselines.probes}}
+    for name, overrides in todo.items():
         if only and name not in only:
             continue
-        path = predictions / f"{name}.csv"
+        path = predictions / f"{name.replace(':', '-')}.csv"
         t0 = time.monotonic()
         if not _done(path, meta, truth):
             step(f"training {name}")

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -63,6 +64,12 @@ class BaselinesConfig(_Model):
         },
         description="Detectors by registry name with config overrides; each is trained on the train "
         "period (validation for early stopping) and scores validation and test.",
+    )
+
+    probes: list[Literal["amount"]] = Field(
+        ["amount"], description="Single-feature probes scored like detectors: `amount` scores each "
+        "transaction by its US-dollar amount, a leak check (a release it separates well is separable by "
+        "amount alone).",
     )
 
     @model_validator(mode="after")

@@ -125,6 +125,7 @@ def test_card_counts_equal_what_hugging_face_loads(built):
     loaded = datasets.load_dataset("parquet", data_dir=str(built / "out"))
     assert {k: int(v) for k, v in counts.items()} == {k: loaded[k].num_rows for k in loaded}
     assert "license: cc-by-4.0" in header and "## Results" in card and "| rules | novel |" in card
+    assert "| probe:amount | all |" in card  # the leak check sits in the table beside the detectors
 
 
 def test_croissant_validates_and_reads_the_test_records(built):

@@ -59,7 +59,7 @@ def write_documents(cfg: ReleaseConfig, out: Path, meta: dict, results: dict | N
             "World seed": cfg.world.seed, "release seed": cfg.seed}
     text = card(cfg, out, meta, prov, results)
     write_text_atomic(out / "README.md", text)
-    write_text_atomic(out / "DATASHEET.md", datasheet(cfg, meta, prov))
+    write_text_atomic(out / "DATASHEET.md", datasheet(cfg, meta, prov, results))
     description = text.split("\n# ", 1)[1].split("\n\n")[1]
     write_text_atomic(out / "croissant.json", croissant(cfg, out, description, meta))
     write_text_atomic(out / "MANIFEST.sha256", manifest(out))

@@ -75,7 +75,7 @@ def results_table(results: dict | None) -> list[str]:
         lo = "" if e["low"] != e["low"] else f" [{100 * e['low']:.1f}, {100 * e['high']:.1f}]"
         return f"{100 * e['value']:.1f}{lo}"
 
-    for det, res in results["detectors"].items():
+    for det, res in sorted(results["detectors"].items()):  # one order, fresh or read back
         for group in ("all", "subset:baseline", "subset:drafts", "subset:novel"):
             g = res["groups"].get(group)
             if g is None:
@@ -87,16 +87,20 @@ def results_table(results: dict | None) -> list[str]:
             + results.get("note", "")]
 
 
+def summary(cfg: ReleaseConfig, counts: dict) -> str:
+    """The release in one paragraph: the card's first and croissant.json's description."""
+    return ("A benchmark for anti-money-laundering detectors (GNNs on transaction graphs, boosted trees, "
+            f"rules): {counts['transactions']:,} synthetic transactions between {counts['accounts']:,} "
+            f"accounts over {cfg.world.days} days, {counts['laundering_rows']:,} of them laundering "
+            f"({100 * counts['laundering_rows'] / counts['transactions']:.3f}%), cut by time into train, "
+            "validation and test periods. Its question: how well does a detector trained on known patterns "
+            "and on evolved laundering of some seeds catch evolved laundering it has never seen?")
+
+
 def card(cfg: ReleaseConfig, out: Path, counts: dict, provenance: dict, results: dict | None) -> str:
     lines = _yaml(cfg, out, counts) + [
         f"# {cfg.slug}: evolved money laundering in a synthetic transaction World", "",
-        "A benchmark for anti-money-laundering detectors (GNNs on transaction graphs, boosted trees, "
-        f"rules): "
-        f"{counts['transactions']:,} synthetic transactions between {counts['accounts']:,} accounts over "
-        f"{cfg.world.days} days, {counts['laundering_rows']:,} of them laundering "
-        f"({100 * counts['laundering_rows'] / counts['transactions']:.3f}%), cut by time into train, "
-        "validation and test periods. Its question: how well does a detector trained on known patterns and "
-        "on evolved laundering of some seeds catch evolved laundering it has never seen?", "",
+        summary(cfg, counts), "",
         "## Periods and subsets", "",
         *_split_table(counts), "",
         *[f"- **{k}**: {v}." for k, v in SUBSET_TEXT.items()],
@@ -158,4 +162,4 @@ def realism_lines(effect_results: Path | None) -> list[str]:
     return out or ["- The pool's experiment recorded no realism figures."]
 
 
-__all__ = ["card", "realism_lines", "results_table"]
+__all__ = ["card", "realism_lines", "results_table", "summary"]

@@ -12,7 +12,7 @@ from experiments.release.build import Built, build_world
 from experiments.release.config import SPLITS, ReleaseConfig
 from experiments.release.croissant import croissant
 from experiments.release.datasheet import datasheet
-from experiments.release.docs import card
+from experiments.release.docs import card, summary
 from experiments.release.files import write_data
 from experiments.release.pool import read_pool
 from graph_schema.formats.atomic import write_text_atomic
@@ -60,8 +60,7 @@ def write_documents(cfg: ReleaseConfig, out: Path, meta: dict, results: dict | N
     text = card(cfg, out, meta, prov, results)
     write_text_atomic(out / "README.md", text)
     write_text_atomic(out / "DATASHEET.md", datasheet(cfg, meta, prov, results))
-    description = text.split("\n# ", 1)[1].split("\n\n")[1]
-    write_text_atomic(out / "croissant.json", croissant(cfg, out, description, meta))
+    write_text_atomic(out / "croissant.json", croissant(cfg, out, summary(cfg, meta), meta))
     write_text_atomic(out / "MANIFEST.sha256", manifest(out))
 
 

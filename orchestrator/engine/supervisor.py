@@ -224,7 +224,9 @@ class Supervisor(BetweenRounds):
             results[res.slot] = res
             p.done, p.tokens = len(results), self.tokens()
             self.on_progress(p)
-        if len(results) < len(specs):
+        if self.stop_requested or len(results) < len(specs):
+            # a stop leaves the round open even if every debate came back before it took
+            # effect: the resume closes it, so where a stop lands never changes the outcome
             return False
         p.status = "tournament"
         self.on_progress(p)

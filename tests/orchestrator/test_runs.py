@@ -36,6 +36,18 @@ def test_a_graceful_stop_then_resume_equals_an_uninterrupted_run(reference, tmp_
     assert snapshot(tmp_path) == reference
 
 
+def test_a_stop_that_lands_with_the_last_debate_leaves_the_round_open(reference, tmp_path):
+    # on a fast machine every debate of a round can come back before a stop takes effect;
+    # the round must stay open all the same, so where the stop lands cannot change the run
+    cfg = tiny_config()
+    last = lambda p: p.round == 1 and p.status == "debating" and p.done == cfg.population  # noqa: E731
+    assert go(tmp_path, cfg, on_progress=last) == "stopped"
+    partial = snapshot(tmp_path)
+    assert len(partial["rounds"]) == 1 and len(partial["debates"]) == 2 * cfg.population
+    assert go(tmp_path, None) == "finished"
+    assert snapshot(tmp_path) == reference
+
+
 def _debates(run_dir: Path) -> int:
     try:
         db = sqlite3.connect(f"file:{run_dir / 'run.sqlite'}?mode=ro", uri=True, timeout=5)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from detectors.realism import account_features, frame
 
-META = ("account", "label", "group", "profile", "control_of")
+META = ("account", "label", "group", "profile", "control_of", "controls")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], 
         for acc in sorted(set(c.entity_accounts.values())):
             aid = acc if acc >= 0 else n + offset - acc - 1
             prof = None if profiles is None else profiles[acc] if acc >= 0 else new_profiles[-acc - 1]
-            units.append((aid, 1, gi, prof, -1))
+            units.append((aid, 1, gi, prof, -1, 0))
         frames.append(frame(c.rows, n, offset))
         offset += len(new_profiles)
     return units, pd.concat(frames, ignore_index=True)
@@ -61,32 +61,40 @@ def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], 
 
 def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.random.Generator
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scenarios' accounts (label 1) and up to ``k`` untainted background accounts of the
-    same profile per scenario account (label 0, ``control_of`` the row of its scenario account),
-    grouped by scenario; and the scenarios' rows as one frame (`scenario_units`)."""
+    """The scenarios' accounts (label 1) and, for each, ``k`` untainted background accounts of
+    the same profile active in the period (label 0), grouped by scenario; and the scenarios'
+    rows as one frame (`scenario_units`).
+
+    Controls are drawn with replacement across scenario accounts (each draw is ``k`` distinct
+    accounts), so a small World can match every scenario account however many there are; an
+    account drawn more than once is one control row (``control_of`` the first scenario
+    account that drew it, in that one's group), so no account sits in two folds of a grouped
+    cross-validation. ``controls`` counts the draws of each scenario account."""
     n = world.n_accounts
     profiles = np.asarray(world.accounts.column("profile").to_pylist(), dtype=object)
     tainted = set(base.loc[base["laundering"], "src"]) | set(base.loc[base["laundering"], "dst"])
     tainted |= {a for c in compiled for a in c.entity_accounts.values() if a >= 0}
     units, scen = scenario_units(compiled, n, profiles)
-    active = pd.unique(np.concatenate([base["src"].values, base["dst"].values]))
-    # sorted: the draws must not depend on the process's string hashing
-    pool = {p: [a for a in active if a < n and profiles[a] == p and a not in tainted]
-            for p in sorted(set(profiles))}
-    for p in pool.values():
-        rng.shuffle(p)
-    taken = dict.fromkeys(pool, 0)
-    for i, (_aid, _, gi, prof, _of) in enumerate(list(units)):
-        got = pool.get(prof, [])[taken.get(prof, 0): taken.get(prof, 0) + k]
-        taken[prof] = taken.get(prof, 0) + len(got)
-        units.extend((a, 0, gi, prof, i) for a in got)
+    active = np.sort(pd.unique(np.concatenate([base["src"].values, base["dst"].values])))
+    active = active[active < n]
+    clean = active[~np.isin(active, np.fromiter(tainted, dtype=np.int64, count=len(tainted)))]
+    by_profile = pd.Series(clean).groupby(profiles[clean]).apply(np.asarray).to_dict()
+    drawn: set[int] = set()
+    for i, (aid, _, gi, prof, _of, _n) in enumerate(list(units)):
+        pool = by_profile.get(prof, np.empty(0, dtype=np.int64))
+        got = rng.choice(pool, size=min(k, len(pool)), replace=False) if len(pool) else pool
+        units[i] = (aid, 1, gi, prof, -1, len(got))
+        for a in map(int, got):
+            if a not in drawn:
+                drawn.add(a)
+                units.append((a, 0, gi, prof, i, 0))
     return pd.DataFrame(units, columns=list(META)), scen
 
 
 def matched_share(units: pd.DataFrame) -> float:
-    """Share of the scenario accounts in ``units`` that found at least one matched control."""
-    pos = units.index[units["label"] == 1]
-    return float(np.isin(pos, units["control_of"]).mean()) if len(pos) else 0.0
+    """Share of the scenario accounts in ``units`` that drew at least one matched control."""
+    pos = units["label"] == 1
+    return float((units.loc[pos, "controls"] > 0).mean()) if pos.any() else 0.0
 
 
 def unit_features(base: pd.DataFrame, units: pd.DataFrame, scen: pd.DataFrame, span: float) -> pd.DataFrame:

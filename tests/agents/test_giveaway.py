@@ -37,6 +37,25 @@ def test_it_tells_held_out_templates_from_their_matched_peers(world, templates, 
     assert np.mean([discriminator.judge(c).p for c in held]) > 0.5
 
 
+def test_every_scenario_account_gets_controls_of_its_profile_even_when_they_are_scarce(world, templates,
+                                                                                      discriminator):
+    # 60 templates x 3 placements: more scenario accounts than a small World has clean peers for
+    many = templates * 3
+    units, _ = matched_units(world, discriminator.base, many, 3, np.random.default_rng(1))
+    pos, neg = units[units["label"] == 1], units[units["label"] == 0]
+    assert len(pos) * 3 > len(neg)  # the draws had to repeat accounts
+    profiles = world.accounts.column("profile").to_pylist()
+    n = world.n_accounts
+    with_peers = pos["profile"].isin(set(neg["profile"]))
+    assert with_peers.mean() > 0.95 and (pos.loc[with_peers, "controls"] == 3).all()
+    # each control is one row, in the group of the scenario account that drew it first, of its profile
+    assert neg["account"].is_unique
+    assert (neg["group"].to_numpy() == pos.loc[neg["control_of"], "group"].to_numpy()).all()
+    assert all(profiles[a] == p for a, p in zip(neg["account"], neg["profile"], strict=True))
+    tainted = {a for c in many for a in c.entity_accounts.values()}
+    assert not tainted & set(neg["account"]) and (neg["account"] < n).all()
+
+
 def test_the_critics_objection_names_the_features_that_give_a_scenario_away(world, stats, templates,
                                                                              discriminator):
     critic = ChecksCritic(world, stats=stats, discriminator=discriminator)

@@ -127,40 +127,32 @@ def _run_cells(cfg, out: Path, ray_address: str | None) -> tuple[list[str], int]
     return missing, total
 
 
+SAMPLE_CONFIG = Path(__file__).parent / "configs" / "release-sample.toml"
+
+
 def sample(
     out: Path = typer.Option(Path("datasets/sample"), "--out", help="Directory of the sample dataset."),
     force: bool = typer.Option(
         False,
         "--force",
-        help="Replace an earlier export in --out (a directory holding anything else is refused).",
+        help="Replace an earlier sample in --out (a directory holding anything else is refused).",
     ),
 ) -> None:
-    """Rebuild the released sample (experiments/configs/sample.toml, exported as AMLworld CSV); its
-    card carries the E1 table of its own data, measured in a held-out World."""
-    import tempfile
+    """Rebuild the released sample: `redledger release` on experiments/configs/release-sample.toml, a
+    miniature of redledger-bench-v1 (same pool and split rule, a World small enough to commit)."""
+    from experiments.release.config import load_release
+    from experiments.release.pool import PoolError
+    from experiments.release.release import build_release
+    from orchestrator.outdir import OutDirError
 
-    from experiments.effect.sample_card import e1_section
-    from graph_schema.formats.atomic import write_text_atomic
-    from orchestrator.cli.demo import preset, run_to_end
-    from orchestrator.export import export_run
-    from orchestrator.export.card import manifest
-    from orchestrator.outdir import check_out_dir
-
-    check_out_dir(out, force, "export")  # before the run, not after it
-    with tempfile.TemporaryDirectory(prefix="redledger-sample-") as tmp:
-        if run_to_end(Path(tmp), preset("sample"), inline=True) != "finished":
-            fail("the sample run did not finish")
-        with console.status("measuring E1 in a held-out World"):
-            section = e1_section(Path(tmp))
-        d = export_run(
-            Path(tmp), "amlworld", out, force=True, command="redledger sample --out datasets/sample"
-        )
-    card = (d / "README.md").read_text(encoding="utf-8")
-    card = card.replace("## Provenance", "\n".join(section) + "\n## Provenance", 1)
-    write_text_atomic(d / "README.md", card)
-    write_text_atomic(d / "MANIFEST.sha256", manifest(d))
-    size = sum(p.stat().st_size for p in d.iterdir())
-    console.print(f"sample dataset in {d}: {size / 1e6:.2f} MB", highlight=False)
+    try:
+        meta = build_release(load_release(SAMPLE_CONFIG), SAMPLE_CONFIG, out, force,
+                             progress=lambda m: console.print(f"  {m}", style="dim"))
+    except (PoolError, OutDirError) as err:
+        fail(str(err))
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    console.print(f"sample dataset in {out}: {meta['transactions']:,} transactions, {size / 1e6:.2f} MB",
+                  highlight=False)
 
 
 def release_pool(

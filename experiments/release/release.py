@@ -22,11 +22,18 @@ from orchestrator.outdir import replacing
 Progress = Callable[[str], None]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def _config_label(config_path: Path) -> str:
-    try:
-        return config_path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return config_path.name
+    """The config as the documents name it: relative to the project (so a build from any working
+    directory gives the same bytes), else to the working directory, else its file name."""
+    for base in (ROOT, Path.cwd().resolve()):
+        try:
+            return config_path.resolve().relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return config_path.name
 
 
 def data_digest(out: Path) -> str:

@@ -36,7 +36,8 @@ class GNNConfig(BaseModel):
     sample_above: int = Field(2_000_000, ge=0, description="Train with sampled mini-batches "
                               "whenever the training graph has more edges than this (0: only "
                               "when sampled = true), so that training memory beyond the graph "
-                              "stays bounded on big Worlds.")
+                              "stays bounded on big Worlds; with ego IDs, graphs above it are "
+                              "also scored from sampled neighbourhoods.")
     fanouts: list[int] = Field([15, 10], description="Neighbours sampled per hop (sampled training); "
                                "the last repeats when layers outnumber them.")
     batch_size: int = Field(2048, ge=16, description="Seed edges per mini-batch (sampled "

@@ -63,13 +63,20 @@ def score_edges(model: nn.Module, cfg: GNNConfig, gd: GraphData, eids: torch.Ten
 
 @torch.no_grad()
 def predict(model: nn.Module, cfg: GNNConfig, gd: GraphData, eids: torch.Tensor | None = None) -> np.ndarray:
-    """Scores of ``eids`` (default: every edge) in eval mode."""
+    """Scores of ``eids`` (default: every edge) in eval mode: full-graph, or with ego IDs exact
+    per batch (`score_edges`), or sampled (`predict_sampled`) on graphs above ``sample_above``."""
     model.eval()
     if eids is None:
         eids = torch.arange(gd.g.num_edges())
     if not cfg.ego_ids:
         logits = model(gd.g, (gd.node_x, gd.edge_x))
         return torch.sigmoid(logits[eids]).numpy()
+    if cfg.sample_above and gd.g.num_edges() > cfg.sample_above:
+        # exact contexts of a batch reach most of a hub-heavy graph of millions of edges (the
+        # Multi-GNN preset outgrew 24 GB on 5M); score from the training fanouts instead, as
+        # Multi-GNN does, from a fixed sampling stream so one model gives one set of scores
+        dgl.seed(cfg.seed)
+        return predict_sampled(model, cfg, gd, eids)
     out = [score_edges(model, cfg, gd, eids[i:i + cfg.batch_size])
            for i in range(0, len(eids), cfg.batch_size)]
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)

@@ -256,3 +256,22 @@ def test_a_sampled_batch_is_bounded_by_batch_and_fanouts_not_by_the_graph(plante
         hop2 = hop1 * dirs * 4
         assert int(is_seed.sum()) == b and set(parent[is_seed].tolist()) == set(seeds.tolist())
         assert sg.num_edges() <= b + hop1 + hop2 and len(x) == sg.num_nodes() and len(e) == sg.num_edges()
+
+
+def test_ego_id_models_score_big_graphs_from_sampled_neighbourhoods(planted, monkeypatch):
+    """Above ``sample_above`` edges the Multi-GNN preset scores from the training fanouts (its
+    exact contexts outgrew 24 GB on a 5M-edge release): no exact context is built, the same
+    model gives the same scores twice, and it still finds the planted fan-out."""
+    import detectors.train as train
+
+    _, data, split = planted
+    det = make("multi-gine", sample_above=1000, epochs=6, eval_every=2).fit(data, split)
+
+    def exact(*_a, **_k):
+        raise AssertionError("an exact context was built on a graph above sample_above")
+
+    monkeypatch.setattr(train, "score_edges", exact)
+    s = det.score(data)
+    assert np.array_equal(s, det.score(data))
+    m = evaluate(data.y[split.test], s[split.test], det.threshold, data.typology[split.test], data.typologies)
+    assert m["f1"] >= 0.8, f"F1 {m['f1']:.3f} on a planted fan-out"

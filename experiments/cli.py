@@ -211,7 +211,8 @@ def release_baselines(
     predictions: Path = typer.Option(
         ..., "--predictions", help="Directory for the detectors' predictions files (kept; reruns skip them)."
     ),
-    only: str = typer.Option("", "--only", help="Comma-separated detectors to run (default: all)."),
+    only: str = typer.Option("", "--only", help="Comma-separated detectors to train (default: all); "
+                             "detectors whose predictions files exist stay in the table."),
 ) -> None:
     """Train every detector of the config on the release's train period, score validation and test, and
     write the results table (results.json, the card) from `evaluate` on their predictions files."""

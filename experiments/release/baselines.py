@@ -76,11 +76,11 @@ def run_baselines(cfg: ReleaseConfig, release: Path, predictions: Path, progress
     keep = np.concatenate([truth.val_ids, truth.test_ids])
     todo = {**cfg.baselines.detectors, **{f"probe:{p}": {} for p in cfg.baselines.probes}}
     for name, overrides in todo.items():
-        if only and name not in only:
-            continue
         path = predictions / f"{name.replace(':', '-')}.csv"
         t0 = time.monotonic()
         if not _done(path, meta, truth):
+            if only and name not in only:
+                continue  # not asked for and not scored yet: left out of the table
             step(f"training {name}")
             scores = predict(name, overrides, data, split)
             write_predictions(path, meta["slug"], meta["data_digest"], keep, scores[keep])

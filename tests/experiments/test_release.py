@@ -82,6 +82,22 @@ def test_a_second_build_gives_byte_identical_files(built):
     assert data and all(line in again for line in data)  # the baselines step changed only documents
 
 
+def test_training_one_detector_again_keeps_the_others_in_the_table(built, monkeypatch, tmp_path):
+    import shutil
+
+    preds = tmp_path / "preds"
+    shutil.copytree(built / "preds", preds)
+    (preds / "rules.csv").unlink()
+    out = tmp_path / "out"
+    shutil.copytree(built / "out", out)
+    before = json.loads((out / "results.json").read_text())["detectors"]
+    assert run(monkeypatch, "release-baselines", out, "--config", built / "tiny.toml", "--predictions", preds,
+               "--only", "rules", main=rl_main) == 0
+    after = json.loads((out / "results.json").read_text())["detectors"]
+    assert sorted(after) == sorted(before) == ["lightgbm", "probe:amount", "rules"]
+    assert after == before  # rules retrained to the same scores; the others read back from their files
+
+
 def test_periods_hold_their_scenarios_and_novel_elites_come_from_test_seeds_only(built):
     meta = json.loads((built / "out" / "release.json").read_text())
     recs = [json.loads(line) for line in (built / "out" / "scenarios.jsonl").read_text().splitlines()]

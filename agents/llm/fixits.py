@@ -9,10 +9,13 @@ threshold. Each fix-it keeps the draft's structure and changes the least it can:
 - an undeclared entity is declared (its kind guessed from its id, a hijacked account when the
   id names a profile of the World, else a new account);
 - an originator that pays out more than its share makes `funds_placed` large enough for the
-  amounts the draft wrote;
+  amounts the draft wrote (never beyond the compiler's ceiling: absurd amounts go back to the
+  model);
 - a hop that forwards money it has not received yet waits for the transfers that pay it; one
   that forwards more than it received forwards a share of it instead;
-- a split gets enough parts to stay under its threshold.
+- a split gets enough parts to stay under its threshold;
+- a transfer to its own payer (outside `Reinvestment`) is dropped, and a second transfer with a
+  taken id is renamed.
 
 Every fix-it is one line in the returned list, so that what the planner changed is on record.
 """
@@ -23,6 +26,7 @@ import math
 import re
 
 from graph_schema.compiler import compile_scenario
+from graph_schema.compiler.checks import MAX_AMOUNT
 from graph_schema.dsl import Entity, FractionAmount, HijackedAccount, NewAccount, Scenario
 from graph_schema.enums import EntityKind, Profile, Purpose, Role
 from graph_schema.errors import ScenarioError
@@ -35,7 +39,7 @@ _KINDS = [  # id fragments -> entity kind (first match wins)
     (("shop", "business", "company", "merchant", "supplier", "corp", "ltd", "firm", "store", "front",
       "trading", "import", "export"), EntityKind.BUSINESS),
 ]
-_PAYS = re.compile(r"pays ([\d,.]+) .* holds only ([\d,.]+) ")
+_PAYS = re.compile(r"pays ([\d,.]+) .* holds only (-?[\d,.]+) ")
 
 
 def _number(text: str) -> float:
@@ -90,13 +94,41 @@ def _wait_or_share(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | Non
     return None
 
 
-def _enough_funds(s: Scenario, rule: str) -> tuple[Scenario, str] | None:
+def _enough_funds(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
+    """Raise `funds_placed` so that every originator's share covers what the short one pays
+    beyond what it still holds (also when it has already paid its whole share out; a split
+    counts all its parts); never past the largest operation the compiler accepts."""
     m = _PAYS.search(rule)
-    if not m or _number(m.group(2)) <= 0:
+    if not m:
         return None
-    factor = _number(m.group(1)) / _number(m.group(2)) * 1.05
-    funds = math.ceil(s.funds_placed * factor * 100) / 100
+    amount = s.transfers[i].amount
+    parts = amount.parts if amount.kind in ("split", "mimic") else 1
+    short = _number(m.group(1)) * parts - max(_number(m.group(2)), 0.0)
+    funded = sum(1 for e in s.entities if e.initial_funds)
+    funds = math.ceil((s.funds_placed + funded * short * 1.05) * 100) / 100
+    if short <= 0 or funds > MAX_AMOUNT:
+        return None
     return s.model_copy(update={"funds_placed": funds}), f"funds_placed raised to {funds:,.2f}"
+
+
+def _drop_self_transfer(s: Scenario, i: int) -> tuple[Scenario, str] | None:
+    """A payment to its own payer moves nothing (outside `Reinvestment`): drop it, and drop it
+    from the timing of the transfers that waited for it."""
+    if len(s.transfers) < 2:
+        return None
+    gone = s.transfers[i].id
+    rest = [t if gone not in t.timing.after else t.model_copy(update={"timing": t.timing.model_copy(
+        update={"after": [a for a in t.timing.after if a != gone]})}) for k, t in enumerate(s.transfers) if k != i]
+    return s.model_copy(update={"transfers": rest}), f"dropped transfers[{i}] ('{gone}' paid its own payer)"
+
+
+def _rename(s: Scenario, i: int) -> tuple[Scenario, str]:
+    """A second transfer with a taken id gets the first free ``<id>_<n>``; `after` lists keep
+    naming the first."""
+    taken = {t.id for t in s.transfers}
+    old = s.transfers[i].id
+    new = next(f"{old}_{n}" for n in range(2, 10**6) if f"{old}_{n}" not in taken)
+    return _set_transfer(s, i, id=new), f"transfers[{i}] renamed '{new}' (its id was taken)"
 
 
 def _more_parts(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
@@ -113,15 +145,19 @@ def _more_parts(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
 
 def fix_once(s: Scenario, err: ScenarioError, world) -> tuple[Scenario, str] | None:
     """One fix-it for ``err``, or None when it is not one fix-its handle."""
-    unknown = re.fullmatch(r"transfers\[(\d+)\]\.(src|dst)", err.path)
+    unknown = re.fullmatch(r"transfers\[(\d+)\]\.(src|dst|id)", err.path)
     if unknown and err.rule.startswith("unknown entity"):
         return _declare(s, getattr(s.transfers[int(unknown.group(1))], unknown.group(2)), world)
+    if unknown and err.rule.startswith("a transfer to the paying entity itself"):
+        return _drop_self_transfer(s, int(unknown.group(1)))
+    if unknown and err.rule.startswith("duplicate transfer id"):
+        return _rename(s, int(unknown.group(1)))
     hop = re.fullmatch(r"transfers\[(\d+)\](\.amount)?(\.parts)?", err.path)
     if hop is None:
         return None
     i = int(hop.group(1))
     if err.rule.startswith("spends more than its share"):
-        return _enough_funds(s, err.rule)
+        return _enough_funds(s, i, err.rule)
     if err.rule.startswith("money forwarded before it arrived") or "received nothing" in err.rule:
         return _wait_or_share(s, i, err.rule)
     if "cannot all stay" in err.rule:

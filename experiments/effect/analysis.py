@@ -157,6 +157,17 @@ def _spread(values: list[float]) -> dict:
     }
 
 
+def _llm_usage(ev: list[dict]) -> dict:
+    """Every seed's LLM usage of one arm, summed per role (empty for procedural roles)."""
+    out: dict[str, dict] = {}
+    for e in ev:
+        for role, u in e.get("llm", {}).items():
+            acc = out.setdefault(role, dict.fromkeys(u, 0))
+            for k, v in u.items():
+                acc[k] = round(acc[k] + v, 1)
+    return out
+
+
 def e3(cells: Cells, realism: dict) -> dict:
     cfg, out = cells.cfg, {}
     for arm in cfg.arms:
@@ -191,6 +202,7 @@ def e3(cells: Cells, realism: dict) -> dict:
                 "dropped": sum(e["filter"]["dropped"] for e in ev),
             },
             "elites_per_seed": [len(e["elites"]) for e in ev],
+            "llm": _llm_usage(ev),
         }
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from agents.factory import ROLE_NAMES
 from orchestrator.engine import RunConfig
 
 
@@ -32,6 +33,11 @@ def _field(name: str, value) -> Callable[[RunConfig], RunConfig]:
     return lambda cfg: _set(cfg, **{name: value})
 
 
+def _procedural(cfg: RunConfig) -> RunConfig:
+    """Every role procedural, all else equal: the baseline an LLM arm is compared with."""
+    return _set(cfg, **{f"agents__{r}__mode": "procedural" for r in ROLE_NAMES})
+
+
 ARMS: dict[str, Callable[[RunConfig], RunConfig]] = {
     "full": lambda cfg: cfg,
     "no-debate": lambda cfg: cfg.model_copy(update={"debate_turns": 1}),  # one draft per brief, never revised
@@ -41,6 +47,7 @@ ARMS: dict[str, Callable[[RunConfig], RunConfig]] = {
     "no-coevolution": lambda cfg: cfg.model_copy(update={"coevolution_period": 0}),
     "no-brief-encoding": _field("stages__brief_encoding", False),  # the planner gets only a typology name
     "no-contrastive": _field("contrastive__enabled", False),  # keep every accepted candidate
+    "procedural": _procedural,  # with an agents_file: the same loop without the LLM
 }
 
 DESCRIPTIONS = {
@@ -52,6 +59,7 @@ DESCRIPTIONS = {
     "no-coevolution": "detectors never retrain (coevolution_period = 0)",
     "no-brief-encoding": "the planner gets only a typology name",
     "no-contrastive": "every accepted candidate is kept",
+    "procedural": "every role procedural (the baseline of an LLM arm)",
 }
 
 __all__ = ["ARMS", "DESCRIPTIONS"]

@@ -259,12 +259,16 @@ class ExperimentConfig(_Model):
 
     @property
     def plumbing_only(self) -> bool:
-        """LLM roles on a local model test the HTTP path, never the quality of a plan."""
+        """LLM roles on a scripted model or a tiny packaged one (SmolLM2-135M, Gemma 3 270M) test
+        the HTTP path, never the quality of a plan (Qwen2.5-Coder-1.5B or any GGUF file is not
+        plumbing)."""
         backends = self.loop.agents.backends
-        return any(
-            backends[getattr(self.loop.agents, r).backend].kind in ("local", "scripted")
-            for r in self.loop.agents.llm_roles()
-        )
+
+        def toy(b) -> bool:
+            return b.kind == "scripted" or (b.kind == "local" and b.local.model_path is None
+                                            and b.local.model in ("smollm2", "gemma3"))
+
+        return any(toy(backends[getattr(self.loop.agents, r).backend]) for r in self.loop.agents.llm_roles())
 
 
 class _AgentsFile(BaseModel):

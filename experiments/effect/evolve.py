@@ -105,6 +105,7 @@ def summarise(store: RunStore, cfg: RunConfig, round0_drafts: bool = False) -> d
             "seconds": round(sum(r["seconds"] for r in rounds), 2),
             "tokens": store.tokens_spent(),
         },
+        "llm": store.llm_usage(),
         "filter": {
             "kept": sum(r["filter_kept"] for r in rounds),
             "dropped": sum(r["filter_dropped"] for r in rounds),

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from experiments.effect.report_headline import net_funds_arms, net_funds_section  # noqa: E402
+from experiments.effect.report_llm import llm_table  # noqa: E402
 from experiments.effect.tables import fmt, table, usd  # noqa: E402
 
 
@@ -288,6 +289,7 @@ def markdown(res: dict, plots: list[str]) -> str:
         "",
         *net_funds_arms(res),
         *e3_table(res),
+        *llm_table(res),
         "## Realism without the loop's critic",
         "",
         "AUC 0.5 means the discriminator cannot tell scenario accounts from matched legitimate accounts.",

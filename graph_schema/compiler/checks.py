@@ -7,6 +7,9 @@ from graph_schema.enums import Channel, Currency, EntityKind, Profile, Purpose
 from graph_schema.errors import ScenarioError
 
 MAX_ROWS = 5_000
+# No one operation places more than this, in its base currency (a model's grammar cannot bound
+# numbers, and 1e18 is not a laundering case; the typologies' cases place 10k to a few million).
+MAX_AMOUNT = 1_000_000_000
 
 
 def check_structure(s: Scenario) -> list[int]:
@@ -16,6 +19,9 @@ def check_structure(s: Scenario) -> list[int]:
         ScenarioError: duplicate or unknown ids, a cycle in the timing, bad bounds, no
             entity holding the initial funds, or too many transactions.
     """
+    if s.funds_placed > MAX_AMOUNT:
+        raise ScenarioError("funds_placed", f"{s.funds_placed:,.0f} is more than any one operation "
+                            f"places (at most {MAX_AMOUNT:,}; cases place 10,000 to a few million)")
     ents = _unique([e.id for e in s.entities], "entities", "entity")
     tids = _unique([t.id for t in s.transfers], "transfers", "transfer")
     known = ", ".join(sorted(ents))
@@ -71,8 +77,12 @@ def _unique(ids: list[str], path: str, what: str) -> set[str]:
 
 
 def _check_bounds(t, p: str) -> None:
-    amt = t.amount.total if t.amount.kind == "split" else t.amount
-    sub = ".total" if t.amount.kind == "split" else ""
+    amt = t.amount.total if t.amount.kind in ("split", "mimic") else t.amount
+    sub = ".total" if t.amount.kind in ("split", "mimic") else ""
+    top = amt.value if amt.kind == "fixed" else amt.high if amt.kind == "range" else 0.0
+    if top > MAX_AMOUNT:
+        raise ScenarioError(f"{p}.amount{sub}.{'value' if amt.kind == 'fixed' else 'high'}",
+                            f"{top:,.0f} is more than any one operation places (at most {MAX_AMOUNT:,})")
     if amt.kind == "range" and amt.low > amt.high:
         raise ScenarioError(f"{p}.amount{sub}.low", f"low ({amt.low:g}) is above high ({amt.high:g})")
     if t.amount.kind == "split" and amt.kind in ("fixed", "range"):

@@ -42,7 +42,18 @@ def _few_parts(doc):
     doc["transfers"][1]["amount"]["parts"] = 2
 
 
+def _spent_all(doc):  # the originator pays its whole share, then pays again
+    doc["transfers"][0]["amount"] = {"kind": "fixed", "value": 50_000}
+    doc["transfers"][1]["amount"]["total"] = {"kind": "fixed", "value": 10_000}
+
+
+def _taken_id(doc):
+    doc["transfers"][3]["id"] = "c"
+
+
 @pytest.mark.parametrize("edit, says", [
+    (_spent_all, "funds_placed raised to"),
+    (_taken_id, "transfers[3] renamed 'c_2'"),
     (_undeclared, "declared entity 'small_business_1' (hijacked small_business)"),
     (_overspent, "funds_placed raised"),
     (_forwards_more, "transfers[2] forwards 0.9"),
@@ -71,3 +82,27 @@ def test_an_error_no_fixit_handles_goes_back_unchanged(small_world):
     with pytest.raises(ScenarioError) as err:
         apply_fixits(parse_scenario(doc), small_world)
     assert "jurisdiction" in str(err.value)
+
+
+def test_a_payment_to_its_own_payer_is_dropped_with_its_place_in_the_timing(small_world):
+    doc = fan_doc()
+    doc["transfers"].append({"id": "e", "src": "m2", "dst": "m2", "timing": {"after": ["b"]},
+                             "amount": {"kind": "fraction", "fraction": 0.5}})
+    doc["transfers"][3]["timing"]["after"] = ["b", "e"]
+    fixed, done = apply_fixits(parse_scenario(doc), small_world)
+    assert done == ["dropped transfers[4] ('e' paid its own payer)"]
+    assert fixed == parse_scenario(fan_doc())
+
+
+@pytest.mark.parametrize("field, edit", [
+    ("funds_placed", lambda d: d.update(funds_placed=9.5e18)),
+    ("transfers[0].amount.value", lambda d: d["transfers"][0].update(amount={"kind": "fixed", "value": 1e12})),
+])
+def test_an_absurd_amount_goes_back_to_the_model_named(small_world, field, edit):
+    """The grammar cannot bound numbers: an amount no operation places is refused, not 'fixed'
+    by raising the funds to match it."""
+    doc = fan_doc()
+    edit(doc)
+    with pytest.raises(ScenarioError) as err:
+        apply_fixits(parse_scenario(doc), small_world)
+    assert err.value.path == field and "more than any one operation places" in err.value.rule

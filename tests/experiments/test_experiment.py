@@ -246,8 +246,11 @@ def test_shipped_experiment_configs_load():
         len(paper.seeds) > len(small.seeds)
         and paper.loop.world.generate.accounts > small.loop.world.generate.accounts
     )
-    llm = load_experiment(configs / "effect-llm.toml")
-    assert llm.plumbing_only and llm.loop.agents.planner.mode == "llm"
+    llm = load_experiment(configs / "effect-llm.toml")  # Qwen plans and mutates: a real model
+    assert not llm.plumbing_only and set(llm.loop.agents.llm_roles()) == {"planner", "evolver"}
+    assert llm.run_config("procedural", 1).agents.llm_roles() == []  # its baseline, all else equal
+    llm.loop.agents.backends["qwen"].local.model = "smollm2"
+    assert llm.plumbing_only  # SmolLM2-135M only tests the HTTP path
 
 
 def test_the_readme_results_are_the_committed_results():
@@ -293,6 +296,25 @@ def test_an_agents_file_puts_llm_roles_into_every_arm_and_marks_plumbing(tmp_pat
     with pytest.raises(ConfigFileError, match="missing.toml: cannot read"):
         load_experiment(tmp_path / "bad.toml")
     assert "Plumbing only" in markdown({**_minimal_results(), "plumbing_only": True}, [])
+
+
+def test_the_report_shows_the_llm_roles_validity_and_cost():
+    """An arm whose planner ran on a model gets a row per LLM role: turns, valid answers after
+    repairs, repairs per turn, tokens and seconds per valid answer and per accepted scenario;
+    procedural arms get none."""
+    from experiments.effect.report import markdown
+    from experiments.effect.report_llm import llm_rows, llm_table
+
+    res = _minimal_results()
+    res["arms"] = ["full", "procedural"]
+    usage = {"turns": 10, "valid": 6, "requests": 16, "prompt_tokens": 30000, "completion_tokens": 6000,
+             "seconds": 900.0}
+    for arm, llm in (("full", {"planner": usage}), ("procedural", {})):
+        res["e3"][arm] = {"validity": {"proposals": 12, "valid": 5, "rate": 5 / 12}, "llm": llm}
+    assert llm_rows(res) == [["full", "planner", 10, "6 (60%)", "0.60", "375", "6,000", "150", "5 / 180 s"]]
+    assert "### LLM roles: validity and cost" in llm_table(res)
+    res["e3"], res["arms"] = {}, ["full"]
+    assert "LLM roles" not in markdown(res, [])
 
 
 def _minimal_results() -> dict:

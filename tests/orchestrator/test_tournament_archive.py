@@ -60,6 +60,29 @@ def test_store_transactions_are_all_or_nothing(tmp_path):
     assert RunStore(tmp_path / "run.sqlite", readonly=True).get_meta("a") == "1"
 
 
+def test_llm_usage_counts_turns_repairs_and_what_was_not_cached(tmp_path):
+    """A turn is valid when its last request is; repairs are requests after the first; tokens
+    and seconds leave cache hits out."""
+    store = RunStore(tmp_path / "run.sqlite")
+
+    def call(ok: bool, tokens: int, cached: bool = False, role: str = "planner") -> dict:
+        return {"role": role, "model": "m", "endpoint": "e", "method": "json_mode", "prompt_tokens": tokens,
+                "completion_tokens": tokens // 10, "latency_s": 2.0, "cache_hit": cached, "ok": ok,
+                "error": None if ok else "invalid"}
+
+    with store.transaction():
+        store.put_calls("d1", 0, [call(False, 1000), call(True, 1100)])  # valid after one repair
+        store.put_calls("d1", 1, [call(False, 1000), call(False, 1000), call(False, 1000)])  # gave up
+        store.put_calls("d2", 0, [call(True, 900, cached=True)])  # replayed from the cache
+        store.put_calls("d2", 1, [call(True, 300, role="evolver")])
+    assert store.llm_usage() == {
+        "evolver": {"turns": 1, "valid": 1, "requests": 1, "prompt_tokens": 300, "completion_tokens": 30,
+                    "seconds": 2.0},
+        "planner": {"turns": 3, "valid": 2, "requests": 6, "prompt_tokens": 5100, "completion_tokens": 510,
+                    "seconds": 10.0},
+    }
+
+
 def _candidate(seed: int, funds: float, evasion: float):
     from agents.models import Candidate, EvasionReport, Review
     s = sample_scenario(

@@ -77,6 +77,26 @@ class StoreReads:
         ).fetchone()
         return int(row[0])
 
+    def llm_usage(self) -> dict[str, dict]:
+        """Per role: its LLM turns (one role call each), how many ended with a valid answer, the
+        requests they made (first tries, repairs and retries), and the tokens and seconds of the
+        requests not served from the cache."""
+        rows = self.db.execute(
+            "SELECT t.role, COUNT(*), SUM(l.ok), SUM(t.n), SUM(t.pt), SUM(t.ct), SUM(t.s) FROM "
+            "(SELECT debate_id, idx, role, COUNT(*) AS n, MAX(seq) AS last, "
+            "SUM(CASE WHEN cache_hit = 0 THEN prompt_tokens ELSE 0 END) AS pt, "
+            "SUM(CASE WHEN cache_hit = 0 THEN completion_tokens ELSE 0 END) AS ct, "
+            "SUM(CASE WHEN cache_hit = 0 THEN latency_s ELSE 0 END) AS s "
+            "FROM llm_calls GROUP BY debate_id, idx, role) t "
+            "JOIN llm_calls l ON l.debate_id = t.debate_id AND l.idx = t.idx AND l.seq = t.last "
+            "GROUP BY t.role ORDER BY t.role"
+        ).fetchall()
+        keys = ("turns", "valid", "requests", "prompt_tokens", "completion_tokens")
+        return {
+            r[0]: {**dict(zip(keys, (int(x) for x in r[1:6]), strict=True)), "seconds": round(float(r[6]), 1)}
+            for r in rows
+        }
+
     def counts(self) -> dict[str, int]:
         out = {}
         for t in ("scenarios", "debates", "turns", "matches", "failures", "llm_calls", "rounds"):

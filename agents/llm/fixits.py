@@ -117,8 +117,11 @@ def _drop_self_transfer(s: Scenario, i: int) -> tuple[Scenario, str] | None:
     if len(s.transfers) < 2:
         return None
     gone = s.transfers[i].id
-    rest = [t if gone not in t.timing.after else t.model_copy(update={"timing": t.timing.model_copy(
-        update={"after": [a for a in t.timing.after if a != gone]})}) for k, t in enumerate(s.transfers) if k != i]
+    rest = []
+    for k, t in enumerate(s.transfers):
+        if k != i:
+            after = [a for a in t.timing.after if a != gone]
+            rest.append(t.model_copy(update={"timing": t.timing.model_copy(update={"after": after})}))
     return s.model_copy(update={"transfers": rest}), f"dropped transfers[{i}] ('{gone}' paid its own payer)"
 
 

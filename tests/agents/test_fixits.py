@@ -96,7 +96,8 @@ def test_a_payment_to_its_own_payer_is_dropped_with_its_place_in_the_timing(smal
 
 @pytest.mark.parametrize("field, edit", [
     ("funds_placed", lambda d: d.update(funds_placed=9.5e18)),
-    ("transfers[0].amount.value", lambda d: d["transfers"][0].update(amount={"kind": "fixed", "value": 1e12})),
+    ("transfers[0].amount.value",
+     lambda d: d["transfers"][0].update(amount={"kind": "fixed", "value": 1e12})),
 ])
 def test_an_absurd_amount_goes_back_to_the_model_named(small_world, field, edit):
     """The grammar cannot bound numbers: an amount no operation places is refused, not 'fixed'

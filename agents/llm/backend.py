@@ -192,6 +192,17 @@ class Backend:
         return redact(text, self._secret)
 
 
+# a node with none of these says nothing about its shape (pydantic's `Any`): llama.cpp's
+# schema converter refuses it and the server then silently drops the whole grammar
+_SHAPE_KEYS = ("type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const", "properties", "items")
+ANY_JSON = {"type": ["string", "number", "boolean", "object", "array", "null"]}
+
+
+def _shaped(node: dict) -> dict:
+    """``node`` with an explicit any-JSON type when it has no shape of its own."""
+    return node if any(k in node for k in _SHAPE_KEYS) else {**node, **ANY_JSON}
+
+
 def all_required(node, max_items: int | None = None):
     """The JSON schema as a decoding grammar: every property required, as OpenAI's strict
     mode asks, so that a constrained decoder always writes the discriminators (``kind``,
@@ -200,6 +211,7 @@ def all_required(node, max_items: int | None = None):
     if isinstance(node, dict):
         out = {k: all_required(v, max_items) for k, v in node.items()}
         if isinstance(out.get("properties"), dict):
+            out["properties"] = {k: _shaped(v) for k, v in out["properties"].items()}
             out["required"] = list(out["properties"])
         if max_items is not None and out.get("type") == "array":
             out["maxItems"] = min(out.get("maxItems", max_items), max_items)
@@ -229,6 +241,7 @@ def compact_grammar(node, max_items: int | None = None, top: bool = True):
     out = {k: compact_grammar(v, max_items, False) for k, v in node.items()}
     props = out.get("properties")
     if isinstance(props, dict):
+        props = out["properties"] = {k: _shaped(v) for k, v in props.items()}
         if top:
             for f in LOOP_FIELDS:
                 props.pop(f, None)

@@ -103,3 +103,28 @@ def _compiles(s: Scenario) -> Scenario:
 
     check_structure(s)
     return s
+
+
+def _answer_schemas():
+    from agents.llm.adversary import AdversaryArgument
+    from agents.llm.critic import LLMReview
+    from agents.llm.evolver import EvolverAnswer
+    from agents.llm.judge import JudgeAnswer
+    from agents.llm.mutator import EditAnswer
+    from agents.llm.probe import ProbeAnswer
+
+    return [Scenario, EditAnswer, EvolverAnswer, LLMReview, AdversaryArgument, JudgeAnswer, ProbeAnswer]
+
+
+@pytest.mark.parametrize("grammar", ["compact", "full"])
+def test_every_answer_schema_becomes_a_llama_cpp_grammar_without_falling_back(grammar):
+    """llama.cpp's server turns a schema it cannot convert into plain JSON without a word (the
+    mutator's patch `value`, pydantic's `Any`, once did that): every role's answer schema must
+    convert, so the server really constrains the answer to it."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    from agents.llm.backend import all_required
+
+    for schema in _answer_schemas():
+        doc = (compact_grammar if grammar == "compact" else all_required)(schema.model_json_schema(), 8)
+        LlamaGrammar.from_json_schema(json.dumps(doc), verbose=False)  # raises on what it cannot read

@@ -229,6 +229,20 @@ def test_an_interrupted_experiment_resumes_where_it_stopped(tmp_path):
     assert (out / "results.json").is_file()
     assert all((out / "cells" / k).stat().st_mtime_ns == v for k, v in stored.items())
     assert len(list((out / "cells").iterdir())) > len(stored)
+    once = tmp_path / "once"  # the same experiment, never interrupted, gives the same results
+    r = subprocess.run([*cmd[:-3], "--out", str(once), "--inline"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    resumed, whole = (json.loads((d / "results.json").read_text()) for d in (out, once))
+    assert _untimed(resumed) == _untimed(whole)
+
+
+def _untimed(doc):
+    """``doc`` without its wall-clock figures (every key that counts seconds)."""
+    if isinstance(doc, dict):
+        return {k: _untimed(v) for k, v in doc.items() if "seconds" not in k}
+    if isinstance(doc, list):
+        return [_untimed(v) for v in doc]
+    return doc
 
 
 def test_shipped_experiment_configs_load():

@@ -230,7 +230,8 @@ def test_an_interrupted_experiment_resumes_where_it_stopped(tmp_path):
     assert all((out / "cells" / k).stat().st_mtime_ns == v for k, v in stored.items())
     assert len(list((out / "cells").iterdir())) > len(stored)
     once = tmp_path / "once"  # the same experiment, never interrupted, gives the same results
-    r = subprocess.run([*cmd[:-3], "--out", str(once), "--inline"], capture_output=True, text=True, timeout=900)
+    again = [*cmd[:-3], "--out", str(once), "--inline"]
+    r = subprocess.run(again, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
     resumed, whole = (json.loads((d / "results.json").read_text()) for d in (out, once))
     assert _untimed(resumed) == _untimed(whole)

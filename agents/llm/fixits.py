@@ -94,21 +94,37 @@ def _wait_or_share(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | Non
     return None
 
 
-def _enough_funds(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
-    """Raise `funds_placed` so that every originator's share covers what the short one pays
-    beyond what it still holds (also when it has already paid its whole share out; a split
-    counts all its parts); never past the largest operation the compiler accepts."""
+def _still_short(s: Scenario, i: int, world) -> bool:
+    """Does transfer ``i`` still pay more than its payer's share holds in ``s``?"""
+    try:
+        compile_scenario(s, world, seed=0)
+    except ScenarioError as err:
+        return err.path == f"transfers[{i}]" and err.rule.startswith("spends more than its share")
+    return False
+
+
+def _enough_funds(s: Scenario, i: int, rule: str, world) -> tuple[Scenario, str] | None:
+    """Raise `funds_placed` until every originator's share covers what transfer ``i`` pays: by
+    the shortfall first (a split counts all its parts), then by doubling steps when the payer's
+    earlier payments are shares of its funds and take part of every raise; never past the
+    largest operation the compiler accepts (an amount that needs more goes back to the model)."""
     m = _PAYS.search(rule)
     if not m:
         return None
     amount = s.transfers[i].amount
     parts = amount.parts if amount.kind in ("split", "mimic") else 1
     short = _number(m.group(1)) * parts - max(_number(m.group(2)), 0.0)
-    funded = sum(1 for e in s.entities if e.initial_funds)
-    funds = math.ceil((s.funds_placed + funded * short * 1.05) * 100) / 100
-    if short <= 0 or funds > MAX_AMOUNT:
+    if short <= 0:
         return None
-    return s.model_copy(update={"funds_placed": funds}), f"funds_placed raised to {funds:,.2f}"
+    step = sum(1 for e in s.entities if e.initial_funds) * short * 1.05
+    for k in range(12):
+        funds = math.ceil((s.funds_placed + step * 2**k) * 100) / 100
+        if funds > MAX_AMOUNT:
+            return None
+        t = s.model_copy(update={"funds_placed": funds})
+        if not _still_short(t, i, world):
+            return t, f"funds_placed raised to {funds:,.2f}"
+    return None
 
 
 def _drop_self_transfer(s: Scenario, i: int) -> tuple[Scenario, str] | None:
@@ -160,7 +176,7 @@ def fix_once(s: Scenario, err: ScenarioError, world) -> tuple[Scenario, str] | N
         return None
     i = int(hop.group(1))
     if err.rule.startswith("spends more than its share"):
-        return _enough_funds(s, i, err.rule)
+        return _enough_funds(s, i, err.rule, world)
     if err.rule.startswith("money forwarded before it arrived") or "received nothing" in err.rule:
         return _wait_or_share(s, i, err.rule)
     if "cannot all stay" in err.rule:

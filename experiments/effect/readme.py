@@ -6,6 +6,7 @@ from pathlib import Path
 
 from experiments.effect.report import e2_table, e3_table, fmt, headline, realism_table
 from experiments.effect.report_headline import net_funds_arms, net_funds_section
+from experiments.effect.report_llm import llm_table
 from graph_schema.formats.atomic import write_text_atomic
 
 BEGIN, END = (
@@ -43,6 +44,7 @@ def readme_block(res: dict, path: str) -> str:
         "",
         *net_funds_arms(res),
         *e3_table(res),
+        *llm_table(res),
         "**Realism** (C2ST AUC, 0.5 = indistinguishable):",
         "",
         *realism_table(res),

@@ -107,3 +107,19 @@ def test_an_absurd_amount_goes_back_to_the_model_named(small_world, field, edit)
     with pytest.raises(ScenarioError) as err:
         apply_fixits(parse_scenario(doc), small_world)
     assert err.value.path == field and "more than any one operation places" in err.value.rule
+
+
+def test_funds_rise_until_a_fixed_payment_after_a_share_is_covered(small_world):
+    """The originator first pays a share of its funds, then a fixed amount: every raise of the
+    funds also raises the share, so one step by the shortfall is not enough; the fix-it keeps
+    raising (one logged fix-it), and a payment after the whole share cannot be covered at all."""
+    doc = fan_doc()
+    doc["transfers"][0]["amount"] = {"kind": "fraction", "fraction": 0.9}
+    doc["transfers"][1]["amount"]["total"] = {"kind": "fixed", "value": 30_000}
+    fixed, done = apply_fixits(parse_scenario(doc), small_world)
+    compile_scenario(fixed, small_world, seed=0)
+    assert len(done) == 1 and done[0].startswith("funds_placed raised to")
+    assert fixed.funds_placed <= 10 * 30_000 * 1.05 * 4  # the shortfall's scale, not the ceiling
+    doc["transfers"][0]["amount"] = {"kind": "fraction", "fraction": 1.0}
+    with pytest.raises(ScenarioError, match="spends more than its share"):
+        apply_fixits(parse_scenario(doc), small_world)

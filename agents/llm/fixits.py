@@ -13,6 +13,8 @@ threshold. Each fix-it keeps the draft's structure and changes the least it can:
   model);
 - a hop that forwards money it has not received yet waits for the transfers that pay it; one
   that forwards more than it received forwards a share of it instead;
+- a payment that is a share of what its payer received, but more than the payer still holds,
+  takes a smaller share;
 - a split gets enough parts to stay under its threshold;
 - a transfer to its own payer (outside `Reinvestment`) is dropped, and a second transfer with a
   taken id is renamed.
@@ -78,7 +80,7 @@ def _set_transfer(s: Scenario, i: int, **update) -> Scenario:
     return s.model_copy(update={"transfers": ts})
 
 
-def _wait_or_share(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | None:
+def _wait_or_share(s: Scenario, i: int, rule: str, world) -> tuple[Scenario, str] | None:
     t = s.transfers[i]
     m = _PAYS.search(rule)
     held = _number(m.group(2)) if m else 0.0
@@ -91,15 +93,36 @@ def _wait_or_share(s: Scenario, i: int, rule: str) -> tuple[Scenario, str] | Non
     if t.amount.kind in ("fixed", "range"):
         return (_set_transfer(s, i, amount=FractionAmount(fraction=0.9)),
                 f"transfers[{i}] forwards 0.9 of what '{t.src}' received")
+    return _smaller_share(s, i, world)
+
+
+def _smaller_share(s: Scenario, i: int, world) -> tuple[Scenario, str] | None:
+    """A payment that is a share of what its payer received, but more than the payer still
+    holds (its earlier payments took the rest), takes the largest share in steps of 10% that
+    fits (a split's share covers all its parts)."""
+    t = s.transfers[i]
+    whole = t.amount.total if t.amount.kind in ("split", "mimic") else t.amount
+    if whole.kind != "fraction":
+        return None
+    for j in range(1, 45):
+        fraction = math.floor(whole.fraction * 0.9**j * 10**4) / 10**4
+        if fraction <= 0:
+            return None
+        smaller = FractionAmount(fraction=fraction)
+        amount = t.amount.model_copy(update={"total": smaller}) if whole is not t.amount else smaller
+        u = _set_transfer(s, i, amount=amount)
+        if not _still_short(u, i, world):
+            return u, f"transfers[{i}] forwards {fraction:g} of what '{t.src}' received"
     return None
 
 
 def _still_short(s: Scenario, i: int, world) -> bool:
-    """Does transfer ``i`` still pay more than its payer's share holds in ``s``?"""
+    """Does transfer ``i`` still pay more than its payer holds in ``s``?"""
     try:
         compile_scenario(s, world, seed=0)
     except ScenarioError as err:
-        return err.path == f"transfers[{i}]" and err.rule.startswith("spends more than its share")
+        return err.path == f"transfers[{i}]" and err.rule.startswith(
+            ("spends more than its share", "money forwarded before it arrived"))
     return False
 
 
@@ -176,9 +199,13 @@ def fix_once(s: Scenario, err: ScenarioError, world) -> tuple[Scenario, str] | N
         return None
     i = int(hop.group(1))
     if err.rule.startswith("spends more than its share"):
+        amount = s.transfers[i].amount
+        whole = amount.total if amount.kind in ("split", "mimic") else amount
+        if whole.kind == "fraction":  # a share of the funds grows with them: take a smaller one
+            return _smaller_share(s, i, world)
         return _enough_funds(s, i, err.rule, world)
     if err.rule.startswith("money forwarded before it arrived") or "received nothing" in err.rule:
-        return _wait_or_share(s, i, err.rule)
+        return _wait_or_share(s, i, err.rule, world)
     if "cannot all stay" in err.rule:
         return _more_parts(s, i, err.rule)
     return None

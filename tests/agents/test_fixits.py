@@ -51,7 +51,19 @@ def _taken_id(doc):
     doc["transfers"][3]["id"] = "c"
 
 
+def _shares_over_one(doc):  # the originator's shares add up to more than its funds
+    doc["transfers"][0]["amount"] = {"kind": "fraction", "fraction": 0.6}
+    doc["transfers"][1]["amount"]["total"] = {"kind": "fraction", "fraction": 0.6}
+
+
+def _hop_shares_over_one(doc):  # a mule forwards 0.9 of what it received, twice
+    doc["transfers"].append({"id": "e", "src": "m1", "dst": "boss", "timing": {"after": ["c"]},
+                             "amount": {"kind": "fraction", "fraction": 0.9}})
+
+
 @pytest.mark.parametrize("edit, says", [
+    (_shares_over_one, "transfers[1] forwards 0.3"),
+    (_hop_shares_over_one, "transfers[4] forwards 0.0"),
     (_spent_all, "funds_placed raised to"),
     (_taken_id, "transfers[3] renamed 'c_2'"),
     (_undeclared, "declared entity 'small_business_1' (hijacked small_business)"),

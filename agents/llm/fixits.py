@@ -13,7 +13,8 @@ threshold. Each fix-it keeps the draft's structure and changes the least it can:
   model);
 - a hop that forwards money it has not received yet waits for the transfers that pay it; one
   that forwards more than it received forwards a share of it instead;
-- a payment that is a share of what its payer received, but more than the payer still holds,
+- shares one payer pays that add up to more than it received are scaled down together; a
+  payment that is a share of what its payer received, but more than the payer still holds,
   takes a smaller share;
 - a split gets enough parts to stay under its threshold;
 - a transfer to its own payer (outside `Reinvestment`) is dropped, and a second transfer with a
@@ -104,6 +105,8 @@ def _smaller_share(s: Scenario, i: int, world) -> tuple[Scenario, str] | None:
     whole = t.amount.total if t.amount.kind in ("split", "mimic") else t.amount
     if whole.kind != "fraction":
         return None
+    if (scaled := _scale_shares(s, t.src)) is not None:
+        return scaled
     for j in range(1, 45):
         fraction = math.floor(whole.fraction * 0.9**j * 10**4) / 10**4
         if fraction <= 0:
@@ -114,6 +117,29 @@ def _smaller_share(s: Scenario, i: int, world) -> tuple[Scenario, str] | None:
         if not _still_short(u, i, world):
             return u, f"transfers[{i}] forwards {fraction:g} of what '{t.src}' received"
     return None
+
+
+def _share_of(t) -> float | None:
+    """The share of its payer's receipts a transfer pays in all, or None if it is no share."""
+    whole = t.amount.total if t.amount.kind in ("split", "mimic") else t.amount
+    return whole.fraction * t.timing.repeats if whole.kind == "fraction" else None
+
+
+def _scale_shares(s: Scenario, payer: str) -> tuple[Scenario, str] | None:
+    """When the shares one payer pays add up to more than everything it received, all of them
+    are scaled down together to add up to 0.99 (one fix-it, not one per payment)."""
+    mine = [k for k, t in enumerate(s.transfers)
+            if t.src == payer and t.purpose is not Purpose.CAMOUFLAGE and _share_of(t) is not None]
+    total = sum(_share_of(s.transfers[k]) for k in mine)
+    if total <= 1.0:
+        return None
+    for k in mine:
+        t = s.transfers[k]
+        whole = t.amount.total if t.amount.kind in ("split", "mimic") else t.amount
+        smaller = FractionAmount(fraction=math.floor(whole.fraction * 0.99 / total * 10**4) / 10**4 or 1e-4)
+        s = _set_transfer(s, k, amount=t.amount.model_copy(update={"total": smaller})
+                          if whole is not t.amount else smaller)
+    return s, f"the shares '{payer}' pays ({total:g} of what it received) scaled to add up to 0.99"
 
 
 def _still_short(s: Scenario, i: int, world) -> bool:

@@ -62,8 +62,8 @@ def _hop_shares_over_one(doc):  # a mule forwards 0.9 of what it received, twice
 
 
 @pytest.mark.parametrize("edit, says", [
-    (_shares_over_one, "transfers[1] forwards 0.3"),
-    (_hop_shares_over_one, "transfers[4] forwards 0.0"),
+    (_shares_over_one, "the shares 'origin' pays (1.2 of what it received) scaled"),
+    (_hop_shares_over_one, "the shares 'm1' pays (1.8 of what it received) scaled"),
     (_spent_all, "funds_placed raised to"),
     (_taken_id, "transfers[3] renamed 'c_2'"),
     (_undeclared, "declared entity 'small_business_1' (hijacked small_business)"),

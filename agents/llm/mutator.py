@@ -24,7 +24,7 @@ from agents.models import Candidate, Offspring
 from agents.procedural.evolver import fit_timing
 from agents.procedural.operators import OPERATORS, OpContext
 from graph_schema.compiler import compile_scenario, parse_scenario
-from graph_schema.dsl import Lineage, Scenario
+from graph_schema.dsl import Lineage, Scenario, Transfer
 from graph_schema.errors import ScenarioError
 
 
@@ -64,8 +64,10 @@ class EditAnswer(BaseModel):
     edits: list[Edit] = Field(min_length=1, max_length=8, description="The edits, one child each.")
 
 
-def apply_patch(doc: dict, ops: list[PatchOp]) -> dict:
-    """``doc`` with the JSON-patch ``ops`` applied (a copy).
+def apply_patch(doc: dict, ops: list[PatchOp], anchor: int | None = None) -> dict:
+    """``doc`` with the JSON-patch ``ops`` applied (a copy). A path that starts at a transfer's
+    field (``/timing/delay/high``, as small models write when they mean the transfer they act
+    on) is read under transfer ``anchor`` when one is given.
 
     Raises:
         ValueError: a path that does not exist (named with the operation's index).
@@ -73,6 +75,12 @@ def apply_patch(doc: dict, ops: list[PatchOp]) -> dict:
     out = copy.deepcopy(doc)
     for k, p in enumerate(ops):
         steps = p.path.strip("/").split("/")
+        relative = steps[0] in Transfer.model_fields and steps[0] not in Scenario.model_fields
+        if relative and anchor is None:
+            raise ValueError(f"patch[{k}].path: '{p.path}' names a transfer's field; paths start at the "
+                             "scenario, e.g. /transfers/0/timing (or name the transfer in `target`)")
+        if relative:
+            steps = ["transfers", str(anchor), *steps]
         node = out
         try:
             for s in steps[:-1]:
@@ -113,7 +121,9 @@ class LLMMutator(Evolver):
         if e.operator == "patch":
             if not e.patch:
                 raise ValueError("patch: a 'patch' edit needs at least one operation")
-            doc = apply_patch(doc, e.patch)
+            ids = [t["id"] for t in doc["transfers"]]
+            mark = e.target or next(iter(parent.report.flagged_transfers if parent.report else []), None)
+            doc = apply_patch(doc, e.patch, ids.index(mark) if mark in ids else None)
         elif e.operator in OPERATORS:
             full = parent.scenario.model_dump(mode="json")
             ids = {t["id"] for t in full["transfers"]}

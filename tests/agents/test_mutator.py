@@ -48,6 +48,23 @@ def test_a_patch_edit_changes_exactly_what_it_names(scripted, world):
     assert [t.id for t in s.transfers] == [t.id for t in p.scenario.transfers]
 
 
+def test_a_path_from_a_transfers_field_is_read_under_the_target_transfer(scripted, world):
+    """Small models write /channel when they mean the transfer they name in `target`; without
+    a target (and nothing flagged) the repair says where paths start."""
+    p = _parent()
+    target = p.scenario.transfers[1].id
+    patch = [{"op": "replace", "path": "/channel", "value": "Wire"}]
+    b = scripted([_answer({"parent": 0, "operator": "patch", "target": target, "patch": patch})])
+    (child,) = asyncio.run(LLMMutator(b.client("evolver"), world).evolve([p], 1))
+    assert [t.channel.value for t in child.scenario.transfers][1] == "Wire"
+    assert child.scenario.transfers[0].channel == p.scenario.transfers[0].channel
+    no_target = _answer({"parent": 0, "operator": "patch", "patch": patch})
+    b = scripted([no_target, _answer({"parent": 0, "operator": "add_delay"})], cache=False)
+    asyncio.run(LLMMutator(b.client("evolver"), world).evolve([p], 1))
+    repair = b._model.messages.requests[1][-1].content
+    assert "names a transfer's field; paths start at the scenario, e.g. /transfers/0/timing" in repair
+
+
 def test_failed_edits_go_back_as_one_repair_naming_each(scripted, world):
     p = _parent()
     nowhere = [{"op": "replace", "path": "/nope/3", "value": 1}]

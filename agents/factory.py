@@ -185,9 +185,10 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
 
     stats = world_stats(world) if "critic" in only else None
     out: dict = {}
+    cap = cfg.max_horizon_days
     if "planner" in only:
-        out["planner"] = (LLMPlanner(client("planner"), world) if llm("planner")
-                          else TemplatePlanner(world, cfg.seed, max_days=cfg.max_horizon_days))
+        out["planner"] = (LLMPlanner(client("planner"), world, max_days=cap) if llm("planner")
+                          else TemplatePlanner(world, cfg.seed, max_days=cap))
     if "critic" in only:
         checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate,
                               discriminator, cfg.max_horizon_days)
@@ -199,9 +200,9 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
         out["adversary"] = LLMAdversary(client("adversary"), evidence) if llm("adversary") else evidence
     if "evolver" in only:
         llm_evolver = LLMEvolver if cfg.llm_evolver == "whole" else LLMMutator
-        out["evolver"] = (llm_evolver(client("evolver"), world) if llm("evolver") else
+        out["evolver"] = (llm_evolver(client("evolver"), world, max_days=cap) if llm("evolver") else
                           OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed,
-                                          compound_rate=cfg.compound_rate, max_days=cfg.max_horizon_days))
+                                          compound_rate=cfg.compound_rate, max_days=cap))
     if "judge" in only:
         out["judge"] = (LLMJudge(client("judge"), principles, cfg.judge_swap_check) if llm("judge")
                         else PrinciplesJudge(principles))

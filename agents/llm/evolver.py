@@ -54,8 +54,10 @@ def parent_views(parents: list[Candidate]) -> tuple[list[dict], dict]:
 
 
 class LLMEvolver(Evolver):
-    def __init__(self, client: LLMClient, world=None):
-        self.client, self.world = client, world
+    def __init__(self, client: LLMClient, world=None, max_days: float | None = None):
+        from agents.llm.planner import horizon_cap
+
+        self.client, self.world, self.max_days = client, world, horizon_cap(world, max_days)
 
     async def evolve(self, parents: list[Candidate], n: int, sample: int = 0) -> list[Offspring]:
         if not parents:
@@ -79,6 +81,9 @@ class LLMEvolver(Evolver):
                         f"({', '.join(critiques) or 'none'}) nor flagged transfers "
                         f"({', '.join(sorted(flagged)) or 'none'})"
                     )
+                if ch.scenario.horizon_days > self.max_days:
+                    raise ValueError(f"children[{i}].scenario.horizon_days: {ch.scenario.horizon_days:g} "
+                                     f"days is longer than an operation may last ({self.max_days:g} days)")
                 if self.world is not None:
                     try:
                         compile_scenario(ch.scenario, self.world, seed=0)

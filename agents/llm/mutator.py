@@ -19,6 +19,7 @@ from agents.base import Evolver
 from agents.digest import compact_doc
 from agents.llm.backend import LLMClient
 from agents.llm.evolver import parent_views
+from agents.llm.planner import horizon_cap
 from agents.llm.prompts import render
 from agents.models import Candidate, Offspring
 from agents.procedural.evolver import fit_timing
@@ -108,13 +109,15 @@ class LLMMutator(Evolver):
     Args:
         client: the backend handle for role 'evolver'.
         world: children must compile in it (if given); its period bounds the horizon.
+        max_days: the loop's `agents.max_horizon_days`, when shorter than the World's period.
         seed: seed of the operators' random choices.
         slack: horizon slack of `fit_timing`.
     """
 
-    def __init__(self, client: LLMClient, world=None, seed: int = 0, slack: float = 0.1):
+    def __init__(self, client: LLMClient, world=None, seed: int = 0, slack: float = 0.1,
+                 max_days: float | None = None):
         self.client, self.world, self.seed, self.slack = client, world, seed, slack
-        self.max_days = float(world.config.days) if world is not None else 365.0
+        self.max_days = horizon_cap(world, max_days)
 
     def _child(self, e: Edit, parent: Candidate, rng) -> Scenario:
         doc = compact_doc(parent.scenario)
@@ -141,7 +144,8 @@ class LLMMutator(Evolver):
         doc.pop("lineage", None)
         s = fit_timing(parse_scenario(doc), self.max_days, self.slack)
         if s is None:
-            raise ValueError(f"the child's timing cannot fit the World's {self.max_days:g} days")
+            raise ValueError(f"the child's timing cannot fit the {self.max_days:g} days an operation "
+                             "may last")
         if self.world is not None:
             compile_scenario(s, self.world, seed=0)
         return s

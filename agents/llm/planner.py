@@ -11,15 +11,25 @@ from agents.llm.backend import LLMClient
 from agents.llm.fixits import apply_fixits
 from agents.llm.prompts import render
 from agents.models import Brief
+from agents.procedural.evolver import fit_timing
 from graph_schema.compiler import compile_scenario
 from graph_schema.dsl import Lineage, Scenario
 from graph_schema.typologies import sample_scenario
 
 
-def world_facts(world) -> dict:
+def horizon_cap(world, max_days: float | None) -> float:
+    """The longest horizon a scenario of the loop may have: the World's period, or the loop's
+    `agents.max_horizon_days` when it is shorter."""
+    return min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
+
+
+def world_facts(world, max_days: float | None = None) -> dict:
+    """What the prompt says of the World; ``horizon`` is the longest operation allowed."""
+    horizon = round(horizon_cap(world, max_days), 1)
     if world is None:
-        return {"days": 365, "jurisdictions": ["US"], "profiles": ["salaried"]}
-    return {"days": world.config.days, "jurisdictions": sorted(set(world.bank_jurisdiction)),
+        return {"days": 365, "horizon": horizon, "jurisdictions": ["US"], "profiles": ["salaried"]}
+    return {"days": world.config.days, "horizon": horizon,
+            "jurisdictions": sorted(set(world.bank_jurisdiction)),
             "profiles": [p for p in world.profiles_present() if p not in ("cash_desk", "unknown")]}
 
 
@@ -43,8 +53,10 @@ class LLMPlanner(Planner):
             scenario id, what they changed.
     """
 
-    def __init__(self, client: LLMClient, world=None, example: bool | None = None, fixits: bool = True):
+    def __init__(self, client: LLMClient, world=None, example: bool | None = None, fixits: bool = True,
+                 max_days: float | None = None):
         self.client, self.world, self.fixits = client, world, fixits
+        self.max_days, self.capped = horizon_cap(world, max_days), max_days is not None
         self.fixit_log: dict[str, list[str]] = {}
         if example is None:
             example = not client.backend.cfg.schema_in_json_mode
@@ -52,7 +64,7 @@ class LLMPlanner(Planner):
 
     async def plan(self, brief: Brief, sample: int = 0) -> Scenario:
         msgs = [SystemMessage(render("planner_system")),
-                HumanMessage(render("planner_user", brief=brief, world=world_facts(self.world),
+                HumanMessage(render("planner_user", brief=brief, world=world_facts(self.world, self.max_days),
                                     example=self.example if brief.typology.value != "stack" else None))]
 
         def validate(s: Scenario) -> Scenario:
@@ -60,6 +72,12 @@ class LLMPlanner(Planner):
                 raise ValueError(f"typology[0]: the brief asks for '{brief.typology.value}' as the "
                                  f"primary typology, not '{s.typology[0].value}'")
             s = s.model_copy(update={"lineage": Lineage(operator="llm:planner")})
+            if self.capped:  # fitted to the loop's cap, as the procedural planner's drafts are
+                fitted = fit_timing(s, self.max_days, 0.1)
+                if fitted is None:
+                    raise ValueError(f"horizon_days: the timing does not fit the {self.max_days:g} days an "
+                                     "operation may last here; shorten delays, gaps or repeats")
+                s = fitted
             if self.world is not None and self.fixits:
                 s, done = apply_fixits(s, self.world)  # what is left is fed back to the model
                 self.fixit_log[s.uid] = done
@@ -70,4 +88,4 @@ class LLMPlanner(Planner):
         return await self.client.structured(Scenario, msgs, sample, validate)
 
 
-__all__ = ["planner_prompt", "LLMPlanner", "world_facts"]
+__all__ = ["planner_prompt", "LLMPlanner", "horizon_cap", "world_facts"]

@@ -18,7 +18,9 @@ threshold. Each fix-it keeps the draft's structure and changes the least it can:
   takes a smaller share;
 - a split gets enough parts to stay under its threshold;
 - a transfer to its own payer (outside `Reinvestment`) is dropped, and a second transfer with a
-  taken id is renamed.
+  taken id is renamed;
+- an entity whose role was left at its default gets one from the flows (initial funds: the
+  originator; receives and never pays on: the beneficiary), before anything is compiled.
 
 Every fix-it is one line in the returned list, so that what the planner changed is on record.
 """
@@ -237,6 +239,24 @@ def fix_once(s: Scenario, err: ScenarioError, world) -> tuple[Scenario, str] | N
     return None
 
 
+def name_roles(s: Scenario) -> tuple[Scenario, list[str]]:
+    """Roles from the flows, for entities whose role the draft left at its default (`layer`):
+    an entity with initial funds is an originator, and one that receives and never pays on is
+    the beneficiary. Compact answers leave `role` out, and a draft with no endpoint role fails
+    the critic's laundering-purpose gate however its money moves."""
+    pays = {t.src for t in s.transfers if t.purpose is not Purpose.CAMOUFLAGE}
+    gets = {t.dst for t in s.transfers if t.purpose is not Purpose.CAMOUFLAGE}
+    done, ents = [], list(s.entities)
+    for k, e in enumerate(ents):
+        if e.role is not Role.LAYER:
+            continue
+        role = Role.ORIGINATOR if e.initial_funds else Role.BENEFICIARY if e.id in gets - pays else None
+        if role is not None:
+            ents[k] = e.model_copy(update={"role": role})
+            done.append(f"entity '{e.id}' is the {role.value} (its role was left out)")
+    return (s.model_copy(update={"entities": ents}) if done else s), done
+
+
 def apply_fixits(s: Scenario, world, seed: int = 0) -> tuple[Scenario, list[str]]:
     """``s`` made to compile in ``world`` by at most `MAX_FIXITS` fix-its, and what they did.
 
@@ -244,17 +264,18 @@ def apply_fixits(s: Scenario, world, seed: int = 0) -> tuple[Scenario, list[str]
         ScenarioError: the draft still does not compile (the first error no fix-it handles,
             or the one left after the last fix-it), for the model to repair.
     """
-    done: list[str] = []
-    while True:
+    s, done = name_roles(s)
+    for _ in range(MAX_FIXITS + 1):
         try:
             compile_scenario(s, world, seed=seed)
             return s, done
         except ScenarioError as err:
-            fixed = fix_once(s, err, world) if len(done) < MAX_FIXITS else None
+            fixed = fix_once(s, err, world) if _ < MAX_FIXITS else None
             if fixed is None:
                 raise
             s, what = fixed
             done.append(what)
+    raise AssertionError("unreachable: the last pass compiles or raises")
 
 
-__all__ = ["MAX_FIXITS", "apply_fixits", "fix_once"]
+__all__ = ["MAX_FIXITS", "apply_fixits", "fix_once", "name_roles"]

@@ -135,3 +135,18 @@ def test_funds_rise_until_a_fixed_payment_after_a_share_is_covered(small_world):
     doc["transfers"][0]["amount"] = {"kind": "fraction", "fraction": 1.0}
     with pytest.raises(ScenarioError, match="spends more than its share"):
         apply_fixits(parse_scenario(doc), small_world)
+
+
+def test_roles_left_out_come_from_the_flows(small_world):
+    """A compact answer that leaves every role out: the funded entity becomes the originator and
+    the entity that only receives the beneficiary, so the laundering-purpose gate can see where
+    the money ends; roles the draft wrote are kept."""
+    doc = fan_doc()
+    for e in doc["entities"]:
+        e.pop("role")
+    doc["entities"][1]["role"] = "mule"
+    fixed, done = apply_fixits(parse_scenario(doc), small_world)
+    roles = {e.id: e.role.value for e in fixed.entities}
+    assert roles == {"origin": "originator", "m1": "mule", "m2": "layer", "boss": "beneficiary"}
+    assert done == ["entity 'origin' is the originator (its role was left out)",
+                    "entity 'boss' is the beneficiary (its role was left out)"]

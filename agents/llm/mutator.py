@@ -25,8 +25,37 @@ from agents.models import Candidate, Offspring
 from agents.procedural.evolver import fit_timing
 from agents.procedural.operators import OPERATORS, OpContext
 from graph_schema.compiler import compile_scenario, parse_scenario
-from graph_schema.dsl import Lineage, Scenario, Transfer
+from graph_schema.dsl import (
+    FixedAmount,
+    FractionAmount,
+    Lineage,
+    MimicAmount,
+    RangeAmount,
+    Scenario,
+    SplitAmount,
+    Transfer,
+)
 from graph_schema.errors import ScenarioError
+
+#: amount kind -> the fields an amount of that kind has (a patch may set no other)
+AMOUNT_FIELDS = {m.model_fields["kind"].default: [f for f in m.model_fields if f != "kind"]
+                 for m in (FixedAmount, RangeAmount, FractionAmount, SplitAmount, MimicAmount)}
+
+
+class NoSuchField(ValueError):
+    """A patch sets a field its object's kind does not have."""
+
+
+def _amount_field(node, last: str, k: int, path: str) -> None:
+    """Refuse setting a field that the amount ``node``'s kind does not have, saying which it has
+    and how to change the kind (small models patch `parts` into share amounts)."""
+    kind = node.get("kind") if isinstance(node, dict) else None
+    if kind in AMOUNT_FIELDS and last not in AMOUNT_FIELDS[kind] and last != "kind":
+        raise NoSuchField(f"patch[{k}].path: '{path}': a '{kind}' amount has no field '{last}' (its "
+                         f"fields: {', '.join(AMOUNT_FIELDS[kind])}); to change the kind, replace the "
+                         "whole amount, e.g. path '/transfers/0/amount' with value {\"kind\": \"split\", "
+                         "\"total\": {\"kind\": \"fraction\", \"fraction\": 1}, \"parts\": 4, "
+                         "\"under\": 10000}")
 
 
 class PatchOp(BaseModel):
@@ -36,7 +65,7 @@ class PatchOp(BaseModel):
 
     op: Literal["replace", "add", "remove"] = Field(description="What to do at `path`.")
     path: str = Field(pattern=r"^(/[A-Za-z0-9_\-]+)+$", max_length=80,
-                      description="JSON pointer into the scenario, e.g. /transfers/2/amount/parts; "
+                      description="JSON pointer into the scenario, e.g. /transfers/2/timing/delay/high; "
                       "'-' as the last step of 'add' appends to a list.")
     value: Any = Field(None, description="The new value ('replace' and 'add').")
 
@@ -96,8 +125,12 @@ def apply_patch(doc: dict, ops: list[PatchOp], anchor: int | None = None) -> dic
                     node[int(last)] = p.value
             elif p.op == "remove":
                 del node[last]
-            else:  # 'replace' of a field left at its default (absent from the compact form) sets it
+            else:
+                # 'replace' of a field left at its default (absent from the compact form) sets it
+                _amount_field(node, last, k, p.path)
                 node[last] = p.value
+        except NoSuchField:
+            raise
         except (KeyError, IndexError, ValueError, TypeError):
             raise ValueError(f"patch[{k}].path: '{p.path}' does not exist in the parent") from None
     return out
@@ -156,7 +189,7 @@ class LLMMutator(Evolver):
         views, critiques = parent_views(parents)
         ops = [{"name": name, "doc": (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")}
                for name, fn in sorted(OPERATORS.items())]
-        msgs = [SystemMessage(render("mutator_system", operators=ops)),
+        msgs = [SystemMessage(render("mutator_system", operators=ops, amount_fields=AMOUNT_FIELDS)),
                 HumanMessage(render("evolver_user", n=n, parents=views, edits=True))]
         made: list[tuple[Edit, Scenario]] = []
 
@@ -189,4 +222,4 @@ class LLMMutator(Evolver):
         return out
 
 
-__all__ = ["Edit", "EditAnswer", "LLMMutator", "PatchOp", "apply_patch"]
+__all__ = ["AMOUNT_FIELDS", "Edit", "EditAnswer", "LLMMutator", "PatchOp", "apply_patch"]

@@ -92,6 +92,25 @@ def test_a_compile_error_of_a_patched_child_is_fed_back(scripted, world):
     assert "this World has no bank in 'ZZ'" in b._model.messages.requests[1][-1].content
 
 
+def test_a_field_the_amounts_kind_lacks_is_refused_with_the_kinds_fields(scripted, world):
+    """Qwen patched `/amount/parts` into fraction amounts in the effect-llm run: the repair now
+    says which fields that kind has and how to change the kind, and the prompt lists them."""
+    p = _parent()
+    i, t = next((i, t) for i, t in enumerate(p.scenario.transfers) if t.amount.kind == "fraction")
+    parts = _answer({"parent": 0, "operator": "patch",
+                     "patch": [{"op": "replace", "path": f"/transfers/{i}/amount/parts", "value": 4}]})
+    split = {"kind": "split", "total": t.amount.model_dump(mode="json"), "parts": 4, "under": 1e6}
+    whole = _answer({"parent": 0, "operator": "patch",
+                     "patch": [{"op": "replace", "path": f"/transfers/{i}/amount", "value": split}]})
+    b = scripted([parts, whole], cache=False)
+    (child,) = asyncio.run(LLMMutator(b.client("evolver"), world).evolve([p], 1))
+    assert child.scenario.transfers[i].amount.kind == "split" and child.scenario.transfers[i].id == t.id
+    system, repair = b._model.messages.requests[0][0].content, b._model.messages.requests[1][-1].content
+    assert "- fraction: fraction" in system and "- split: total, parts, under" in system
+    assert (f"edits[0].patch[0].path: '/transfers/{i}/amount/parts': a 'fraction' amount has no field "
+            "'parts' (its fields: fraction); to change the kind, replace the whole amount") in repair
+
+
 def test_apply_patch_adds_appends_and_removes():
     doc = {"a": [1, 2], "b": {"c": 1}}
     out = apply_patch(doc, [PatchOp(op="add", path="/a/-", value=3), PatchOp(op="remove", path="/b/c"),

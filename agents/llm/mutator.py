@@ -1,8 +1,9 @@
 """The LLM mutator (Rainbow Teaming's mutator): the model answers with small edits, not whole
 scenarios. An edit is either a named mutation operator applied to a transfer the model
 chooses, or a short JSON patch of the parent's compact document. Each edit is applied,
-validated, fitted to the horizon and compiled like any procedural child; if no edit gives a
-valid child, every edit's error goes back to the model as a repair. The procedural operators
+validated, fitted to the horizon, given the planner's fix-its (`agents.llm.fixits`) and
+compiled; if no edit gives a valid child, every edit's error goes back to the model as a
+repair. The procedural operators
 stay the fallback and the baseline (`agents.procedural.OperatorEvolver`).
 """
 
@@ -19,12 +20,13 @@ from agents.base import Evolver
 from agents.digest import compact_doc
 from agents.llm.backend import LLMClient
 from agents.llm.evolver import parent_views
+from agents.llm.fixits import apply_fixits
 from agents.llm.planner import horizon_cap
 from agents.llm.prompts import render
 from agents.models import Candidate, Offspring
 from agents.procedural.evolver import fit_timing
 from agents.procedural.operators import OPERATORS, OpContext
-from graph_schema.compiler import compile_scenario, parse_scenario
+from graph_schema.compiler import parse_scenario
 from graph_schema.dsl import (
     FixedAmount,
     FractionAmount,
@@ -151,6 +153,7 @@ class LLMMutator(Evolver):
                  max_days: float | None = None):
         self.client, self.world, self.seed, self.slack = client, world, seed, slack
         self.max_days = horizon_cap(world, max_days)
+        self.fixit_log: dict[str, list[str]] = {}  # child uid -> the fix-its it needed
 
     def _child(self, e: Edit, parent: Candidate, rng) -> Scenario:
         doc = compact_doc(parent.scenario)
@@ -179,8 +182,9 @@ class LLMMutator(Evolver):
         if s is None:
             raise ValueError(f"the child's timing cannot fit the {self.max_days:g} days an operation "
                              "may last")
-        if self.world is not None:
-            compile_scenario(s, self.world, seed=0)
+        if self.world is not None:  # bookkeeping slips are fixed as in the planner's drafts
+            s, done = apply_fixits(s, self.world)
+            self.fixit_log[s.uid] = done
         return s
 
     async def evolve(self, parents: list[Candidate], n: int, sample: int = 0) -> list[Offspring]:
@@ -214,7 +218,7 @@ class LLMMutator(Evolver):
             p = parents[e.parent].scenario
             what = e.operator if e.operator != "patch" else "patch:" + ",".join(
                 dict.fromkeys(o.path.strip("/").split("/")[0] for o in e.patch))
-            name = f"llm:{what}"[:60]
+            name = f"llm:{what}"[:53] + ("+fixits" if self.fixit_log.get(s.uid) else "")
             lineage = Lineage(parents=[p.uid], operator=name, generation=p.lineage.generation + 1)
             answers = [critiques[a].key if a in critiques else f"flagged transfer '{a}'" for a in e.answers]
             out.append(Offspring(scenario=s.model_copy(update={"lineage": lineage}), operator=name,

@@ -13,6 +13,7 @@ import pytest
 from agents.errors import LLMCallError
 from agents.llm.mutator import LLMMutator, PatchOp, apply_patch
 from agents.models import Candidate
+from graph_schema.compiler import compile_scenario
 from graph_schema.typologies import sample_scenario
 
 
@@ -109,6 +110,22 @@ def test_a_field_the_amounts_kind_lacks_is_refused_with_the_kinds_fields(scripte
     assert "- fraction: fraction" in system and "- split: total, parts, under" in system
     assert (f"edits[0].patch[0].path: '/transfers/{i}/amount/parts': a 'fraction' amount has no field "
             "'parts' (its fields: fraction); to change the kind, replace the whole amount") in repair
+
+
+def test_a_child_that_overspends_is_fixed_like_a_draft_and_says_so(scripted, world):
+    """Qwen's patches set fixed amounts a payer cannot cover (2 of 5 failed edits in the
+    effect-llm run); the planner's fix-its now repair a child's bookkeeping too."""
+    p = _parent()
+    i = next(i for i, t in enumerate(p.scenario.transfers) if t.src != p.scenario.transfers[0].src)
+    too_much = {"kind": "fixed", "value": 50 * p.scenario.funds_placed}
+    patch = [{"op": "replace", "path": f"/transfers/{i}/amount", "value": too_much}]
+    b = scripted([_answer({"parent": 0, "operator": "patch", "patch": patch})])
+    m = LLMMutator(b.client("evolver"), world)
+    (child,) = asyncio.run(m.evolve([p], 1))
+    assert child.operator == "llm:patch:transfers+fixits"
+    (done,) = m.fixit_log.values()
+    assert done and child.scenario.transfers[i].amount.kind == "fixed"
+    compile_scenario(child.scenario, world, seed=0)
 
 
 def test_apply_patch_adds_appends_and_removes():

@@ -191,7 +191,8 @@ def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
     r = c2st(third, (int(ts.min()), int(ts.max()) + 1), compiled, seed=seed)
     return (f"C2ST AUC {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}] over {len(compiled)} scenarios "
             f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); leak check AUC "
-            f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`")
+            f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "
+            + ", ".join(f"{k} {v['auc']['value']:.3f}" for k, v in r.probes.items()))
 
 
 def print_generations(runs: dict, generations: int, seeds: int) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from experiments.effect.report import e2_table, e3_table, fmt, headline, realism_table
 from experiments.effect.report_headline import net_funds_arms, net_funds_section
 from experiments.effect.report_llm import llm_table
+from experiments.effect.report_probes import probes_table
 from graph_schema.formats.atomic import write_text_atomic
 
 BEGIN, END = (
@@ -48,6 +49,7 @@ def readme_block(res: dict, path: str) -> str:
         "**Realism** (C2ST AUC, 0.5 = indistinguishable):",
         "",
         *realism_table(res),
+        *probes_table(res),
     ]
     if e4.get("spearman"):
         lines += [f"**E4**: Spearman of {e4['measure']}: {fmt(e4['spearman'], False)} (n={e4['n']}).", ""]

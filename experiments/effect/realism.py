@@ -10,7 +10,8 @@ scenario, so the discriminator is always tested on operations it never saw. AUC 
 indistinguishable; the interval resamples accounts (scipy.stats.bootstrap).
 
 The leak check asks the same of single transactions with a depth-3 decision tree: a high
-AUC names a one-transaction tell (e.g. an amount band or an hour) that a rule would catch.
+AUC names a one-transaction tell (e.g. an amount band or an hour) that a rule would catch;
+the single-split probes (`probes`) ask it of the amount, hour, weekday and payer's age alone.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sklearn.tree import DecisionTreeClassifier, export_text
 
 from detectors.discriminator import META, matched_share, matched_units, unit_features
 from detectors.realism import TX_FEATURES, frame, tx_features
+from experiments.effect.probes import first_seen, probe_features, single_splits
 from experiments.effect.stats import Estimate, interval
 from graph_schema.compiler import CompiledScenario
 from graph_schema.world import World
@@ -40,11 +42,12 @@ class RealismResult:
     scenario_accounts: int
     matched_accounts: int
     matched_share: float  # scenario accounts with at least one matched control
+    probes: dict  # single-split probe name -> {"auc": Estimate as dict, "rule": str} (`probes`)
 
     def as_dict(self) -> dict:
         return {"auc": self.auc.as_dict(), "leak_auc": self.leak_auc.as_dict(), "leak_rule": self.leak_rule,
                 "scenario_accounts": self.scenario_accounts, "matched_accounts": self.matched_accounts,
-                "matched_share": self.matched_share}
+                "matched_share": self.matched_share, "probes": self.probes}
 
 
 def _auc_interval(y: np.ndarray, p: np.ndarray, seed: int, resamples: int) -> Estimate:
@@ -103,8 +106,8 @@ def c2st(
         groups,
     )
     auc = _auc_interval(y, p, seed, resamples)
-    tx_auc, rule = _leak_check(base, u, scen, compiled, seed, resamples)
-    return RealismResult(auc, tx_auc, rule, int(y.sum()), int((y == 0).sum()), matched_share(u))
+    tx_auc, rule, probes = _leak_check(base, u, scen, compiled, first_seen(world, scen), seed, resamples)
+    return RealismResult(auc, tx_auc, rule, int(y.sum()), int((y == 0).sum()), matched_share(u), probes)
 
 
 def _leak_check(
@@ -112,11 +115,12 @@ def _leak_check(
     u: pd.DataFrame,
     scen: pd.DataFrame,
     compiled: list[CompiledScenario],
+    seen: np.ndarray,
     seed: int,
     resamples: int,
 ) -> tuple:
     """The leak check: a depth-3 tree on single transactions, the scenarios' against the
-    matched accounts'; its AUC interval and its first split."""
+    matched accounts'; its AUC interval, its first split, and the single-split probes."""
     legit = base[base["src"].isin(set(u.loc[u["label"] == 0, "account"])) & ~base["laundering"]]
     tx = pd.concat([tx_features(scen), tx_features(legit)], ignore_index=True)
     ty = np.r_[np.ones(len(scen), int), np.zeros(len(legit), int)]
@@ -132,7 +136,9 @@ def _leak_check(
     rule = export_text(
         tree().fit(tx[TX_FEATURES].to_numpy(float), ty), feature_names=TX_FEATURES
     ).splitlines()[0]
-    return _auc_interval(ty, tp, seed, resamples), rule.strip("|- ").strip()
+    rows = pd.concat([scen, legit], ignore_index=True)
+    probes = single_splits(probe_features(rows, seen), ty, tg, seed, resamples)
+    return _auc_interval(ty, tp, seed, resamples), rule.strip("|- ").strip(), probes
 
 
 def pa_mask(ts: np.ndarray, window: tuple[int, int]):

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 
 from experiments.effect.report_headline import net_funds_arms, net_funds_section  # noqa: E402
 from experiments.effect.report_llm import llm_table  # noqa: E402
+from experiments.effect.report_probes import probes_table  # noqa: E402
 from experiments.effect.tables import fmt, table, usd  # noqa: E402
 
 
@@ -295,6 +296,7 @@ def markdown(res: dict, plots: list[str]) -> str:
         "AUC 0.5 means the discriminator cannot tell scenario accounts from matched legitimate accounts.",
         "",
         *realism_table(res),
+        *probes_table(res),
         "## E4: does Elo mean something?",
         "",
     ]

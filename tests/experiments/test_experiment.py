@@ -137,6 +137,14 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
         t = nov[kind]["to_reference"]
         assert nov[kind]["n"] > 0 and 0 <= t["low"] <= t["mean"] <= t["high"] <= 1
     assert "novelty elites / drafts" in md
+    # single-split probes: one threshold per property, an interval over scenarios, the split
+    for g in ("baseline", "full"):
+        probes = res["realism"][g]["probes"]
+        assert set(probes) == {"amount", "hour", "weekday", "payer_age_days"}
+        for p in probes.values():
+            assert 0 <= p["auc"]["low"] <= p["auc"]["high"] <= 1 and p["auc"]["n"] > 0
+            assert p["rule"] == "no split" or "% of legitimate rows" in p["rule"]
+    assert "Single-split probes" in md and "payer_age_days (days since" in md
     # the runs are ordinary run directories (show/report read them)
     assert (out / "runs" / "full-s1" / "run.sqlite").is_file()
 

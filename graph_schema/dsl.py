@@ -174,6 +174,19 @@ AmountSpec = Annotated[
     FixedAmount | RangeAmount | FractionAmount | SplitAmount | MimicAmount, Field(discriminator="kind")
 ]
 
+#: amount kinds paid in several parts under a total
+PARTED = ("split", "mimic")
+
+
+def sizing(amount) -> FixedAmount | RangeAmount | FractionAmount:
+    """The amount spec that sizes a transfer in all: a split's or mimic's total, else the amount."""
+    return amount.total if amount.kind in PARTED else amount
+
+
+def parts_of(amount) -> int:
+    """Occurrences per repeat: the parts of a split or mimic amount, else one."""
+    return amount.parts if amount.kind in PARTED else 1
+
 
 # ---------------------------------------------------------------- timing
 

@@ -32,7 +32,7 @@ import re
 
 from graph_schema.compiler import compile_scenario
 from graph_schema.compiler.checks import MAX_AMOUNT
-from graph_schema.dsl import Entity, FractionAmount, HijackedAccount, NewAccount, Scenario
+from graph_schema.dsl import Entity, FractionAmount, HijackedAccount, NewAccount, Scenario, parts_of, sizing
 from graph_schema.enums import EntityKind, Profile, Purpose, Role
 from graph_schema.errors import ScenarioError
 
@@ -104,7 +104,7 @@ def _smaller_share(s: Scenario, i: int, world) -> tuple[Scenario, str] | None:
     holds (its earlier payments took the rest), takes the largest share in steps of 10% that
     fits (a split's share covers all its parts)."""
     t = s.transfers[i]
-    whole = _whole(t.amount)
+    whole = sizing(t.amount)
     if whole.kind != "fraction":
         return None
     if (scaled := _scale_shares(s, t.src)) is not None:
@@ -121,14 +121,9 @@ def _smaller_share(s: Scenario, i: int, world) -> tuple[Scenario, str] | None:
     return None
 
 
-def _whole(amount):
-    """The amount spec that sizes a transfer: a split's or mimic's total, else the amount."""
-    return amount.total if amount.kind in ("split", "mimic") else amount
-
-
 def _share_of(t) -> float | None:
     """The share of its payer's receipts a transfer pays in all, or None if it is no share."""
-    whole = _whole(t.amount)
+    whole = sizing(t.amount)
     return whole.fraction * t.timing.repeats if whole.kind == "fraction" else None
 
 
@@ -142,7 +137,7 @@ def _scale_shares(s: Scenario, payer: str) -> tuple[Scenario, str] | None:
         return None
     for k in mine:
         t = s.transfers[k]
-        whole = _whole(t.amount)
+        whole = sizing(t.amount)
         smaller = FractionAmount(fraction=math.floor(whole.fraction * 0.99 / total * 10**4) / 10**4 or 1e-4)
         s = _set_transfer(s, k, amount=t.amount.model_copy(update={"total": smaller})
                           if whole is not t.amount else smaller)
@@ -168,7 +163,7 @@ def _enough_funds(s: Scenario, i: int, rule: str, world) -> tuple[Scenario, str]
     if not m:
         return None
     amount = s.transfers[i].amount
-    parts = amount.parts if amount.kind in ("split", "mimic") else 1
+    parts = parts_of(amount)
     short = _number(m.group(1)) * parts - max(_number(m.group(2)), 0.0)
     if short <= 0:
         return None
@@ -233,7 +228,7 @@ def fix_once(s: Scenario, err: ScenarioError, world) -> tuple[Scenario, str] | N
     i = int(hop.group(1))
     if err.rule.startswith("spends more than its share"):
         amount = s.transfers[i].amount
-        whole = _whole(amount)
+        whole = sizing(amount)
         if whole.kind == "fraction":  # a share of the funds grows with them: take a smaller one
             return _smaller_share(s, i, world)
         return _enough_funds(s, i, err.rule, world)

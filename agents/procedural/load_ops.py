@@ -17,7 +17,7 @@ import numpy as np
 
 from agents.procedural.operators import Doc, OpContext, _fresh, _ids, _real, _total, operator
 from graph_schema.compiler.blend import KIND_PROFILE
-from graph_schema.dsl import MAX_ENTITIES, MAX_TRANSFERS
+from graph_schema.dsl import MAX_ENTITIES, MAX_TRANSFERS, PARTED
 from graph_schema.enums import EntityKind
 from graph_schema.reference import usd_per_unit
 from graph_schema.tables import CURRENCIES
@@ -93,7 +93,7 @@ def _pick_heavy(doc: Doc, rng, want) -> tuple[dict, float] | None:
 def _divide(amount: dict, k: int) -> dict | None:
     """An amount spec moving a k-th of ``amount`` (None when a share would round to nothing)."""
     a = amount
-    if a["kind"] in ("split", "mimic"):
+    if a["kind"] in PARTED:
         total = _divide(a["total"], k)
         return None if total is None else {**_fewer_parts(a, k), "total": total}
     if a["kind"] == "fraction":
@@ -106,7 +106,7 @@ def _divide(amount: dict, k: int) -> dict | None:
 
 def _fewer_parts(amount: dict, k: int) -> dict:
     """The same share of the payer's receipts, paid in a k-th of the parts."""
-    if amount["kind"] not in ("split", "mimic"):
+    if amount["kind"] not in PARTED:
         return amount
     return {**amount, "parts": max(2 if amount["kind"] == "split" else 1, math.ceil(amount["parts"] / k))}
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from agents.models import EvasionReport, Review
 from graph_schema.compiler.blend import KIND_PROFILE
+from graph_schema.dsl import PARTED
 from graph_schema.enums import EntityKind
 
 Doc = dict
@@ -97,7 +98,7 @@ def _upper(amount: dict, doc: Doc) -> float:
 def _total(amount: dict) -> dict:
     """The total an amount spec moves, as a fixed, range or fraction spec (a split or mimic
     amount's ``total``)."""
-    return amount["total"] if amount["kind"] in ("split", "mimic") else amount
+    return amount["total"] if amount["kind"] in PARTED else amount
 
 
 def _stretch_horizon(doc: Doc, extra_h: float, ctx: OpContext) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph_schema.dsl import Scenario
+from graph_schema.dsl import PARTED, Scenario, sizing
 from graph_schema.enums import Channel, Currency, EntityKind, Profile, Purpose
 from graph_schema.errors import ScenarioError
 
@@ -77,8 +77,8 @@ def _unique(ids: list[str], path: str, what: str) -> set[str]:
 
 
 def _check_bounds(t, p: str) -> None:
-    amt = t.amount.total if t.amount.kind in ("split", "mimic") else t.amount
-    sub = ".total" if t.amount.kind in ("split", "mimic") else ""
+    amt = sizing(t.amount)
+    sub = ".total" if t.amount.kind in PARTED else ""
     top = amt.value if amt.kind == "fixed" else amt.high if amt.kind == "range" else 0.0
     if top > MAX_AMOUNT:
         raise ScenarioError(f"{p}.amount{sub}.{'value' if amt.kind == 'fixed' else 'high'}",

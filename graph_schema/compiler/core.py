@@ -18,7 +18,7 @@ from graph_schema.compiler.blend import channel_style, mimic_parts, opened_profi
 from graph_schema.compiler.checks import check_structure
 from graph_schema.compiler.resolve import new_account_numbers, resolve_entities
 from graph_schema.compiler.timing import place
-from graph_schema.dsl import Scenario, Transfer
+from graph_schema.dsl import PARTED, Scenario, Transfer
 from graph_schema.enums import Channel, Profile, Purpose, Role
 from graph_schema.errors import ScenarioError
 from graph_schema.reference import BITCOIN, convert, round_money
@@ -183,7 +183,7 @@ def _run_money(s: Scenario, events, rng, mimic) -> list[float]:
     for _t, i, r, k in events:
         tr: Transfer = s.transfers[i]
         p = f"transfers[{i}]"
-        if tr.amount.kind in ("split", "mimic"):
+        if tr.amount.kind in PARTED:
             if k == 0:
                 total = np.floor(_base_amount(tr.amount.total, received[tr.src], rng) * 100) / 100
                 pending[(i, r)] = (_split(total, tr.amount.parts, tr.amount.under, rng, p)

@@ -20,8 +20,7 @@ import math
 from collections.abc import Iterable
 
 from graph_schema.compiler.checks import check_structure
-from graph_schema.compiler.timing import parts_of
-from graph_schema.dsl import Delay, Scenario
+from graph_schema.dsl import Delay, Scenario, parts_of
 from graph_schema.enums import DelayDist, Purpose, Role
 
 DEFAULT_ENDPOINTS = (Role.BENEFICIARY, Role.COLLECTOR, Role.ORIGINATOR)

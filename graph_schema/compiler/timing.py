@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from graph_schema.dsl import Delay, Scenario
+from graph_schema.dsl import Delay, Scenario, parts_of
 from graph_schema.enums import DelayDist
 from graph_schema.errors import ScenarioError
 
@@ -38,11 +38,6 @@ def sample_delay(d: Delay, rng: np.random.Generator) -> float:
         sigma = 0.75
         h = d.low + (rng.lognormal(np.log(d.high) - sigma**2 / 2, sigma) if d.high > 0 else 0.0)
     return h * 3_600.0
-
-
-def parts_of(amount) -> int:
-    """Occurrences per repeat: the parts of a split or mimic amount, else one."""
-    return amount.parts if amount.kind in ("split", "mimic") else 1
 
 
 def lay_out(s: Scenario, order: list[int], delay: Callable[[Delay], float],

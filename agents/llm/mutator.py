@@ -138,6 +138,21 @@ def apply_patch(doc: dict, ops: list[PatchOp], anchor: int | None = None) -> dic
     return out
 
 
+def _transfer_of(s: Scenario, target: str | None, parent: int) -> str | None:
+    """The transfer an operator edit acts on: ``target`` itself, or, when the model named an
+    entity (as small models do), the first transfer that entity pays, else the first it receives.
+
+    Raises:
+        ValueError: ``target`` names neither a transfer nor an entity of the parent.
+    """
+    if target is None or any(t.id == target for t in s.transfers):
+        return target
+    for side in ("src", "dst"):
+        if (t := next((t for t in s.transfers if getattr(t, side) == target), None)) is not None:
+            return t.id
+    raise ValueError(f"target: '{target}' is neither a transfer nor an entity of parent {parent}")
+
+
 class LLMMutator(Evolver):
     """Parents -> children from small edits written by a chat model.
 
@@ -165,10 +180,8 @@ class LLMMutator(Evolver):
             doc = apply_patch(doc, e.patch, ids.index(mark) if mark in ids else None)
         elif e.operator in OPERATORS:
             full = parent.scenario.model_dump(mode="json")
-            ids = {t["id"] for t in full["transfers"]}
-            if e.target is not None and e.target not in ids:
-                raise ValueError(f"target: '{e.target}' is not a transfer of parent {e.parent}")
-            flagged = [e.target] if e.target else (parent.report.flagged_transfers if parent.report else [])
+            target = _transfer_of(parent.scenario, e.target, e.parent)
+            flagged = [target] if target else (parent.report.flagged_transfers if parent.report else [])
             ctx = OpContext(report=parent.report, review=parent.review, max_days=self.max_days,
                             flagged=flagged)
             doc = OPERATORS[e.operator](full, rng, ctx)

@@ -37,6 +37,17 @@ def test_an_operator_edit_applies_to_the_transfer_the_model_names(scripted, worl
     assert next(t for t in child.scenario.transfers if t.id == target).dst == hop[0].id
 
 
+def test_an_operator_edit_on_an_entity_acts_on_the_first_transfer_it_pays(scripted, world):
+    """Qwen named entities as targets ('importer') in the effect-llm run."""
+    p = _parent()
+    payer = p.scenario.transfers[2].src
+    first = next(t for t in p.scenario.transfers if t.src == payer)
+    b = scripted([_answer({"parent": 0, "operator": "insert_hop", "target": payer})])
+    (child,) = asyncio.run(LLMMutator(b.client("evolver"), world).evolve([p], 1))
+    hop = next(e.id for e in child.scenario.entities if e.id.startswith("hop_"))
+    assert next(t for t in child.scenario.transfers if t.id == first.id).dst == hop
+
+
 def test_a_patch_edit_changes_exactly_what_it_names(scripted, world):
     p = _parent()
     patch = [{"op": "replace", "path": "/funds_placed", "value": 50000.0},
@@ -80,7 +91,7 @@ def test_failed_edits_go_back_as_one_repair_naming_each(scripted, world):
     assert "no edit gave a valid child" in repair
     assert "edits[0].operator: 'teleport' is neither 'patch' nor one of" in repair
     assert "edits[1].patch[0].path: '/nope/3' does not exist" in repair
-    assert "edits[2].target: 'no_such_transfer' is not a transfer of parent 0" in repair
+    assert "edits[2].target: 'no_such_transfer' is neither a transfer nor an entity of parent 0" in repair
 
 
 def test_a_compile_error_of_a_patched_child_is_fed_back(scripted, world):

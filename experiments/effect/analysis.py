@@ -20,6 +20,7 @@ from experiments.effect.cells import WORLD_A, WORLD_B, family, load_cell
 from experiments.effect.config import ExperimentConfig
 from experiments.effect.hardness import hardness_of
 from experiments.effect.headline import Group, compare, group_of
+from experiments.effect.sittings import read_sittings, sittings_summary
 from experiments.effect.stats import (
     Estimate,
     mean,
@@ -291,6 +292,7 @@ def analyse(cfg: ExperimentConfig, out: Path, seconds: float | None = None) -> d
         "realism": realism,
         "seconds": seconds,
         "cell_seconds": _cell_seconds(out),
+        "sittings_seconds": {"summary": sittings_summary(read_sittings(out)), "records": read_sittings(out)},
         "families": {
             t: family(t)
             for t in sorted({r["typology"] for r in cells.records(None, "baseline", cells.dets[0])})

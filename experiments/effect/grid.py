@@ -15,6 +15,7 @@ from experiments.effect import cells
 from experiments.effect.config import ExperimentConfig
 from experiments.effect.evolve import LoopInterrupted
 from experiments.effect.retrain import TRAIN_SETS, retrain_cell
+from experiments.effect.sittings import sitting
 from graph_schema.formats.atomic import write_text_atomic
 from orchestrator.engine import WORKER_ENV, RayPool, first_difference, ray_session
 
@@ -162,16 +163,21 @@ def execute(
     ``on_event(event, key, done, total)`` reports "start" and "done" of each cell. Cells run
     as Ray tasks when ``cfg.workers`` > 1 or ``ray_address`` is given, else inline.
     """
-    cells.prepare_worlds(cfg, out)
     p = plan(cfg)
     todo = {c.key: c for c in pending(p, out)}
-    state = _Progress(todo, set(p.keys()) - set(todo), len(p.cells), on_event or (lambda *a: None))
-    if cfg.workers <= 1 and ray_address is None:
-        _inline(cfg.model_dump_json(), out, state, should_stop)
-    else:
-        # one thread per cell is fastest when cells share the cores
-        with ray_session(ray_address, cfg.workers, WORKER_ENV):
-            _on_ray(cfg.model_dump_json(), out, cfg.workers, state, should_stop)
+    done = set(p.keys()) - set(todo)
+    with sitting(out, cfg.workers, len(todo)) as rec:
+        cells.prepare_worlds(cfg, out)
+        state = _Progress(todo, set(done), len(p.cells), on_event or (lambda *a: None))
+        try:
+            if cfg.workers <= 1 and ray_address is None:
+                _inline(cfg.model_dump_json(), out, state, should_stop)
+            else:
+                # one thread per cell is fastest when cells share the cores
+                with ray_session(ray_address, cfg.workers, WORKER_ENV):
+                    _on_ray(cfg.model_dump_json(), out, cfg.workers, state, should_stop)
+        finally:
+            rec["cells"], rec["complete"] = len(state.done - done), not state.todo
     return sorted(state.todo)
 
 

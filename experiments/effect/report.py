@@ -243,6 +243,17 @@ def _novel(s: dict | None) -> str:
     return f"{t['mean']:.3f} [{t['low']:.3f}, {t['high']:.3f}] (n={s['n']})"
 
 
+def _wall(res: dict) -> list[str]:
+    """The experiment's wall time over its sittings (`experiments.effect.sittings`), if recorded."""
+    w = (res.get("sittings_seconds") or {}).get("summary")
+    if not w:
+        return []
+    cpus = res["sittings_seconds"]["records"][-1]["cpus"]
+    return [f"Wall time: {w['seconds'] / 3600:.2f} h over {w['sittings']} sitting(s) that stored "
+            f"{w['cells']} cells{'' if w['complete'] else ' (not complete yet)'}; the highest load "
+            f"average at a sitting's start was {w['max_load_start']:.2f} on {cpus} cores.", ""]
+
+
 def _setting(res: dict) -> str:
     w = res["worlds"]
     return (
@@ -269,6 +280,7 @@ def markdown(res: dict, plots: list[str]) -> str:
     lines += [
         _setting(res),
         "",
+        *_wall(res),
         "## Headline: net funds in cases with no alert, funds-matched",
         "",
         *net_funds_section(res),

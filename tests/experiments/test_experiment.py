@@ -243,6 +243,14 @@ def test_an_interrupted_experiment_resumes_where_it_stopped(tmp_path):
     assert r.returncode == 0, r.stderr
     resumed, whole = (json.loads((d / "results.json").read_text()) for d in (out, once))
     assert _untimed(resumed) == _untimed(whole)
+    # wall time is kept per sitting: the interrupted one counts, and the cells add up
+    two, one = resumed["sittings_seconds"], whole["sittings_seconds"]
+    assert [r["complete"] for r in two["records"]] == [False, True] and two["summary"]["complete"]
+    first, second = two["records"]
+    assert first["cells"] == len(stored) and second["pending"] == second["cells"] > 0
+    assert two["summary"]["cells"] == one["summary"]["cells"] == len(list((out / "cells").iterdir()))
+    assert two["summary"]["seconds"] == pytest.approx(sum(r["seconds"] for r in two["records"]))
+    assert "over 2 sitting(s) that stored" in (out / "report.md").read_text()
 
 
 def _untimed(doc):

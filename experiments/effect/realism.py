@@ -9,9 +9,11 @@ cross-currency share, channels, pass-through, gaps, the active span). Folds are 
 scenario, so the discriminator is always tested on operations it never saw. AUC 0.5 means
 indistinguishable; the interval resamples accounts (scipy.stats.bootstrap).
 
-The leak check asks the same of single transactions with a depth-3 decision tree: a high
-AUC names a one-transaction tell (e.g. an amount band or an hour) that a rule would catch;
-the single-split probes (`probes`) ask it of the amount, hour, weekday and payer's age alone.
+The leak check asks the same of single transactions with a depth-3 decision tree (its
+interval resamples scenarios with their matched accounts' rows, as rows of one operation are
+not independent): a high AUC names a one-transaction tell (e.g. an amount band or an hour)
+that a rule would catch; the single-split probes (`probes`) ask it of the amount, hour,
+weekday and payer's age alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sklearn.tree import DecisionTreeClassifier, export_text
 
 from detectors.discriminator import META, matched_share, matched_units, unit_features
 from detectors.realism import TX_FEATURES, frame, tx_features
-from experiments.effect.probes import first_seen, probe_features, single_splits
+from experiments.effect.probes import cluster_auc, first_seen, probe_features, single_splits
 from experiments.effect.stats import Estimate, interval
 from graph_schema.compiler import CompiledScenario
 from graph_schema.world import World
@@ -37,7 +39,7 @@ class RealismResult:
     """The C2ST and the leak check for one group of scenarios."""
 
     auc: Estimate  # account-level discriminator, out of fold
-    leak_auc: Estimate  # depth-3 tree on single transactions, out of fold
+    leak_auc: Estimate  # depth-3 tree on single transactions, out of fold; interval over scenarios
     leak_rule: str  # the tree's first split
     scenario_accounts: int
     matched_accounts: int
@@ -138,7 +140,7 @@ def _leak_check(
     ).splitlines()[0]
     rows = pd.concat([scen, legit], ignore_index=True)
     probes = single_splits(probe_features(rows, seen), ty, tg, seed, resamples)
-    return _auc_interval(ty, tp, seed, resamples), rule.strip("|- ").strip(), probes
+    return cluster_auc(ty, tp, tg, seed, resamples), rule.strip("|- ").strip(), probes
 
 
 def pa_mask(ts: np.ndarray, window: tuple[int, int]):

@@ -166,7 +166,7 @@ def execute(
     p = plan(cfg)
     todo = {c.key: c for c in pending(p, out)}
     done = set(p.keys()) - set(todo)
-    with sitting(out, cfg.workers, len(todo)) as rec:
+    with sitting(out, cfg.workers, len(todo), len(p.cells)) as rec:
         cells.prepare_worlds(cfg, out)
         state = _Progress(todo, set(done), len(p.cells), on_event or (lambda *a: None))
         try:

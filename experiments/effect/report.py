@@ -249,7 +249,9 @@ def _wall(res: dict) -> list[str]:
     if not w:
         return []
     cpus = res["sittings_seconds"]["records"][-1]["cpus"]
-    return [f"Wall time: {w['seconds'] / 3600:.2f} h over {w['sittings']} sitting(s) that stored "
+    what = "Wall time" if w.get("whole") else ("Wall time of the sittings logged (the earlier ones, "
+                                                "before the log existed, are not counted)")
+    return [f"{what}: {w['seconds'] / 3600:.2f} h over {w['sittings']} sitting(s) that stored "
             f"{w['cells']} cells{'' if w['complete'] else ' (not complete yet)'}; the highest load "
             f"average at a sitting's start was {w['max_load_start']:.2f} on {cpus} cores.", ""]
 

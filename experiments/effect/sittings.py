@@ -25,16 +25,17 @@ def read_sittings(out: Path) -> list[dict]:
 
 
 @contextmanager
-def sitting(out: Path, workers: int, pending: int):
-    """Record one sitting of ``out`` that starts with ``pending`` cells to run (none: nothing is
-    recorded); the body sets ``rec["cells"]`` (cells stored) and ``rec["complete"]``.
+def sitting(out: Path, workers: int, pending: int, total: int):
+    """Record one sitting of ``out`` that starts with ``pending`` of the experiment's ``total``
+    cells to run (none: nothing is recorded); the body sets ``rec["cells"]`` (cells stored)
+    and ``rec["complete"]``.
 
     The record is stored even when the body raises (an interrupted sitting counts too); the
     file is rewritten atomically, so a crash never leaves half a record.
     """
     rec = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "workers": workers,
            "cpus": os.cpu_count(), "load_start": round(os.getloadavg()[0], 2), "pending": pending,
-           "cells": 0, "complete": False}
+           "total": total, "cells": 0, "complete": False}
     t0 = time.monotonic()
     try:
         yield rec
@@ -46,10 +47,14 @@ def sitting(out: Path, workers: int, pending: int):
 
 
 def sittings_summary(records: list[dict]) -> dict | None:
-    """Total wall seconds and cells over the sittings, and the highest load any began with."""
+    """Total wall seconds and cells over the sittings, the highest load any began with, and
+    whether the log covers the whole experiment (its first sitting began with every cell to
+    run; cells stored before this log existed are not counted)."""
     if not records:
         return None
-    return {"sittings": len(records), "seconds": round(sum(r["seconds"] for r in records), 1),
+    first = records[0]
+    return {"whole": first["pending"] == first.get("total", -1), "sittings": len(records),
+            "seconds": round(sum(r["seconds"] for r in records), 1),
             "cells": sum(r["cells"] for r in records), "complete": records[-1]["complete"],
             "max_load_start": max(r["load_start"] for r in records)}
 

@@ -246,6 +246,7 @@ def test_an_interrupted_experiment_resumes_where_it_stopped(tmp_path):
     # wall time is kept per sitting: the interrupted one counts, and the cells add up
     two, one = resumed["sittings_seconds"], whole["sittings_seconds"]
     assert [r["complete"] for r in two["records"]] == [False, True] and two["summary"]["complete"]
+    assert two["summary"]["whole"] and one["summary"]["whole"]
     first, second = two["records"]
     assert first["cells"] == len(stored) and second["pending"] == second["cells"] > 0
     assert two["summary"]["cells"] == one["summary"]["cells"] == len(list((out / "cells").iterdir()))

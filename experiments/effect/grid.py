@@ -113,7 +113,11 @@ def open_out(cfg: ExperimentConfig, out: Path, source_text: str | None) -> None:
     manifest = out / MANIFEST
     if manifest.exists():
         stored = json.loads(manifest.read_text())
-        if stored["digest"] != cfg.digest():
+        if stored["digest"] != cfg.digest() and _reread(stored["config"]) == cfg.digest():
+            # the config model gained fields since; at their defaults they change nothing computed
+            write_text_atomic(manifest, json.dumps({"digest": cfg.digest(),
+                                                    "config": cfg.model_dump(mode="json")}, indent=1))
+        elif stored["digest"] != cfg.digest():
             diff = first_difference(stored["config"], cfg.model_dump(mode="json"))
             raise OutDirError(
                 f"{out}: this directory belongs to another experiment config; first difference: {diff}"
@@ -125,6 +129,14 @@ def open_out(cfg: ExperimentConfig, out: Path, source_text: str | None) -> None:
     write_text_atomic(
         manifest, json.dumps({"digest": cfg.digest(), "config": cfg.model_dump(mode="json")}, indent=1)
     )
+
+
+def _reread(stored: dict) -> str | None:
+    """The digest of a stored config read through today's model (None if it no longer validates)."""
+    try:
+        return ExperimentConfig.model_validate(stored).digest()
+    except ValueError:
+        return None
 
 
 def pending(p: Plan, out: Path) -> list[Cell]:

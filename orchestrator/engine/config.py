@@ -246,8 +246,10 @@ def first_difference(a: dict, b: dict, prefix: str = "") -> str | None:
             d = first_difference(x, y, f"{prefix}{k}.")
             if d:
                 return d
-        elif x != y:
-            return f"{prefix}{k} ({json.dumps(y)} here, {json.dumps(x)} in the run)"
+        elif x != y or (k in a) != (k in b):
+            here = json.dumps(y) if k in b else "absent"
+            there = json.dumps(x) if k in a else "absent"
+            return f"{prefix}{k} ({here} here, {there} in the run)"
     return None
 
 

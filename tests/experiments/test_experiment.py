@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 
 import pytest
 
@@ -167,6 +168,29 @@ def test_running_again_resumes_and_a_lost_cell_is_recomputed(done, monkeypatch):
     assert set(after) == set(stamps)
     changed = [k for k in after if after[k] != stamps[k]]
     assert changed == [lost.name]
+
+
+def test_a_directory_written_before_a_config_field_existed_still_resumes(tmp_path):
+    """effect-small's directory predates `heldout.max_drafts`: at its default it changes
+    nothing computed, so the directory is still the same experiment's; a real difference is
+    refused, and a field present on one side only is named."""
+    import hashlib
+
+    from experiments.effect.grid import MANIFEST, OutDirError, open_out
+    from orchestrator.engine import first_difference
+
+    cfg = ExperimentConfig.model_validate(tomllib.loads(TINY))
+    old = cfg.model_dump(mode="json")
+    del old["heldout"]["max_drafts"]
+    digest = hashlib.sha256(json.dumps(old, sort_keys=True).encode()).hexdigest()[:16]
+    (tmp_path / MANIFEST).write_text(json.dumps({"digest": digest, "config": old}))
+    open_out(cfg, tmp_path, None)
+    assert json.loads((tmp_path / MANIFEST).read_text())["digest"] == cfg.digest()
+    named = first_difference(old, cfg.model_dump(mode="json"))
+    assert named == "heldout.max_drafts (null here, absent in the run)"
+    other = ExperimentConfig.model_validate(tomllib.loads(TINY.replace("resamples = 200", "resamples = 300")))
+    with pytest.raises(OutDirError, match="first difference: resamples"):
+        open_out(other, tmp_path, None)
 
 
 def test_bad_configs_and_foreign_output_directories_are_refused(done, tmp_path, monkeypatch, capsys):

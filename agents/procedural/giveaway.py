@@ -25,7 +25,7 @@ FEATURES: dict[str, tuple[str, list[str]]] = {
     "hour_cos": ("hour of day", ["align_calendar"]),
     "weekend": ("weekend share", ["align_calendar"]),
     "log_gap_h": ("gaps between payments", ["spread_over_time", "align_calendar", "add_delay"]),
-    "span": ("active span", ["spread_over_time", "add_camouflage"]),
+    "span": ("active span", ["recruit_hijacked", "spread_over_time", "add_camouflage"]),  # new: short-lived
     "n_out": ("payments made", ["share_load", "reduce_fan_degree", "front_business"]),
     "n_in": ("payments received", ["share_load", "reduce_fan_degree", "front_business"]),
     "counterparties": ("counterparties", ["reduce_fan_degree", "business_cover"]),

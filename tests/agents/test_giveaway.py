@@ -80,6 +80,12 @@ def test_the_named_features_steer_to_the_operators_that_move_them(templates):
                                                            accepted=True, critiques=[cr])), ops)
     assert w["align_calendar"] > w["mimic_amounts"] > w["insert_hop"] == w["change_channel"]
     assert f"{NAME}: hour_sin" in answers["align_calendar"]
+    # a short active span (a newly opened account) goes to recruiting an existing account
+    cr = Critique(check=NAME, severity=0.9, text="told apart", features=["span"])
+    ops = ["recruit_hijacked", "insert_hop"]
+    w, answers = steer(Candidate(scenario=s, review=Review(scenario_id=s.uid, checks=[], realism=0.5,
+                                                           accepted=True, critiques=[cr])), ops)
+    assert w["recruit_hijacked"] > w["insert_hop"] and f"{NAME}: span" in answers["recruit_hijacked"]
 
 
 def test_it_is_part_of_the_adversary_and_can_weigh_on_its_own(templates):

@@ -3,8 +3,8 @@ scenarios. An edit is either a named mutation operator applied to a transfer the
 chooses, or a short JSON patch of the parent's compact document. Each edit is applied,
 validated, fitted to the horizon, given the planner's fix-its (`agents.llm.fixits`) and
 compiled; if no edit gives a valid child, every edit's error goes back to the model as a
-repair. The procedural operators
-stay the fallback and the baseline (`agents.procedural.OperatorEvolver`).
+repair. The procedural operators stay the fallback and the baseline
+(`agents.procedural.OperatorEvolver`).
 """
 
 from __future__ import annotations

@@ -265,12 +265,12 @@ def apply_fixits(s: Scenario, world, seed: int = 0) -> tuple[Scenario, list[str]
             or the one left after the last fix-it), for the model to repair.
     """
     s, done = name_roles(s)
-    for _ in range(MAX_FIXITS + 1):
+    for attempt in range(MAX_FIXITS + 1):
         try:
             compile_scenario(s, world, seed=seed)
             return s, done
         except ScenarioError as err:
-            fixed = fix_once(s, err, world) if _ < MAX_FIXITS else None
+            fixed = fix_once(s, err, world) if attempt < MAX_FIXITS else None
             if fixed is None:
                 raise
             s, what = fixed

@@ -128,6 +128,40 @@ class Robustness(_Model):
     )
 
 
+class DiscriminatorGate(_Model):
+    """Realism as a constraint, not a term traded against evasion: a scenario whose accounts the
+    realism discriminator tells from their peers with a mean probability above ``max_p`` is
+    rejected whatever else it scores. The bar may tighten over the run: before the
+    discriminator fitted after round ``rounds - 1`` it rises linearly from ``start_p`` (before
+    round 0) to ``max_p``, so the planner's first drafts are not all rejected at once."""
+
+    max_p: float = Field(
+        1.0, ge=0.5, le=1.0,
+        description="Highest mean probability (over the scenario's accounts) that an account is "
+        "laundering's the gate lets through, once annealed; 1 = no gate.",
+    )
+    start_p: float = Field(
+        1.0, ge=0.5, le=1.0,
+        description="The bar while the discriminator of the first fit (before round 0) judges.",
+    )
+    rounds: int = Field(
+        0, ge=0,
+        description="Rounds over which the bar moves from `start_p` to `max_p`; 0 = `max_p` from the start.",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_p < 1.0 or self.start_p < 1.0
+
+    def bar(self, fitted_after: int | None) -> float:
+        """The bar for a discriminator fitted after round ``fitted_after`` (-1 or None: before
+        round 0)."""
+        if not self.rounds:
+            return self.max_p
+        done = min(1.0, (max(-1, -1 if fitted_after is None else fitted_after) + 1) / self.rounds)
+        return self.start_p + (self.max_p - self.start_p) * done
+
+
 class CriticPrinciples(_Model):
     """The critic's standards."""
 
@@ -149,6 +183,10 @@ class CriticPrinciples(_Model):
         "receives and pays in the operation, USD) at most this many times what a median account of its "
         "profile pays out in the same time (the World's monthly volume, pro rata over the horizon, at least "
         "a month); 0 = no gate.",
+    )
+    discriminator_gate: DiscriminatorGate = Field(
+        default_factory=DiscriminatorGate,
+        description="A gate on the realism discriminator's judgement (off unless its bar is below 1).",
     )
 
 
@@ -265,6 +303,7 @@ def _parse(text: str, where: str) -> Principles:
 __all__ = [
     "Bands",
     "CriticPrinciples",
+    "DiscriminatorGate",
     "JudgePrinciples",
     "Principle",
     "Principles",

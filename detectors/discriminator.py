@@ -123,6 +123,7 @@ class RealismDiscriminator:
         self.booster = None
         self.columns: list[str] = []
         self.fitted_on = 0
+        self.fitted_after: int | None = None  # the loop round after which it was fitted (-1: before round 0)
 
     @cached_property
     def base(self) -> pd.DataFrame:
@@ -198,6 +199,7 @@ class RealismDiscriminator:
         d = cls(world, doc["k"], doc["trees"], doc["seed"])
         d.booster = lgb.Booster(model_str=doc["model"])
         d.columns, d.fitted_on = doc["columns"], doc["fitted_on"]
+        d.fitted_after = doc["info"].get("round")
         return d
 
 

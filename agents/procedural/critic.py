@@ -9,7 +9,7 @@ import numpy as np
 
 from agents.base import Critic
 from agents.models import CheckResult, Critique, Review
-from agents.principles import Principles, load_principles
+from agents.principles import DiscriminatorGate, Principles, load_principles
 from agents.procedural.checks import CHECKS
 from agents.procedural.context import CheckContext
 from agents.procedural.giveaway import NAME as DISCRIMINATOR
@@ -100,6 +100,10 @@ class ChecksCritic(Critic):
         gates = [self.purpose_gate(compiled), self.robustness_gate(scenario)]
         if self.principles.critic.volume_ratio:
             gates.append(volume_gate(ctx, self.principles.critic.volume_ratio))
+        told = next((c for c in checks if c.name == DISCRIMINATOR), None)
+        if told is not None and self.principles.critic.discriminator_gate.enabled:
+            gates.append(discriminator_gate(told, self.principles.critic.discriminator_gate,
+                                            getattr(self.discriminator, "fitted_after", None)))
         return compiled, self.verdict(scenario, checks, gates)
 
     def verdict(self, scenario: Scenario, checks: list[CheckResult], gates: list[CheckResult],
@@ -187,6 +191,19 @@ class ChecksCritic(Critic):
         return CheckResult(name="robustness", score=1.0, reason=f"compiles under {len(tries) + 1} settings")
 
 
+def discriminator_gate(told: CheckResult, gate: DiscriminatorGate, fitted_after: int | None) -> CheckResult:
+    """Fails when the realism discriminator's mean probability ``p`` (its check scores
+    ``min(1, 2 (1 - p))``) is above the gate's bar for a discriminator fitted after round
+    ``fitted_after``; the failure carries the check's reason and the features it names."""
+    bar = gate.bar(fitted_after)
+    if told.score >= 2.0 * (1.0 - bar) - 1e-9:
+        return CheckResult(name="realism_gate", score=1.0,
+                           reason=f"the realism discriminator's p is at most the bar of {bar:.2f}")
+    p = 1.0 - told.score / 2.0
+    return CheckResult(name="realism_gate", score=0.0, features=told.features,
+                       reason=f"p {p:.2f} is above the realism gate's bar of {bar:.2f}: {told.reason}"[:400])
+
+
 def volume_gate(ctx: CheckContext, ratio: float) -> CheckResult:
     """Every account moves at most ``ratio`` times its profile's median volume in the time
     (`CriticPrinciples.volume_ratio`): an account that turns over many times what its peers
@@ -209,4 +226,4 @@ def volume_gate(ctx: CheckContext, ratio: float) -> CheckResult:
     return CheckResult(name="volume", score=1.0, reason=f"every account within {ratio:g}x its peers' volume")
 
 
-__all__ = ["ChecksCritic", "critiques_of", "realism", "volume_gate"]
+__all__ = ["ChecksCritic", "critiques_of", "discriminator_gate", "realism", "volume_gate"]

@@ -40,7 +40,7 @@ import numpy as np
 
 from agents import AgentsConfig
 from agents.models import Brief, Candidate
-from agents.principles import load_principles, utility
+from agents.principles import DiscriminatorGate, load_principles, utility
 from agents.procedural import (
     ChecksCritic,
     DetectorAdversary,
@@ -105,14 +105,17 @@ def metrics(pop: list[Member], world, third) -> dict:
 
 
 def weighted(principles, discriminator_weight: float | None, evasion_measure: str | None = None,
-             volume_ratio: float | None = None):
+             volume_ratio: float | None = None, gate: tuple[float, float, int] | None = None):
     """``principles`` with the judge's discriminator weight and evasion measure and the
-    critic's volume gate replaced (None keeps them)."""
+    critic's volume gate and realism gate (max_p, start_p, rounds) replaced (None keeps them)."""
     update = {k: v for k, v in (("discriminator_weight", discriminator_weight),
                                 ("evasion_measure", evasion_measure)) if v is not None}
     critic = principles.critic
     if volume_ratio is not None:
         critic = critic.model_copy(update={"volume_ratio": volume_ratio})
+    if gate is not None:
+        critic = critic.model_copy(update={"discriminator_gate": DiscriminatorGate(
+            max_p=gate[0], start_p=gate[1], rounds=gate[2])})
     judge = principles.judge.model_copy(update=update)
     return principles.model_copy(update={"judge": judge, "critic": critic})
 
@@ -135,8 +138,7 @@ def evolve_population(
     """The population's metrics after each generation (index 0: the seeds), the seeds and the
     final population. With ``templates`` (compiled baseline instances) the critic consults a
     realism discriminator fitted on them, refitted every ``refit_every`` generations on them
-    plus the children seen so far. ``principles`` default to the shipped ones (`weighted`
-    changes them for the bench's options)."""
+    plus the children seen so far. ``principles``: default the shipped ones (see `weighted`)."""
     bands = Archive(ArchiveConfig())
     planner = TemplatePlanner(world, seed=seed)
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
@@ -164,6 +166,7 @@ def evolve_population(
     for g in range(generations):
         if disc is not None and g and refit_every and g % refit_every == 0:
             disc.fit(templates + seen[-300:])
+            disc.fitted_after = g - 1  # as a run's refit after round g - 1 (the realism gate's clock)
         kids = []
         for i, m in enumerate(pop):
             for child in evolver.evolve_now([m.c], children, sample=g * 1000 + i):
@@ -225,6 +228,11 @@ def arguments() -> argparse.Namespace:
                     help="The judge's evasion measure (default: agents/principles.toml).")
     ap.add_argument("--volume-ratio", type=float, default=None,
                     help="The critic's volume gate (critic.volume_ratio; default: agents/principles.toml).")
+    ap.add_argument("--realism-gate", type=float, nargs=3, default=None,
+                    metavar=("MAX_P", "START_P", "ROUNDS"),
+                    help="The critic's realism gate (critic.discriminator_gate): reject a child whose "
+                    "accounts the discriminator tells apart with p above a bar that moves from START_P to "
+                    "MAX_P over ROUNDS generations (default: agents/principles.toml).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")
@@ -245,8 +253,9 @@ def main() -> None:
     stats = world_stats(world)
     templates = None if args.no_discriminator else sample_baseline(world, 10**9, 7, limit=60)
     print(f"setup (World {world.ledger.num_rows:,} tx, GINe trained): {time.perf_counter() - t0:.1f} s")
+    gate = None if args.realism_gate is None else (*args.realism_gate[:2], int(args.realism_gate[2]))
     principles = weighted(load_principles(), args.discriminator_weight, args.evasion_measure,
-                          args.volume_ratio)
+                          args.volume_ratio, gate)
     modes = (True, False) if args.uniform else (True,)
     runs: dict[bool, list[list[dict]]] = {m: [] for m in modes}
     seeds_pop, final_pop = [], []

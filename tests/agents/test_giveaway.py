@@ -116,6 +116,7 @@ def test_it_is_part_of_the_adversary_and_can_weigh_on_its_own(templates):
 def test_a_saved_discriminator_loads_with_the_same_judgement(tmp_path, world, templates, discriminator):
     path = discriminator.save(tmp_path / "r0001.json", {"round": 1})
     again = RealismDiscriminator.load(path, world)
+    assert again.fitted_after == 1  # the round it was fitted after: the realism gate's clock
     for c in templates[40:45]:
         assert again.judge(c) == discriminator.judge(c)
 
@@ -123,3 +124,47 @@ def test_a_saved_discriminator_loads_with_the_same_judgement(tmp_path, world, te
 def test_fitting_needs_two_scenarios(world, templates):
     with pytest.raises(ValueError, match="at least 2 scenarios"):
         RealismDiscriminator(world).fit(templates[:1])
+
+
+def test_the_realism_gate_rejects_what_the_discriminator_tells_apart_whatever_else_it_scores(
+        world, stats, templates, discriminator):
+    """Realism as a constraint: a scenario the discriminator gives away (p above the bar) is
+    rejected even when its weighted realism passes, and the objection names the giveaways."""
+    from agents.principles import DiscriminatorGate
+
+    told = max(templates[40:], key=lambda c: discriminator.judge(c).p)
+    p_told = discriminator.judge(told).p
+    base = load_principles()
+    lenient = base.model_copy(update={"critic": base.critic.model_copy(update={"accept_threshold": 0.0})})
+    gated = lenient.model_copy(update={"critic": lenient.critic.model_copy(update={
+        "discriminator_gate": DiscriminatorGate(max_p=0.6)})})
+
+    def review_under(principles):
+        critic = ChecksCritic(world, principles, stats=stats, discriminator=discriminator)
+        return critic.review_now(told.scenario)
+
+    open_review, review = review_under(lenient), review_under(gated)
+    assert p_told > 0.6 and open_review.accepted and not review.accepted
+    gate = next(g for g in review.gates if g.name == "realism_gate")
+    assert gate.score == 0 and f"p {p_told:.2f}" in gate.reason and "0.60" in gate.reason
+    assert review.critiques[0].check == "realism_gate" and review.critiques[0].features
+    assert review.critiques[0].features[0] in gate.reason
+    # a bar above the scenario's p lets it through
+    loose = lenient.model_copy(update={"critic": lenient.critic.model_copy(update={
+        "discriminator_gate": DiscriminatorGate(max_p=min(1.0, p_told + 0.01))})})
+    assert review_under(loose).accepted
+
+
+def test_the_realism_gate_tightens_over_the_rounds_from_its_start():
+    from agents.principles import DiscriminatorGate
+
+    g = DiscriminatorGate(max_p=0.6, start_p=0.9, rounds=10)
+    bars = [g.bar(r) for r in (None, -1, 0, 4, 8, 9, 30)]
+    assert bars[0] == bars[1] == pytest.approx(0.9)  # before round 0
+    assert bars[2] == pytest.approx(0.87) and bars[3] == pytest.approx(0.75)
+    assert bars[5] == bars[6] == pytest.approx(0.6) and bars[4] > bars[5]
+    assert DiscriminatorGate(max_p=0.7).bar(None) == pytest.approx(0.7)
+    assert not DiscriminatorGate().enabled  # shipped off
+    assert load_principles().critic.discriminator_gate == DiscriminatorGate()
+    with pytest.raises(ValueError, match="max_p"):
+        DiscriminatorGate(max_p=0.4)

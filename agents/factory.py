@@ -71,6 +71,12 @@ class AgentsConfig(BaseModel):
         0.5, ge=0, le=1, description="Chance that a mutated child gets a second, different operator on top."
     )
     steering: bool = Field(True, description="Let flagged transfers and critiques steer the operators.")
+    planner_fits_capacity: bool = Field(
+        False,
+        description="Procedural planner: bring each draft's accounts within what their profiles' peers turn "
+        "over (move persons that launder a business's money to businesses, share what is still too much "
+        "among parallel accounts) before it is reviewed.",
+    )
     llm_evolver: Literal["edits", "whole"] = Field(
         "edits",
         description="LLM evolver: 'edits' asks the model for small edits (an operator on a transfer it "
@@ -188,7 +194,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     cap = cfg.max_horizon_days
     if "planner" in only:
         out["planner"] = (LLMPlanner(client("planner"), world, max_days=cap) if llm("planner")
-                          else TemplatePlanner(world, cfg.seed, max_days=cap))
+                          else TemplatePlanner(world, cfg.seed, max_days=cap,
+                                               fit_capacity=cfg.planner_fits_capacity))
     if "critic" in only:
         checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate,
                               discriminator, cfg.max_horizon_days)

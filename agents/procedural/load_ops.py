@@ -10,6 +10,7 @@ the same funds over more accounts, or over accounts whose peers turn over that m
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import defaultdict
 
@@ -81,8 +82,8 @@ def _pick_heavy(doc: Doc, rng, want) -> tuple[dict, float] | None:
     """An entity that qualifies and moves more than its capacity, drawn in proportion to how
     many times its capacity it moves."""
     load = throughput(doc)
-    excess = {e["id"]: load[e["id"]] / capacity(e) for e in doc["entities"]}
-    pool = [e for e in doc["entities"] if want(e) and excess[e["id"]] > 1]
+    excess = overloaded(doc, load)
+    pool = [e for e in doc["entities"] if want(e) and e["id"] in excess]
     if not pool:
         return None
     w = np.array([excess[e["id"]] for e in pool])
@@ -177,4 +178,32 @@ def front_business(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     return doc
 
 
-__all__ = ["TURNOVER_USD", "capacity", "front_business", "share_load", "throughput"]
+def overloaded(doc: Doc, load: dict[str, float] | None = None) -> dict[str, float]:
+    """Entities that move more than their capacity, and how many times it they move (``load``:
+    `throughput(doc)` if already known)."""
+    load = throughput(doc) if load is None else load
+    return {e["id"]: load[e["id"]] / capacity(e) for e in doc["entities"] if load[e["id"]] > capacity(e)}
+
+
+def fit_capacity(doc: Doc, rng, ctx: OpContext, steps: int = 12) -> Doc:
+    """``doc`` with its load brought within every account's capacity as far as `front_business`
+    (persons that launder more than a household turns over) and `share_load` (any account
+    still over) can, in at most ``steps`` edits: the planner's drafts then start from
+    accounts whose peers turn over what they launder, instead of households moving a
+    business's money. An edit that finds nothing to do ends the pass; what stays over is kept."""
+    for _ in range(steps):
+        over = overloaded(doc)
+        if not over:
+            break
+        persons = any(e["kind"] == "person" and e["id"] in over and e.get("role") != "camouflage"
+                      for e in doc["entities"])
+        out = (front_business(copy.deepcopy(doc), rng, ctx) if persons else None) or share_load(
+            copy.deepcopy(doc), rng, ctx)
+        if out is None:
+            break
+        doc = out
+    return doc
+
+
+__all__ = ["TURNOVER_USD", "capacity", "fit_capacity", "front_business", "overloaded", "share_load",
+           "throughput"]

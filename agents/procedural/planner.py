@@ -16,6 +16,7 @@ from agents.base import Planner
 from agents.errors import RoleError
 from agents.models import Brief
 from agents.procedural.evolver import fit_timing
+from agents.procedural.load_ops import fit_capacity
 from agents.procedural.operators import OPERATORS, OpContext
 from graph_schema.compiler import compile_scenario, parse_scenario
 from graph_schema.dsl import Lineage, Scenario
@@ -77,10 +78,14 @@ class TemplatePlanner(Planner):
         max_attempts: redraws before giving up.
         max_days: longest horizon a draft may have (None: the World's period); a template's
             longer timing is scaled down to fit.
+        fit_capacity: bring every account's load within what its profile's peers turn over
+            (`agents.procedural.load_ops.fit_capacity`) before the draft is returned.
     """
 
-    def __init__(self, world=None, seed: int = 0, max_attempts: int = 25, max_days: float | None = None):
+    def __init__(self, world=None, seed: int = 0, max_attempts: int = 25, max_days: float | None = None,
+                 fit_capacity: bool = False):
         self.world, self.seed, self.max_attempts = world, seed, max_attempts
+        self.fit_capacity = fit_capacity
         self.max_days = min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
         self.capped = max_days is not None
 
@@ -97,6 +102,8 @@ class TemplatePlanner(Planner):
             try:
                 s = t.render(brief_params(t, brief, rng, self.world))
                 s = self._avoid(s, brief, rng, max_days)
+                if self.fit_capacity:
+                    s = self._fit_capacity(s, rng, max_days)
                 if self.capped:
                     fitted = fit_timing(s, max_days, 0.1)
                     if fitted is None:
@@ -109,6 +116,11 @@ class TemplatePlanner(Planner):
                 last = str(err)
         raise RoleError("planner", f"no valid draft for brief {brief.uid} after "
                         f"{self.max_attempts} attempts; last error: {last}")
+
+    def _fit_capacity(self, s: Scenario, rng, max_days: float) -> Scenario:
+        doc = fit_capacity(s.model_dump(mode="json"), rng, OpContext(max_days=max_days))
+        lineage = Lineage(operator=f"{s.lineage.operator}+capacity", generation=0)
+        return parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")})
 
     def _avoid(self, s: Scenario, brief: Brief, rng, max_days: float) -> Scenario:
         ops = [AVOID_OPERATORS[a] for a in brief.avoid if a in AVOID_OPERATORS]

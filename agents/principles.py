@@ -131,9 +131,10 @@ class Robustness(_Model):
 class DiscriminatorGate(_Model):
     """Realism as a constraint, not a term traded against evasion: a scenario whose accounts the
     realism discriminator tells from their peers with a mean probability above ``max_p`` is
-    rejected whatever else it scores. The bar may tighten over the run: before the
-    discriminator fitted after round ``rounds - 1`` it rises linearly from ``start_p`` (before
-    round 0) to ``max_p``, so the planner's first drafts are not all rejected at once."""
+    rejected whatever else it scores. The bar may tighten over the run: it moves linearly from
+    ``start_p`` (the discriminator fitted before round 0) to ``max_p`` (the one fitted after
+    round ``rounds - 1`` and every later one), so the planner's first drafts are not all
+    rejected at once."""
 
     max_p: float = Field(
         1.0, ge=0.5, le=1.0,
@@ -158,7 +159,8 @@ class DiscriminatorGate(_Model):
         round 0)."""
         if not self.rounds:
             return self.max_p
-        done = min(1.0, (max(-1, -1 if fitted_after is None else fitted_after) + 1) / self.rounds)
+        after = -1 if fitted_after is None else max(fitted_after, -1)
+        done = min(1.0, (after + 1) / self.rounds)
         return self.start_p + (self.max_p - self.start_p) * done
 
 

@@ -179,7 +179,7 @@ def front_business(doc: Doc, rng, ctx: OpContext) -> Doc | None:
 
 
 def overloaded(doc: Doc, load: dict[str, float] | None = None) -> dict[str, float]:
-    """Entities that move more than their capacity, and how many times it they move (``load``:
+    """Entities that move more than their capacity, and how many times their capacity they move (``load``:
     `throughput(doc)` if already known)."""
     load = throughput(doc) if load is None else load
     return {e["id"]: load[e["id"]] / capacity(e) for e in doc["entities"] if load[e["id"]] > capacity(e)}

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from agents import ConfigError, check_agents
+from agents.principles import load_principles
 from orchestrator.engine.config import RunConfig
 
 
@@ -62,6 +63,14 @@ def _realism(cfg: RunConfig) -> None:
         raise ConfigError(
             "agents.checks: 'realism_discriminator' needs the realism discriminator (realism.enabled = true)"
         )
+    if load_principles(cfg.agents.principles).critic.discriminator_gate.enabled:
+        where = cfg.agents.principles or "agents/principles.toml"
+        if not cfg.realism.enabled:
+            raise ConfigError(f"{where}: critic.discriminator_gate needs the realism discriminator "
+                              "(realism.enabled = true)")
+        if cfg.agents.checks and "realism_discriminator" not in cfg.agents.checks:
+            raise ConfigError(f"{where}: critic.discriminator_gate needs the check 'realism_discriminator' "
+                              "in agents.checks")
 
 
 def check_run_config(cfg: RunConfig) -> None:

@@ -144,6 +144,22 @@ def test_a_bad_run_config_is_refused_before_any_work(monkeypatch, tmp_path, caps
     assert not (tmp_path / "b").exists()
 
 
+def test_a_realism_gate_without_the_discriminator_is_refused_naming_the_principles_file(monkeypatch, tmp_path,
+                                                                                     capsys):
+    from importlib import resources
+
+    shipped = resources.files("agents").joinpath("principles.toml").read_text()
+    principles = tmp_path / "gated.toml"
+    principles.write_text(shipped.replace("[critic.discriminator_gate]\nmax_p = 1.0",
+                                          "[critic.discriminator_gate]\nmax_p = 0.6"))
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(f'name = "g"\n[agents]\nprinciples = "{principles}"\n[realism]\nenabled = false\n')
+    assert run(monkeypatch, "run", cfg, "--run-dir", tmp_path / "g") == 2
+    msg = one_error_line(capsys.readouterr().err)
+    assert f"{principles}: critic.discriminator_gate needs the realism discriminator" in msg
+    assert not (tmp_path / "g").exists()
+
+
 def test_a_start_that_failed_in_set_up_is_taken_over_by_the_corrected_config(tmp_path):
     bad = tiny_config(detectors={"names": ["gine"], "training_share": 0.004})
     store, _ = open_run(tmp_path, bad)  # created, then the set-up failed: no round, no debate

@@ -77,6 +77,12 @@ class AgentsConfig(BaseModel):
         "over (move persons that launder a business's money to businesses, share what is still too much "
         "among parallel accounts) before it is reviewed.",
     )
+    planner_blends_in: bool = Field(
+        False,
+        description="Procedural planner: fit each draft's capacity (as planner_fits_capacity), then recruit "
+        "every person, business and shell company from the World's accounts of its profile instead of "
+        "opening a new account, and put every payment that moves the funds on its channel's calendar.",
+    )
     llm_evolver: Literal["edits", "whole"] = Field(
         "edits",
         description="LLM evolver: 'edits' asks the model for small edits (an operator on a transfer it "
@@ -195,7 +201,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
     if "planner" in only:
         out["planner"] = (LLMPlanner(client("planner"), world, max_days=cap) if llm("planner")
                           else TemplatePlanner(world, cfg.seed, max_days=cap,
-                                               fit_capacity=cfg.planner_fits_capacity))
+                                               fit_capacity=cfg.planner_fits_capacity,
+                                               blend_in=cfg.planner_blends_in))
     if "critic" in only:
         checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate,
                               discriminator, cfg.max_horizon_days)

@@ -8,9 +8,13 @@ says about its payer.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 import numpy as np
 
 from agents.procedural.operators import (
+    _HIJACK_PROFILE,
     Doc,
     OpContext,
     _entity,
@@ -88,4 +92,37 @@ def business_cover(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     return doc
 
 
-__all__ = ["align_calendar", "business_cover", "mimic_amounts"]
+def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None = None) -> Doc:
+    """``doc`` made to pass for its accounts' peers as a whole: every customer account it would
+    open (a person, business or shell company) is recruited from the World's accounts of its
+    profile instead, so its flows mix with a real history; and every payment that moves the
+    funds falls on its channel's calendar. The planner applies it after `fit_capacity`
+    (`agents.planner_blends_in`): a newly opened account, with a short life and no history,
+    is what tells a draft's accounts from their peers best, and off-calendar hours and
+    weekends come next.
+
+    ``room(profile, jurisdiction)``: how many accounts of that profile the World has there; an
+    account is recruited only while the draft takes at most half of them (else it stays new,
+    so a small World still compiles the draft)."""
+    used: Counter = Counter()
+    for e in doc["entities"]:
+        recruit = e.get("recruit") or {}
+        if recruit.get("mode") == "hijack":
+            used[(recruit["profile"], e["jurisdiction"])] += 1
+    for e in doc["entities"]:
+        recruit = e.get("recruit") or {}
+        if e["kind"] not in _HIJACK_PROFILE or recruit.get("mode", "new") != "new":
+            continue
+        key = (recruit.get("profile") or _HIJACK_PROFILE[e["kind"]], e["jurisdiction"])
+        if room is None or 2 * (used[key] + 1) <= room(*key):
+            e["recruit"] = {"mode": "hijack", "profile": key[0]}
+            used[key] += 1
+    moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
+    for t in moved:
+        t.setdefault("timing", {})["calendar"] = True
+    if moved:
+        doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + CALENDAR_STRETCH_H / 24))
+    return doc
+
+
+__all__ = ["align_calendar", "blend_draft", "business_cover", "mimic_amounts"]

@@ -15,11 +15,13 @@ import numpy as np
 from agents.base import Planner
 from agents.errors import RoleError
 from agents.models import Brief
+from agents.procedural.blend_ops import blend_draft
 from agents.procedural.evolver import fit_timing
 from agents.procedural.load_ops import fit_capacity
 from agents.procedural.operators import OPERATORS, OpContext
 from graph_schema.compiler import compile_scenario, parse_scenario
 from graph_schema.dsl import Lineage, Scenario
+from graph_schema.enums import Profile
 from graph_schema.errors import ScenarioError
 from graph_schema.typologies import Template, library
 
@@ -80,12 +82,15 @@ class TemplatePlanner(Planner):
             longer timing is scaled down to fit.
         fit_capacity: bring every account's load within what its profile's peers turn over
             (`agents.procedural.load_ops.fit_capacity`) before the draft is returned.
+        blend_in: fit the capacity, then recruit every customer account from the World's
+            accounts instead of opening it and put every payment on the calendar
+            (`agents.procedural.blend_ops.blend_draft`).
     """
 
     def __init__(self, world=None, seed: int = 0, max_attempts: int = 25, max_days: float | None = None,
-                 fit_capacity: bool = False):
+                 fit_capacity: bool = False, blend_in: bool = False):
         self.world, self.seed, self.max_attempts = world, seed, max_attempts
-        self.fit_capacity = fit_capacity
+        self.fit_capacity, self.blend_in = fit_capacity or blend_in, blend_in
         self.max_days = min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
         self.capped = max_days is not None
 
@@ -104,6 +109,8 @@ class TemplatePlanner(Planner):
                 s = self._avoid(s, brief, rng, max_days)
                 if self.fit_capacity:
                     s = self._fit_capacity(s, rng, max_days)
+                if self.blend_in:
+                    s = self._blend_in(s, max_days)
                 if self.capped:
                     fitted = fit_timing(s, max_days, 0.1)
                     if fitted is None:
@@ -119,8 +126,19 @@ class TemplatePlanner(Planner):
 
     def _fit_capacity(self, s: Scenario, rng, max_days: float) -> Scenario:
         doc = fit_capacity(s.model_dump(mode="json"), rng, OpContext(max_days=max_days))
-        lineage = Lineage(operator=f"{s.lineage.operator}+capacity", generation=0)
-        return parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")})
+        return _marked(s, doc, "capacity")
+
+    def _blend_in(self, s: Scenario, max_days: float) -> Scenario:
+        doc = blend_draft(s.model_dump(mode="json"), OpContext(max_days=max_days), self._room)
+        return _marked(s, doc, "blend")
+
+    def _room(self, profile: str, jurisdiction: str) -> int:
+        """Background accounts of ``profile`` the compiler can hijack for an entity in ``jurisdiction``."""
+        if self.world is None:
+            return 1 << 30
+        banks = [b for b, j in enumerate(self.world.bank_jurisdiction) if j == jurisdiction]
+        local = self.world.accounts_of(Profile(profile), banks)
+        return len(local) if len(local) else len(self.world.accounts_of(Profile(profile)))
 
     def _avoid(self, s: Scenario, brief: Brief, rng, max_days: float) -> Scenario:
         ops = [AVOID_OPERATORS[a] for a in brief.avoid if a in AVOID_OPERATORS]
@@ -130,8 +148,13 @@ class TemplatePlanner(Planner):
         for op in ops:
             out = OPERATORS[op](doc, rng, OpContext(max_days=max_days))
             doc = out if out is not None else doc
-        lineage = Lineage(operator=f"{s.lineage.operator}+avoid", generation=0)
-        return parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")})
+        return _marked(s, doc, "avoid")
+
+
+def _marked(s: Scenario, doc: dict, step: str) -> Scenario:
+    """``doc``, a rewrite of draft ``s``, parsed with ``step`` added to the lineage of ``s``."""
+    lineage = Lineage(operator=f"{s.lineage.operator}+{step}", generation=0)
+    return parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")})
 
 
 __all__ = ["AVOID_OPERATORS", "TemplatePlanner", "brief_params", "templates_for"]

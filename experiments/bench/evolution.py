@@ -123,14 +123,14 @@ def weighted(principles, discriminator_weight: float | None, evasion_measure: st
 def evolve_population(
     world, second, third, stats, adversary, generations: int, seed: int = 0, steering: bool = True,
     per_niche: int = 2, children: int = 8, templates: list | None = None, refit_every: int = 1,
-    principles=None, fit_capacity: bool = False,
+    principles=None, fit_capacity: bool = False, blend_in: bool = False,
 ) -> tuple[list[dict], list[Member], list[Member]]:
     """The population's metrics after each generation (index 0: the seeds), the seeds and the
     final population. With ``templates`` (compiled baseline instances) the critic consults a
     realism discriminator fitted on them, refitted every ``refit_every`` generations on them
     plus the children seen so far. ``principles``: default the shipped ones (see `weighted`)."""
     bands = Archive(ArchiveConfig())
-    planner = TemplatePlanner(world, seed=seed, fit_capacity=fit_capacity)
+    planner = TemplatePlanner(world, seed=seed, fit_capacity=fit_capacity, blend_in=blend_in)
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
     principles = principles or load_principles()
     critic = ChecksCritic(world, principles, stats=stats, second=second, discriminator=disc)
@@ -226,6 +226,9 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--fit-capacity", action="store_true",
                     help="The planner brings its drafts' accounts within their peers' turnover "
                     "(agents.planner_fits_capacity).")
+    ap.add_argument("--blend-in", action="store_true",
+                    help="The planner fits capacity, recruits every customer account from the World "
+                    "and puts every payment on the calendar (agents.planner_blends_in).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")
@@ -258,7 +261,8 @@ def main() -> None:
             hist, first_pop, last_pop = evolve_population(world, second, third, stats, adversary,
                                                           args.generations, seed, steering, args.per_niche,
                                                           args.children, templates, args.refit_every,
-                                                          principles, args.fit_capacity)
+                                                          principles, args.fit_capacity,
+                                                          args.blend_in)
             if steering:
                 seeds_pop.append(first_pop)
                 final_pop.append(last_pop)

@@ -52,3 +52,18 @@ def scripted(tmp_path):
         cfg = BackendConfig(kind="scripted", script=script, **{"backoff_s": 0.01, **fields})
         return Backend(cfg, cache=CallCache(tmp_path / "calls.sqlite") if cache else None).start()
     return make_backend
+
+
+def paired_drafts(a, b, typologies, samples: int = 2):
+    """Drafts of planners ``a`` and ``b`` for the same briefs (each typology at complexity 2),
+    as pairs, the funds the same in both."""
+    import asyncio
+
+    from agents.models import Brief
+
+    for t in typologies:
+        for k in range(samples):
+            x = asyncio.run(a.plan(Brief(typology=t, complexity=2), k))
+            y = asyncio.run(b.plan(Brief(typology=t, complexity=2), k))
+            assert y.funds_placed == x.funds_placed
+            yield x, y

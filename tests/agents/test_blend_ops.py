@@ -72,3 +72,42 @@ def test_amount_and_timing_objections_steer_to_the_operators_that_answer_them():
     w, answers = steer(Candidate(scenario=s, review=review), ops)
     assert w["mimic_amounts"] > w["insert_hop"] and w["align_calendar"] > w["insert_hop"]
     assert amounts.key in answers["mimic_amounts"] and hours.key in answers["align_calendar"]
+
+
+def test_blended_drafts_recruit_their_accounts_and_keep_to_the_calendar(world, stats):
+    """`planner_blends_in`: the planner's drafts hold the same funds, reach their beneficiaries,
+    put every payment that moves the funds on the calendar, and recruit their customer accounts
+    from the World instead of opening accounts with no history."""
+    from agents.procedural import ChecksCritic, TemplatePlanner
+    from graph_schema.enums import Typology
+    from tests.agents.conftest import paired_drafts
+
+    fitted = TemplatePlanner(world, seed=0, fit_capacity=True)
+    blended = TemplatePlanner(world, seed=0, blend_in=True)
+    critic = ChecksCritic(world, stats=stats)
+    opened_before = opened_after = 0
+    typologies = (Typology.FAN_OUT, Typology.FAN_IN, Typology.MULE_NETWORK, Typology.CYCLE)
+    for a, b in paired_drafts(fitted, blended, typologies):
+        assert b.lineage.operator.endswith("+capacity+blend")
+        assert all(x.timing.calendar for x in b.transfers if x.purpose.value != "camouflage")
+        ca, cb = compile_scenario(a, world, 0), compile_scenario(b, world, 0)
+        opened_before += ca.new_accounts.num_rows
+        opened_after += cb.new_accounts.num_rows
+        purpose = critic.purpose_gate(cb)
+        assert purpose.score == 1.0, purpose.reason  # the placed funds still arrive
+    assert opened_before >= 8 and opened_after <= opened_before // 4
+
+
+def test_a_blended_draft_opens_accounts_where_the_world_has_too_few_to_recruit():
+    """Recruiting stops at half of the accounts of a profile the World has in a jurisdiction:
+    the rest of the draft's entities are opened, so a small World still compiles it."""
+    from agents.procedural.blend_ops import blend_draft
+
+    doc = {"horizon_days": 5.0, "transfers": [], "entities": [
+        {"id": f"m{i}", "kind": "person", "role": "mule", "jurisdiction": "US"} for i in range(5)]}
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: 6)
+    modes = [(e.get("recruit") or {}).get("mode", "new") for e in out["entities"]]
+    assert modes.count("hijack") == 3 and modes.count("new") == 2
+    assert all(e["recruit"]["profile"] == "salaried" for e in out["entities"] if e.get("recruit"))
+    free = blend_draft(copy.deepcopy(doc), OpContext(max_days=10))
+    assert all(e["recruit"]["mode"] == "hijack" for e in free["entities"])

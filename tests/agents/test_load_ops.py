@@ -159,23 +159,19 @@ def test_the_volume_gate_rejects_an_account_far_above_its_peers_and_front_busine
 def test_capacity_fitted_drafts_move_what_their_accounts_peers_turn_over_with_the_funds_whole(world, stats):
     """`planner_fits_capacity`: the planner's drafts start from accounts whose peers turn over
     what they launder, not households moving a business's money, and still do their job."""
-    import asyncio
-
-    from agents.models import Brief
     from agents.procedural import ChecksCritic, TemplatePlanner
     from agents.procedural.load_ops import overloaded
     from graph_schema.enums import Typology
+    from tests.agents.conftest import paired_drafts
 
     plain, fitted = TemplatePlanner(world, seed=0), TemplatePlanner(world, seed=0, fit_capacity=True)
     critic = ChecksCritic(world, stats=stats)
     over_before = over_after = 0
-    for t in (Typology.FAN_OUT, Typology.STACK, Typology.MULE_NETWORK, Typology.SCATTER_GATHER):
-        for k in range(2):
-            a = asyncio.run(plain.plan(Brief(typology=t, complexity=2), k))
-            b = asyncio.run(fitted.plan(Brief(typology=t, complexity=2), k))
-            assert b.lineage.operator.endswith("+capacity") and b.funds_placed == a.funds_placed
-            over_before += len(overloaded(a.model_dump(mode="json")))
-            over_after += len(overloaded(b.model_dump(mode="json")))
-            purpose = critic.purpose_gate(compile_scenario(b, world, 0))
-            assert purpose.score == 1.0, purpose.reason  # the placed funds still arrive
+    typologies = (Typology.FAN_OUT, Typology.STACK, Typology.MULE_NETWORK, Typology.SCATTER_GATHER)
+    for a, b in paired_drafts(plain, fitted, typologies):
+        assert b.lineage.operator.endswith("+capacity")
+        over_before += len(overloaded(a.model_dump(mode="json")))
+        over_after += len(overloaded(b.model_dump(mode="json")))
+        purpose = critic.purpose_gate(compile_scenario(b, world, 0))
+        assert purpose.score == 1.0, purpose.reason  # the placed funds still arrive
     assert over_before >= 16 and over_after <= over_before // 4

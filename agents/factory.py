@@ -77,11 +77,12 @@ class AgentsConfig(BaseModel):
         "over (move persons that launder a business's money to businesses, share what is still too much "
         "among parallel accounts) before it is reviewed.",
     )
-    planner_blends_in: bool = Field(
+    blend_in: bool = Field(
         False,
-        description="Procedural planner: fit each draft's capacity (as planner_fits_capacity), then recruit "
-        "every person, business and shell company from the World's accounts of its profile instead of "
-        "opening a new account, and put every payment that moves the funds on its channel's calendar.",
+        description="Procedural planner and evolver: fit each draft's capacity (as planner_fits_capacity), "
+        "and in every draft and child recruit each person, business and shell company from the World's "
+        "accounts of its profile instead of opening a new account, and put every payment that moves the "
+        "funds on its channel's calendar.",
     )
     llm_evolver: Literal["edits", "whole"] = Field(
         "edits",
@@ -202,7 +203,7 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
         out["planner"] = (LLMPlanner(client("planner"), world, max_days=cap) if llm("planner")
                           else TemplatePlanner(world, cfg.seed, max_days=cap,
                                                fit_capacity=cfg.planner_fits_capacity,
-                                               blend_in=cfg.planner_blends_in))
+                                               blend_in=cfg.blend_in))
     if "critic" in only:
         checks = ChecksCritic(world, principles, cfg.checks, cfg.compile_seed, stats, second, critic_gate,
                               discriminator, cfg.max_horizon_days)
@@ -216,7 +217,8 @@ def build_roles(cfg: AgentsConfig, world, detectors: dict, versions: dict[str, s
         llm_evolver = LLMEvolver if cfg.llm_evolver == "whole" else LLMMutator
         out["evolver"] = (llm_evolver(client("evolver"), world, max_days=cap) if llm("evolver") else
                           OperatorEvolver(world, cfg.operators, cfg.crossover_rate, cfg.steering, cfg.seed,
-                                          compound_rate=cfg.compound_rate, max_days=cap))
+                                          compound_rate=cfg.compound_rate, max_days=cap,
+                                          blend_in=cfg.blend_in))
     if "judge" in only:
         out["judge"] = (LLMJudge(client("judge"), principles, cfg.judge_swap_check) if llm("judge")
                         else PrinciplesJudge(principles))

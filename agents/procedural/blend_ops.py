@@ -28,6 +28,7 @@ from agents.procedural.operators import (
 )
 from graph_schema.compiler.blend import FALLBACK_MEDIAN_USD
 from graph_schema.compiler.flows import CALENDAR_STRETCH_H
+from graph_schema.enums import Profile
 
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
 
@@ -96,8 +97,8 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     """``doc`` made to pass for its accounts' peers as a whole: every customer account it would
     open (a person, business or shell company) is recruited from the World's accounts of its
     profile instead, so its flows mix with a real history; and every payment that moves the
-    funds falls on its channel's calendar. The planner applies it after `fit_capacity`
-    (`agents.planner_blends_in`): a newly opened account, with a short life and no history,
+    funds falls on its channel's calendar. The planner applies it after `fit_capacity`, and the
+    evolver to every child (`agents.blend_in`): a newly opened account, with a short life and no history,
     is what tells a draft's accounts from their peers best, and off-calendar hours and
     weekends come next.
 
@@ -125,4 +126,14 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     return doc
 
 
-__all__ = ["align_calendar", "blend_draft", "business_cover", "mimic_amounts"]
+def world_room(world) -> Callable[[str, str], int]:
+    """`blend_draft`'s ``room`` in ``world``: the background accounts of a profile the compiler
+    can hijack for an entity of a jurisdiction (those at its banks there, else anywhere)."""
+    def room(profile: str, jurisdiction: str) -> int:
+        banks = [b for b, j in enumerate(world.bank_jurisdiction) if j == jurisdiction]
+        local = world.accounts_of(Profile(profile), banks)
+        return len(local) if len(local) else len(world.accounts_of(Profile(profile)))
+    return room
+
+
+__all__ = ["align_calendar", "blend_draft", "business_cover", "mimic_amounts", "world_room"]

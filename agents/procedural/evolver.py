@@ -16,6 +16,7 @@ import numpy as np
 
 from agents.base import Evolver
 from agents.models import Candidate, Offspring
+from agents.procedural.blend_ops import blend_draft, world_room
 from agents.procedural.operators import OPERATORS, OpContext, crossover
 from agents.procedural.steering import steer
 from graph_schema.compiler import compile_scenario, parse_scenario
@@ -64,11 +65,14 @@ class OperatorEvolver(Evolver):
         compound_rate: chance that a mutated child gets a second, different operator on top
             (its operator is then named ``first+second``).
         max_days: longest horizon a child may have (None: the World's period).
+        blend_in: every child recruits its customer accounts from the World instead of
+            opening them, and pays on the calendar (`blend_ops.blend_draft`), as the planner's
+            blended drafts do.
     """
 
     def __init__(self, world=None, operators: list[str] | None = None, crossover_rate: float = 0.2,
                  steering: bool = True, seed: int = 0, tries: int = 6, slack: float = 0.1,
-                 compound_rate: float = 0.0, max_days: float | None = None):
+                 compound_rate: float = 0.0, max_days: float | None = None, blend_in: bool = False):
         names = operators or sorted(OPERATORS)
         unknown = [n for n in names if n not in OPERATORS]
         if unknown:
@@ -76,6 +80,7 @@ class OperatorEvolver(Evolver):
         self.world, self.names, self.crossover_rate = world, names, crossover_rate
         self.steering, self.seed, self.tries, self.slack = steering, seed, tries, slack
         self.compound_rate = compound_rate
+        self.blend_in, self.room = blend_in, world_room(world) if blend_in and world is not None else None
         self.max_days = min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
 
     async def evolve(self, parents: list[Candidate], n: int, sample: int = 0) -> list[Offspring]:
@@ -102,6 +107,8 @@ class OperatorEvolver(Evolver):
         return out
 
     def _valid(self, doc: dict, lineage: Lineage) -> Scenario | None:
+        if self.blend_in:
+            doc = blend_draft(doc, OpContext(max_days=self.max_days), self.room)
         try:
             s = fit_timing(parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")}),
                            self.max_days, self.slack)

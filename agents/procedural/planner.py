@@ -15,13 +15,12 @@ import numpy as np
 from agents.base import Planner
 from agents.errors import RoleError
 from agents.models import Brief
-from agents.procedural.blend_ops import blend_draft
+from agents.procedural.blend_ops import blend_draft, world_room
 from agents.procedural.evolver import fit_timing
 from agents.procedural.load_ops import fit_capacity
 from agents.procedural.operators import OPERATORS, OpContext
 from graph_schema.compiler import compile_scenario, parse_scenario
 from graph_schema.dsl import Lineage, Scenario
-from graph_schema.enums import Profile
 from graph_schema.errors import ScenarioError
 from graph_schema.typologies import Template, library
 
@@ -129,16 +128,8 @@ class TemplatePlanner(Planner):
         return _marked(s, doc, "capacity")
 
     def _blend_in(self, s: Scenario, max_days: float) -> Scenario:
-        doc = blend_draft(s.model_dump(mode="json"), OpContext(max_days=max_days), self._room)
-        return _marked(s, doc, "blend")
-
-    def _room(self, profile: str, jurisdiction: str) -> int:
-        """Background accounts of ``profile`` the compiler can hijack for an entity in ``jurisdiction``."""
-        if self.world is None:
-            return 1 << 30
-        banks = [b for b, j in enumerate(self.world.bank_jurisdiction) if j == jurisdiction]
-        local = self.world.accounts_of(Profile(profile), banks)
-        return len(local) if len(local) else len(self.world.accounts_of(Profile(profile)))
+        room = None if self.world is None else world_room(self.world)
+        return _marked(s, blend_draft(s.model_dump(mode="json"), OpContext(max_days=max_days), room), "blend")
 
     def _avoid(self, s: Scenario, brief: Brief, rng, max_days: float) -> Scenario:
         ops = [AVOID_OPERATORS[a] for a in brief.avoid if a in AVOID_OPERATORS]

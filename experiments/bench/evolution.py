@@ -134,7 +134,8 @@ def evolve_population(
     disc = RealismDiscriminator(world, seed=seed).fit(templates) if templates else None
     principles = principles or load_principles()
     critic = ChecksCritic(world, principles, stats=stats, second=second, discriminator=disc)
-    evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate)
+    evolver = OperatorEvolver(world, seed=seed, steering=steering, compound_rate=AgentsConfig().compound_rate,
+                              blend_in=blend_in)
     seen: list = []
 
     def evaluate(s) -> Candidate:
@@ -227,8 +228,8 @@ def arguments() -> argparse.Namespace:
                     help="The planner brings its drafts' accounts within their peers' turnover "
                     "(agents.planner_fits_capacity).")
     ap.add_argument("--blend-in", action="store_true",
-                    help="The planner fits capacity, recruits every customer account from the World "
-                    "and puts every payment on the calendar (agents.planner_blends_in).")
+                    help="The planner fits capacity; its drafts and the evolver's children recruit every "
+                    "customer account from the World and pay on the calendar (agents.blend_in).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")

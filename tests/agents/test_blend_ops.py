@@ -75,7 +75,7 @@ def test_amount_and_timing_objections_steer_to_the_operators_that_answer_them():
 
 
 def test_blended_drafts_recruit_their_accounts_and_keep_to_the_calendar(world, stats):
-    """`planner_blends_in`: the planner's drafts hold the same funds, reach their beneficiaries,
+    """`blend_in`: the planner's drafts hold the same funds, reach their beneficiaries,
     put every payment that moves the funds on the calendar, and recruit their customer accounts
     from the World instead of opening accounts with no history."""
     from agents.procedural import ChecksCritic, TemplatePlanner
@@ -111,3 +111,26 @@ def test_a_blended_draft_opens_accounts_where_the_world_has_too_few_to_recruit()
     assert all(e["recruit"]["profile"] == "salaried" for e in out["entities"] if e.get("recruit"))
     free = blend_draft(copy.deepcopy(doc), OpContext(max_days=10))
     assert all(e["recruit"]["mode"] == "hijack" for e in free["entities"])
+
+
+def test_a_blending_evolver_keeps_every_child_recruited_and_on_the_calendar(world, scenario):
+    """With `blend_in` the evolver's children, whatever operator made them (a new hop, a
+    front business), open no account for a person or business and pay on the calendar."""
+    from agents.models import Candidate, Review
+    from agents.procedural import OperatorEvolver
+
+    parent = Candidate(scenario=scenario, review=Review(scenario_id=scenario.uid, checks=[], realism=1.0,
+                                                        accepted=True))
+    kids = OperatorEvolver(world, seed=0, blend_in=True).evolve_now([parent], 12)
+    plain = OperatorEvolver(world, seed=0).evolve_now([parent], 12)
+    assert len(kids) >= 8
+
+    def opened(s):
+        return [e.id for e in s.entities if e.kind.value in ("person", "business", "shell_company")
+                and e.recruit.mode == "new"]
+
+    assert any(opened(k.scenario) for k in plain)  # the operators do open accounts ...
+    for k in kids:  # ... but not in a blended child
+        assert not opened(k.scenario), k.scenario.lineage.operator
+        assert all(t.timing.calendar for t in k.scenario.transfers if t.purpose.value != "camouflage")
+        compile_scenario(k.scenario, world, 0)

@@ -14,7 +14,9 @@ on baseline typology instances, refitted every ``--refit-every`` generations on 
 children seen so far, so a scenario must evade the detector and the discriminator both.
 At the end a C2ST (`experiments.effect.realism`) judges realism without the loop: the seeds
 and the final populations, compiled into the third World, against matched legitimate
-accounts there (AUC 0.5 = indistinguishable), with the leak check's first split.
+accounts there (AUC 0.5 = indistinguishable), with the leak check's first split; and, as the
+reference to read it against, the same C2ST on the third World's own legitimate typologies
+(payroll fan-out, trade, remittances, ...) against their profile's peers.
 
 Printed per generation, for the population:
 - in-loop evasion: the adversary's transaction-share score (mean over scenarios);
@@ -50,13 +52,13 @@ from agents.procedural import (
 )
 from detectors import from_ledger, make, temporal_split
 from detectors.discriminator import RealismDiscriminator
-from experiments.effect.realism import c2st
+from experiments.effect.realism import c2st, legit_reference
 from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
 from graph_schema.errors import ScenarioError
 from graph_schema.formats import write_text_atomic
-from graph_schema.world import WorldConfig, generate_world, second_world
+from graph_schema.world import WorldConfig, generate_world, legit_participants, second_world
 from orchestrator.engine import Archive, ArchiveConfig, entropy, funds_weighted
 
 SEED_TYPOLOGIES = [
@@ -284,6 +286,9 @@ def main() -> None:
     print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
     print(f"seeds (generation 0): {realism_of(seeds_pop, third)}")
     print(f"final populations:    {realism_of(final_pop, third)}")
+    reference = legit_reference(third, legit_participants(third.config))
+    print("reference, the same C2ST on the third World's legitimate typologies against their peers: "
+          + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}]" for k, v in reference.items()))
     print("\nquality bars (steered, per seed):")
     for seed, hist in enumerate(steered):
         first, last = hist[0], hist[-1]

@@ -171,6 +171,32 @@ def simulate(pop: Population, cal: Calendar, seed: int, spawn_key: Callable[[int
     return behaviours.Flows(*(getattr(flows, k)[live] for k in ("src", "dst", "t", "amount", "channel")))
 
 
+def legit_flows(cfg: WorldConfig) -> dict[str, behaviours.Flows]:
+    """The flows of each legitimate typology (`legit.LEGIT`) in the ledger of
+    ``generate_world(cfg)``: drawn again from the same child seeds, less those before an
+    account's opening day, as `simulate` does. A reference for realism: which accounts do
+    the World's own structured legitimate activity (`legit_participants`)."""
+    pop, cal = population(cfg), Calendar(cfg.start, cfg.days)
+
+    def rng(j: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(j,)))
+
+    opened = opened_after(Ctx(rng(0), pop, cal, 1.0, 0, None, cfg.legit), cfg.seed) * 86_400
+    base = 2 + len(behaviours.PERIODIC) + len(behaviours.POISSON)  # LEGIT's child seeds in `simulate`
+    out = {}
+    for i, (name, fn) in enumerate(LEGIT.items()):
+        f = fn(Ctx(rng(base + i), pop, cal, 1.0, 0, None, cfg.legit))
+        live = (f.t >= opened[f.src]) & (f.t >= opened[f.dst])
+        out[name] = behaviours.Flows(*(getattr(f, k)[live] for k in ("src", "dst", "t", "amount", "channel")))
+    return out
+
+
+def legit_participants(cfg: WorldConfig) -> dict[str, np.ndarray]:
+    """The accounts that take part in each legitimate typology of ``generate_world(cfg)``."""
+    return {name: np.unique(np.concatenate([f.src, f.dst])).astype(np.int64)
+            for name, f in legit_flows(cfg).items()}
+
+
 def second_world(cfg: WorldConfig, offset: int = 1) -> World:
     """Another World of the same config with seed ``cfg.seed + offset``: its banks and
     accounts, with an empty ledger.

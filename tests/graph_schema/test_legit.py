@@ -106,3 +106,27 @@ def test_business_flows_slow_down_on_holidays_and_peak_at_month_end():
     weekdays = (cal.weekday < 5) & ~cal.holiday & ~cal.month_end
     assert wire[cal.holiday].mean() < 0.3 * wire[weekdays].mean()
     assert cal.month_end.sum() == 2 and wire[cal.month_end].mean() > 1.2 * wire[weekdays].mean()
+
+
+def test_the_legitimate_flows_drawn_again_are_the_worlds_own_rows():
+    """`legit_flows` gives, for each legitimate typology, rows that are in the World's ledger
+    (same accounts, same second, same channel): the realism reference measures the accounts
+    that really do that activity."""
+    from graph_schema.world import legit_flows, legit_participants
+
+    cfg = WorldConfig(accounts=3000, days=10, seed=7)
+    w = generate_world(cfg)
+    led = w.ledger
+    ts = led.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64) - cfg.start_epoch
+    src, dst = led.column("src_account").to_numpy().tolist(), led.column("dst_account").to_numpy().tolist()
+    channel = dictionary_codes(led.column("channel"), CHANNELS).tolist()
+    rows = set(zip(src, dst, ts.tolist(), channel, strict=True))
+    flows, seen = legit_flows(cfg), 0
+    for name, f in flows.items():
+        mine = list(zip(f.src.tolist(), f.dst.tolist(), f.t.astype(np.int64).tolist(), f.channel.tolist(),
+                        strict=True))
+        assert all(r in rows for r in mine), name
+        seen += len(mine)
+    assert seen > 200
+    parts = legit_participants(cfg)
+    assert set(parts) == set(LEGIT) and len(parts["cash_business"]) > 10

@@ -130,8 +130,7 @@ def world_room(world) -> Callable[[str, str], int]:
     """`blend_draft`'s ``room`` in ``world``: the background accounts of a profile the compiler
     can hijack for an entity of a jurisdiction (those at its banks there, else anywhere)."""
     def room(profile: str, jurisdiction: str) -> int:
-        banks = [b for b, j in enumerate(world.bank_jurisdiction) if j == jurisdiction]
-        local = world.accounts_of(Profile(profile), banks)
+        local = world.accounts_of(Profile(profile), world.banks_in(jurisdiction))
         return len(local) if len(local) else len(world.accounts_of(Profile(profile)))
     return room
 

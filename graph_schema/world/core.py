@@ -175,7 +175,8 @@ def legit_flows(cfg: WorldConfig) -> dict[str, behaviours.Flows]:
     """The flows of each legitimate typology (`legit.LEGIT`) in the ledger of
     ``generate_world(cfg)``: drawn again from the same child seeds, less those before an
     account's opening day, as `simulate` does. A reference for realism: which accounts do
-    the World's own structured legitimate activity (`legit_participants`)."""
+    the World's own structured legitimate activity (`legit_participants`). A World generated
+    in one piece only: a sharded World (`shards`) draws each shard from other child seeds."""
     pop, cal = population(cfg), Calendar(cfg.start, cfg.days)
 
     def rng(j: int) -> np.random.Generator:

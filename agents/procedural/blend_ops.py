@@ -97,10 +97,10 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     """``doc`` made to pass for its accounts' peers as a whole: every customer account it would
     open (a person, business or shell company) is recruited from the World's accounts of its
     profile instead, so its flows mix with a real history; and every payment that moves the
-    funds falls on its channel's calendar. The planner applies it after `fit_capacity`, and the
-    evolver to every child (`agents.blend_in`): a newly opened account, with a short life and no history,
-    is what tells a draft's accounts from their peers best, and off-calendar hours and
-    weekends come next.
+    funds falls on its channel's calendar. The planner applies it after `fit_capacity`, the
+    evolver to every child (`agents.blend_in`): a newly opened account, with a short life
+    and no history, is what tells a draft's accounts from their peers best, and off-calendar
+    hours and weekends come next.
 
     ``room(profile, jurisdiction)``: how many accounts of that profile the World has there; an
     account is recruited only while the draft takes at most half of them (else it stays new,

@@ -31,6 +31,8 @@ from graph_schema.compiler.flows import CALENDAR_STRETCH_H
 from graph_schema.enums import Profile
 
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
+# Operators whose whole effect `blend_draft` already has: on a blended child they change nothing
+BLEND_UNDOES = ("align_calendar", "recruit_hijacked")
 
 
 @operator("mimic_amounts")
@@ -135,4 +137,4 @@ def world_room(world) -> Callable[[str, str], int]:
     return room
 
 
-__all__ = ["align_calendar", "blend_draft", "business_cover", "mimic_amounts", "world_room"]
+__all__ = ["BLEND_UNDOES", "align_calendar", "blend_draft", "business_cover", "mimic_amounts", "world_room"]

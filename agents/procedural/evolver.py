@@ -16,7 +16,7 @@ import numpy as np
 
 from agents.base import Evolver
 from agents.models import Candidate, Offspring
-from agents.procedural.blend_ops import blend_draft, world_room
+from agents.procedural.blend_ops import BLEND_UNDOES, blend_draft, world_room
 from agents.procedural.operators import OPERATORS, OpContext, crossover
 from agents.procedural.steering import steer
 from graph_schema.compiler import compile_scenario, parse_scenario
@@ -25,29 +25,41 @@ from graph_schema.dsl import Lineage, Scenario
 from graph_schema.errors import ScenarioError
 
 
-def fit_timing(s: Scenario, max_days: float, slack: float) -> Scenario | None:
+def fit_timing(s: Scenario, max_days: float, slack: float, fixed_aware: bool = False) -> Scenario | None:
     """Keep the scenario's delays inside its horizon, with slack, and the horizon inside
     ``max_days`` (the World's period, or the loop's `max_horizon_days`).
 
     The horizon becomes at least the timing's high quantile (`timing_bound_hours`) plus
     ``slack`` of it, and at most ``max_days``; where the timing needs more than
     ``max_days``, every delay and gap is scaled down to fit instead. None if even that
-    cannot fit.
+    cannot fit. The scale treats the whole bound as delays and gaps; ``fixed_aware`` scales
+    only the part they make, not what no scaling shortens (a calendar chain's stretch of
+    `CALENDAR_STRETCH_H`), so that a calendar-timed scenario fits where it can.
     """
     need_days = timing_bound_hours(s) * (1 + slack) / 24
     if need_days <= max_days:
         horizon = min(max(s.horizon_days, round(need_days, 3)), max_days)
         return s if horizon == s.horizon_days else s.model_copy(update={"horizon_days": horizon})
-    doc = s.model_dump(mode="json")
     f = max_days / need_days * 0.98
+    if fixed_aware:
+        fixed_days = timing_bound_hours(_scaled(s, 0.0, max_days)) * (1 + slack) / 24
+        if fixed_days >= max_days:
+            return None
+        f = (max_days - fixed_days) / (need_days - fixed_days) * 0.98
+    fitted = _scaled(s, f, max_days)
+    return fitted if timing_bound_hours(fitted) * (1 + slack) / 24 <= max_days else None
+
+
+def _scaled(s: Scenario, f: float, horizon: float) -> Scenario:
+    """``s`` with every delay and gap scaled by ``f`` and a horizon of ``horizon`` days."""
+    doc = s.model_dump(mode="json")
     for t in doc["transfers"]:
         for key in ("delay", "every"):
             d = t["timing"].get(key)
             if d:
                 d["low"], d["high"] = d["low"] * f, d["high"] * f
-    doc["horizon_days"] = float(max_days)
-    fitted = parse_scenario(doc)
-    return fitted if timing_bound_hours(fitted) * (1 + slack) / 24 <= max_days else None
+    doc["horizon_days"] = float(horizon)
+    return parse_scenario(doc)
 
 
 class OperatorEvolver(Evolver):
@@ -67,13 +79,16 @@ class OperatorEvolver(Evolver):
         max_days: longest horizon a child may have (None: the World's period).
         blend_in: every child recruits its customer accounts from the World instead of
             opening them, and pays on the calendar (`blend_ops.blend_draft`), as the planner's
-            blended drafts do.
+            blended drafts do; the operators that would add nothing to it
+            (`blend_ops.BLEND_UNDOES`) are left out.
     """
 
     def __init__(self, world=None, operators: list[str] | None = None, crossover_rate: float = 0.2,
                  steering: bool = True, seed: int = 0, tries: int = 6, slack: float = 0.1,
                  compound_rate: float = 0.0, max_days: float | None = None, blend_in: bool = False):
         names = operators or sorted(OPERATORS)
+        if blend_in:
+            names = [n for n in names if n not in BLEND_UNDOES] or names
         unknown = [n for n in names if n not in OPERATORS]
         if unknown:
             raise KeyError(f"unknown mutation operator(s) {unknown} (known: {', '.join(sorted(OPERATORS))})")
@@ -111,7 +126,7 @@ class OperatorEvolver(Evolver):
             doc = blend_draft(doc, OpContext(max_days=self.max_days), self.room)
         try:
             s = fit_timing(parse_scenario({**doc, "lineage": lineage.model_dump(mode="json")}),
-                           self.max_days, self.slack)
+                           self.max_days, self.slack, fixed_aware=self.blend_in)
             if s is None:
                 return None
             if self.world is not None:

@@ -105,9 +105,10 @@ def timing_bound_hours(s: Scenario, z: float = 3.0) -> float:
         gm, gv = _moments_h(t.timing.every)
         extra = t.timing.repeats * parts_of(t.amount) - 1
         end[i] = (mean + dm + extra * max(gm, 1 / 60), var + dv + extra * gv)
-        if t.timing.calendar and not calendar[i]:  # the first calendar hop on this chain
+        inherited = any(calendar[index[a]] for a in t.timing.after)
+        if t.timing.calendar and not inherited:  # the first calendar hop on this chain
             end[i] = (end[i][0] + CALENDAR_STRETCH_H, end[i][1])
-        calendar[i] = t.timing.calendar or any(calendar[index[a]] for a in t.timing.after)
+        calendar[i] = t.timing.calendar or inherited
     return max((q(m) for m in end.values()), default=0.0)
 
 

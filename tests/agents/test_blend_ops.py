@@ -134,3 +134,25 @@ def test_a_blending_evolver_keeps_every_child_recruited_and_on_the_calendar(worl
         assert not opened(k.scenario), k.scenario.lineage.operator
         assert all(t.timing.calendar for t in k.scenario.transfers if t.purpose.value != "camouflage")
         compile_scenario(k.scenario, world, 0)
+
+
+def test_blended_chains_and_cycles_still_have_children(world):
+    """A blended draft whose chain is long (a stack, a cycle, shell layering) still gets its
+    children: the evolver fits their timing around the calendar's stretch, which no scaling
+    of waits shortens, and leaves out the operators that blending undoes."""
+    import asyncio
+
+    from agents.models import Brief, Candidate, Review
+    from agents.procedural import OperatorEvolver, TemplatePlanner
+    from agents.procedural.blend_ops import BLEND_UNDOES
+    from graph_schema.enums import Typology
+
+    planner = TemplatePlanner(world, seed=0, blend_in=True)
+    evolver = OperatorEvolver(world, seed=0, blend_in=True)
+    for t in (Typology.STACK, Typology.CYCLE, Typology.SHELL_LAYERING):
+        s = asyncio.run(planner.plan(Brief(typology=t, complexity=2), 0))
+        review = Review(scenario_id=s.uid, checks=[], realism=1.0, accepted=True)
+        kids = evolver.evolve_now([Candidate(scenario=s, review=review)], 8)
+        assert len(kids) >= 6, t
+        assert not any(op in k.operator for k in kids for op in BLEND_UNDOES)
+        assert all(k.scenario.horizon_days <= world.config.days for k in kids)

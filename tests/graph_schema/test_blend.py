@@ -156,3 +156,26 @@ def test_a_camouflage_row_is_labelled_0_and_keeps_its_role(small_world):
     assert camo and all(not rows["is_laundering"][i] and rows["role"][i] == "camouflage" for i in camo)
     assert all(rows["is_laundering"][i] for i in range(c.rows.num_rows) if i not in camo)
     assert set(rows["scenario_id"]) == {c.scenario_id}  # still part of the scenario, as metadata
+
+
+def test_a_calendar_chain_is_stretched_once_not_at_every_hop():
+    """The timing bound adds a calendar's quiet stretch (a long weekend) once per chain: a
+    chain of calendar payments with no waits of their own is bounded by about one stretch,
+    not one per hop, so fitting its timing does not squeeze every wait to nothing."""
+    import numpy as np
+
+    from graph_schema import parse_scenario
+    from graph_schema.compiler.flows import CALENDAR_STRETCH_H, timing_bound_hours
+    from graph_schema.typologies import sample_scenario
+
+    doc = sample_scenario(np.random.default_rng(3), "stack").model_dump(mode="json")
+    for t in doc["transfers"]:
+        still = {"dist": "uniform", "low": 0.0, "high": 0.0}
+        t["timing"].update({"delay": still, "repeats": 1, "calendar": True})
+        t["timing"].pop("every", None)
+        if t["amount"]["kind"] in ("split", "mimic"):
+            t["amount"]["parts"] = 1
+    s = parse_scenario(doc)
+    hops = max(len(t.timing.after) for t in s.transfers)
+    assert hops >= 1 and len(s.transfers) >= 3
+    assert CALENDAR_STRETCH_H <= timing_bound_hours(s) < CALENDAR_STRETCH_H + 1

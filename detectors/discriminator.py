@@ -75,10 +75,20 @@ def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.ran
     tainted = set(base.loc[base["laundering"], "src"]) | set(base.loc[base["laundering"], "dst"])
     tainted |= {a for c in compiled for a in c.entity_accounts.values() if a >= 0}
     units, scen = scenario_units(compiled, n, profiles)
+    excluded = np.fromiter(tainted, dtype=np.int64, count=len(tainted))
+    return with_controls(units, base, n, profiles, excluded, k, rng), scen
+
+
+def with_controls(units: list[tuple], base: pd.DataFrame, n: int, profiles: np.ndarray, excluded: np.ndarray,
+                  k: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``units`` (positive unit rows, `META` order) and, after them, for each, ``k`` distinct
+    accounts of its profile that are active in ``base`` and not ``excluded``, as control rows
+    in its group (see `matched_units` for how an account drawn twice is kept once)."""
     active = np.sort(pd.unique(np.concatenate([base["src"].values, base["dst"].values])))
     active = active[active < n]
-    clean = active[~np.isin(active, np.fromiter(tainted, dtype=np.int64, count=len(tainted)))]
+    clean = active[~np.isin(active, excluded)]
     by_profile = pd.Series(clean).groupby(profiles[clean]).apply(np.asarray).to_dict()
+    units = list(units)
     drawn: set[int] = set()
     for i, (aid, _, gi, prof, _of, _n) in enumerate(list(units)):
         pool = by_profile.get(prof, np.empty(0, dtype=np.int64))
@@ -88,7 +98,7 @@ def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.ran
             if a not in drawn:
                 drawn.add(a)
                 units.append((a, 0, gi, prof, i, 0))
-    return pd.DataFrame(units, columns=list(META)), scen
+    return pd.DataFrame(units, columns=list(META))
 
 
 def matched_share(units: pd.DataFrame) -> float:
@@ -205,4 +215,5 @@ class RealismDiscriminator:
 
 __all__ = [
     "Giveaway", "RealismDiscriminator", "matched_share", "matched_units", "scenario_units", "unit_features",
+    "with_controls",
 ]

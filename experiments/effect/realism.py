@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.tree import DecisionTreeClassifier, export_text
 
-from detectors.discriminator import META, matched_share, matched_units, unit_features
+from detectors.discriminator import META, matched_share, matched_units, unit_features, with_controls
 from detectors.realism import TX_FEATURES, frame, tx_features
 from experiments.effect.probes import cluster_auc, first_seen, probe_features, single_splits
 from experiments.effect.stats import Estimate, interval
@@ -149,25 +149,17 @@ def legit_reference(world: World, participants: dict[str, np.ndarray], k: int = 
     span = float(max(base["t"].max() - base["t"].min(), 86_400))
     profiles = np.asarray(world.accounts.column("profile").to_pylist(), dtype=object)
     active = np.unique(np.concatenate([base["src"].values, base["dst"].values]))
-    active = active[active < n]
-    clean = np.setdiff1d(active, np.concatenate(list(participants.values())))
-    by_profile = pd.Series(clean).groupby(profiles[clean]).apply(np.asarray).to_dict()
+    excluded = np.concatenate(list(participants.values()))
     out = {}
     for name, accounts in participants.items():
-        accounts = np.intersect1d(accounts, active)
+        accounts = np.intersect1d(accounts, active[active < n])
         if len(accounts) < 20:
             continue
         if len(accounts) > limit:
             accounts = np.sort(rng.choice(accounts, limit, replace=False))
-        units, drawn = [], set()
-        for g, a in enumerate(map(int, accounts)):
-            units.append((a, 1, g, profiles[a], -1, k))
-            pool = by_profile.get(profiles[a], np.empty(0, np.int64))
-            for c in map(int, rng.choice(pool, size=min(k, len(pool)), replace=False) if len(pool) else []):
-                if c not in drawn:
-                    drawn.add(c)
-                    units.append((c, 0, g, profiles[a], g, 0))
-        feats = unit_features(base, pd.DataFrame(units, columns=list(META)), base.iloc[:0], span)
+        units = [(a, 1, g, profiles[a], -1, 0) for g, a in enumerate(map(int, accounts))]
+        matched = with_controls(units, base, n, profiles, excluded, k, rng)
+        feats = unit_features(base, matched, base.iloc[:0], span)
         cols = [c for c in feats.columns if c not in META]
         y = feats["label"].to_numpy(int)
         groups = feats["group"].to_numpy(int)

@@ -106,20 +106,18 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
 
     ``room(profile, jurisdiction)``: how many accounts of that profile the World has there; an
     account is recruited only while the draft takes at most half of them (else it stays new,
-    so a small World still compiles the draft)."""
+    so a small World still compiles the draft, and a recruited one beyond that is opened)."""
     used: Counter = Counter()
     for e in doc["entities"]:
         recruit = e.get("recruit") or {}
-        if recruit.get("mode") == "hijack":
-            used[(recruit["profile"], e["jurisdiction"])] += 1
-    for e in doc["entities"]:
-        recruit = e.get("recruit") or {}
-        if e["kind"] not in _HIJACK_PROFILE or recruit.get("mode", "new") != "new":
+        if e["kind"] not in _HIJACK_PROFILE:
             continue
         key = (recruit.get("profile") or _HIJACK_PROFILE[e["kind"]], e["jurisdiction"])
         if room is None or 2 * (used[key] + 1) <= room(*key):
             e["recruit"] = {"mode": "hijack", "profile": key[0]}
             used[key] += 1
+        elif recruit.get("mode") == "hijack":  # a copy beyond the World's room opens an account
+            e["recruit"] = {"mode": "new", "profile": key[0]}
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 import math
-from collections import defaultdict
 
 import numpy as np
 
-from agents.procedural.operators import Doc, OpContext, _fresh, _ids, _real, _total, operator
+from agents.procedural.lanes import flows, share_among
+from agents.procedural.operators import Doc, OpContext, _real, _total, operator
 from graph_schema.compiler.blend import KIND_PROFILE
-from graph_schema.dsl import MAX_ENTITIES, MAX_TRANSFERS, PARTED
+from graph_schema.dsl import MAX_ENTITIES, MAX_TRANSFERS
 from graph_schema.enums import EntityKind
 from graph_schema.reference import usd_per_unit
 from graph_schema.tables import CURRENCIES
@@ -35,39 +35,12 @@ MAX_COPIES = 6
 _FRACTION_KINDS = ("fraction",)
 
 
-def _estimate(total: dict, t: dict, received: float) -> float:
-    """What a transfer with the amount spec ``total`` moves in all, its payer having received ``received``."""
-    reps = int(t.get("timing", {}).get("repeats", 1) or 1)
-    if total["kind"] == "fraction":
-        return total["fraction"] * received
-    return reps * (total["value"] if total["kind"] == "fixed" else math.sqrt(total["low"] * total["high"]))
-
-
 def throughput(doc: Doc) -> dict[str, float]:
     """Rough money (USD) each entity receives or pays in the operation, from its specs:
     fractions of what the payer received, ranges at their geometric mean, in order of the
     flow (what an entity pays out comes after what it receives)."""
     rate = float(usd_per_unit()[CURRENCIES.index(doc["currency"])])
-    real = _real(doc)
-    funded = [e["id"] for e in doc["entities"] if e.get("initial_funds")]
-    received: dict[str, float] = defaultdict(float)
-    for e in funded:
-        received[e] = doc["funds_placed"] / max(len(funded), 1)
-    paid: dict[str, float] = defaultdict(float)
-    into = defaultdict(list)
-    for t in real:
-        into[t["dst"]].append(t["id"])
-    done: set[str] = set()
-    pending = list(real)
-    while pending:  # payers whose receipts are all known first; a cycle is cut in document order
-        ready = [t for t in pending if all(x in done for x in into[t["src"]] if x != t["id"])] or pending[:1]
-        for t in ready:
-            have = max(received[t["src"]] - paid[t["src"]], 0.0)
-            amount = min(_estimate(_total(t["amount"]), t, received[t["src"]]), have)
-            paid[t["src"]] += amount
-            received[t["dst"]] += amount
-            done.add(t["id"])
-            pending.remove(t)
+    received, paid, _ = flows(doc)
     return {e["id"]: rate * max(received[e["id"]], paid[e["id"]]) for e in doc["entities"]}
 
 
@@ -91,74 +64,48 @@ def _pick_heavy(doc: Doc, rng, want) -> tuple[dict, float] | None:
     return e, load[e["id"]]
 
 
-def _divide(amount: dict, k: int) -> dict | None:
-    """An amount spec moving a k-th of ``amount`` (None when a share would round to nothing)."""
-    a = amount
-    if a["kind"] in PARTED:
-        total = _divide(a["total"], k)
-        return None if total is None else {**_fewer_parts(a, k), "total": total}
-    if a["kind"] == "fraction":
-        f = math.floor(a["fraction"] / k * 1e4) / 1e4
-        return {**a, "fraction": f} if f > 0 else None
-    if a["kind"] == "fixed":
-        return {**a, "value": round(a["value"] / k, 2)} if a["value"] / k >= 0.01 else None
-    return {**a, "low": a["low"] / k, "high": a["high"] / k}
-
-
-def _fewer_parts(amount: dict, k: int) -> dict:
-    """The same share of the payer's receipts, paid in a k-th of the parts."""
-    if amount["kind"] not in PARTED:
-        return amount
-    return {**amount, "parts": max(2 if amount["kind"] == "split" else 1, math.ceil(amount["parts"] / k))}
-
-
 @operator("share_load")
 def share_load(doc: Doc, rng, ctx: OpContext) -> Doc | None:
-    """Share a heavily used account's flows among 2-4 parallel accounts like it: each receives
+    """Share a heavily used account's flows among 2-6 parallel accounts like it: each receives
     a k-th of what it received and pays on the same shares of that, so the funds stay whole
-    while each account moves a k-th of the money."""
-    real = _real(doc)
-
-    def splittable(e: dict) -> bool:
-        out = [t for t in real if t["src"] == e["id"]]
-        return (e.get("role") != "camouflage" and e["kind"] != "cash"
-                and not any(t["src"] == t["dst"] == e["id"] for t in real)
-                and all(_total(t["amount"])["kind"] in _FRACTION_KINDS for t in out))
-
-    picked = _pick_heavy(doc, rng, splittable)
+    while each account moves a k-th of the money. An account holding placed funds is shared
+    together with every other such account, k ways each, since the funds are placed in equal
+    shares: sharing one alone would hand it more of them. Flows to or from accounts alike
+    (copies made earlier, or a fan's members) are dealt out among the copies, not repeated
+    for each (`lanes.share_among`): two neighbours shared k ways become k parallel lanes, not a k-by-k
+    mesh in which every account gains k counterparties."""
+    picked = _pick_heavy(doc, rng, lambda e: _splittable(doc, e))
     if picked is None:
         return None
     e, load = picked
-    k = int(np.clip(math.ceil(load / capacity(e)), 2, MAX_COPIES))
-    moved = [t for t in real if e["id"] in (t["src"], t["dst"])]
-    k = min(k, 1 + (MAX_ENTITIES - len(doc["entities"])), 1 + (MAX_TRANSFERS - len(doc["transfers"]))
-            // max(len(moved), 1))
+    return _share_group(doc, e, int(np.clip(math.ceil(load / capacity(e)), 2, MAX_COPIES)))
+
+
+def _splittable(doc: Doc, e: dict) -> bool:
+    """Whether `share_among` can share ``e``: no camouflage or cash, no payment to itself, and
+    everything it pays a share of what it received."""
+    real = _real(doc)
+    return (e.get("role") != "camouflage" and e["kind"] != "cash"
+            and not any(t["src"] == t["dst"] == e["id"] for t in real)
+            and all(_total(t["amount"])["kind"] in _FRACTION_KINDS for t in real if t["src"] == e["id"]))
+
+
+def _share_group(doc: Doc, e: dict, k: int) -> Doc | None:
+    """``doc`` with ``e`` shared k ways (fewer if the DSL's limits need it), together with every
+    other funded account if ``e`` is funded and all are splittable (None if not even 2 fit)."""
+    real = _real(doc)
+    group = [e]
+    if e.get("initial_funds"):
+        funded = [x for x in doc["entities"] if x.get("initial_funds")]
+        group = funded if all(_splittable(doc, x) for x in funded) else group
+    moved = sum(1 for t in real for x in group if x["id"] in (t["src"], t["dst"]))
+    k = min(k, 1 + (MAX_ENTITIES - len(doc["entities"])) // len(group),
+            1 + (MAX_TRANSFERS - len(doc["transfers"])) // max(moved, 1))
     if k < 2:
         return None
-    taken = _ids(doc)
-    names = [e["id"]] + [_fresh(taken, f"{e['id'][:34]}_s") for _ in range(k - 1)]
-    doc["entities"].extend({**e, "id": n, "bank": None} for n in names[1:])
-    copies: dict[str, list[str]] = {}
-    for t in moved:
-        copies[t["id"]] = [t["id"]] + [_fresh(taken, f"{t['id'][:34]}_s") for _ in range(k - 1)]
-    new_transfers = []
-    for t in doc["transfers"]:
-        after = t.get("timing", {}).get("after", [])
-        if t["id"] not in copies:
-            if any(a in copies for a in after):  # waits for every copy of what it waited for
-                t["timing"]["after"] = [c for a in after for c in copies.get(a, [a])]
-            new_transfers.append(t)
-            continue
-        amount = _divide(t["amount"], k) if t["dst"] == e["id"] else _fewer_parts(t["amount"], k)
-        if amount is None:
+    for x in group:
+        if share_among(doc, x["id"], k) is None:
             return None
-        for i in range(k):
-            waits = [copies[a][i] if a in copies else a for a in after]
-            c = {**t, "id": copies[t["id"]][i], "amount": amount,
-                 "timing": {**t.get("timing", {}), "after": waits}}
-            c["src" if t["src"] == e["id"] else "dst"] = names[i]
-            new_transfers.append(c)
-    doc["transfers"] = new_transfers
     return doc
 
 

@@ -48,6 +48,7 @@ ARMS: dict[str, Callable[[RunConfig], RunConfig]] = {
     "no-brief-encoding": _field("stages__brief_encoding", False),  # the planner gets only a typology name
     "no-contrastive": _field("contrastive__enabled", False),  # keep every accepted candidate
     "procedural": _procedural,  # with an agents_file: the same loop without the LLM
+    "blend-in": _field("agents__blend_in", True),  # drafts and children recruit and keep the calendar
 }
 
 DESCRIPTIONS = {
@@ -60,6 +61,8 @@ DESCRIPTIONS = {
     "no-brief-encoding": "the planner gets only a typology name",
     "no-contrastive": "every accepted candidate is kept",
     "procedural": "every role procedural (the baseline of an LLM arm)",
+    "blend-in": "drafts and children blend in (agents.blend_in): capacity fitted, accounts recruited "
+    "from the World, payments on the calendar",
 }
 
 __all__ = ["ARMS", "DESCRIPTIONS"]

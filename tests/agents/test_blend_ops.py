@@ -156,3 +156,16 @@ def test_blended_chains_and_cycles_still_have_children(world):
         assert len(kids) >= 6, t
         assert not any(op in k.operator for k in kids for op in BLEND_UNDOES)
         assert all(k.scenario.horizon_days <= world.config.days for k in kids)
+
+
+def test_a_recruited_copy_beyond_the_worlds_room_is_opened_instead():
+    """Entities already recruited (copies of a shared account inherit it) count against the
+    World's room like the rest: past half of the profile's accounts they are opened."""
+    from agents.procedural.blend_ops import blend_draft
+
+    doc = {"horizon_days": 5.0, "transfers": [], "entities": [
+        {"id": f"m{i}", "kind": "person", "role": "mule", "jurisdiction": "US",
+         "recruit": {"mode": "hijack", "profile": "student"}} for i in range(5)]}
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: 6)
+    assert [e["recruit"]["mode"] for e in out["entities"]] == ["hijack"] * 3 + ["new"] * 2
+    assert {e["recruit"]["profile"] for e in out["entities"]} == {"student"}

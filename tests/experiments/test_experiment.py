@@ -307,6 +307,10 @@ def test_shipped_experiment_configs_load():
     assert llm.run_config("procedural", 1).agents.llm_roles() == []  # its baseline, all else equal
     llm.loop.agents.backends["qwen"].local.model = "smollm2"
     assert llm.plumbing_only  # SmolLM2-135M only tests the HTTP path
+    blend = load_experiment(configs / "effect-blend.toml")  # blending against the whole loop, all else equal
+    full, blended = blend.run_config("full", 1), blend.run_config("blend-in", 1)
+    assert not full.agents.blend_in and blended.agents.blend_in and blend.retrain.arm == "blend-in"
+    assert full.model_copy(update={"agents": blended.agents, "name": blended.name}) == blended
 
 
 def test_the_readme_results_are_the_committed_results():

@@ -14,9 +14,10 @@ on baseline typology instances, refitted every ``--refit-every`` generations on 
 children seen so far, so a scenario must evade the detector and the discriminator both.
 At the end a C2ST (`experiments.effect.realism`) judges realism without the loop: the seeds
 and the final populations, compiled into the third World, against matched legitimate
-accounts there (AUC 0.5 = indistinguishable), with the leak check's first split; and, as the
-reference to read it against, the same C2ST on the third World's own legitimate typologies
-(payroll fan-out, trade, remittances, ...) against their profile's peers.
+accounts there (AUC 0.5 = indistinguishable), with the leak check's first split and the AUC
+within each typology family; and, as the reference to read it against, the same C2ST on the
+third World's own legitimate typologies (payroll fan-out, trade, remittances, ...) against
+their profile's peers.
 
 Printed per generation, for the population:
 - in-loop evasion: the adversary's transaction-share score (mean over scenarios);
@@ -176,7 +177,7 @@ def evolve_population(
 
 
 def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
-    """The C2ST of the scenarios of ``pops``, compiled into the third World, as one line."""
+    """The C2ST of the scenarios of ``pops``, compiled into the third World: a line, and one by family."""
     compiled = []
     for i, m in enumerate(m for pop in pops for m in pop):
         try:
@@ -188,7 +189,10 @@ def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
     return (f"C2ST AUC {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}] over {len(compiled)} scenarios "
             f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); leak check AUC "
             f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "
-            + ", ".join(f"{k} {v['auc']['value']:.3f}" for k, v in r.probes.items()))
+            + ", ".join(f"{k} {v['auc']['value']:.3f}" for k, v in r.probes.items())
+            + "\n  by typology family (AUC [95% CI], n scenarios): "
+            + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}] (n {v.n})"
+                        for k, v in r.families.items()))
 
 
 def print_generations(runs: dict, generations: int, seeds: int) -> None:

@@ -18,3 +18,24 @@ def test_the_reference_tells_structured_legitimate_accounts_from_their_peers():
     assert len(parts["property"]) < 20 and "property" not in ref
     for name, est in ref.items():
         assert est.low <= est.value <= est.high and est.n == min(len(parts[name]), 600), name
+
+
+def test_by_family_scores_each_family_against_its_own_controls():
+    """A family whose accounts the discriminator ranks above their controls scores near 1, one
+    it cannot tell scores near 0.5, though both share one pooled AUC; a family of a single
+    scenario is left out; n counts scenarios."""
+    import numpy as np
+
+    from experiments.effect.realism import by_family
+
+    rng = np.random.default_rng(0)
+    family = ["fan_out"] * 6 + ["cycle"] * 6 + ["stack"]
+    groups = np.repeat(np.arange(13), 8)  # per scenario: 2 accounts and 6 controls
+    y = np.tile([1, 1, 0, 0, 0, 0, 0, 0], 13)
+    p = rng.uniform(0, 1, len(y))
+    told = (groups < 6) & (y == 1)
+    p[told] += 1.0  # fan-out accounts stand out; cycle accounts look like their controls
+    out = by_family(family, y, p, groups, seed=0, resamples=300)
+    assert set(out) == {"fan_out", "cycle"}
+    assert out["fan_out"].value == 1.0 and out["fan_out"].n == 6
+    assert abs(out["cycle"].value - 0.5) < 0.2 and out["cycle"].low < 0.5 < out["cycle"].high

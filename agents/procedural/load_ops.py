@@ -72,8 +72,8 @@ def share_load(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     together with every other such account, k ways each, since the funds are placed in equal
     shares: sharing one alone would hand it more of them. Flows to or from accounts alike
     (copies made earlier, or a fan's members) are dealt out among the copies, not repeated
-    for each (`lanes.share_among`): two neighbours shared k ways become k parallel lanes, not a k-by-k
-    mesh in which every account gains k counterparties."""
+    for each (`lanes.share_among`): two neighbours shared k ways become k parallel lanes,
+    not a k-by-k mesh in which every account gains k counterparties."""
     picked = _pick_heavy(doc, rng, lambda e: _splittable(doc, e))
     if picked is None:
         return None

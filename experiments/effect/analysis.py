@@ -129,7 +129,8 @@ def _group(cells: Cells, arm: str | None, kind: str, dets: list[str], budget: st
 def net_funds(cells: Cells) -> dict:
     """The headline, per arm, alert budget and detector (and the mean over detectors): net
     funds in cases with no alert, funds-matched by volume band (`experiments.effect.headline`),
-    for drafts against elites and the baseline templates against elites."""
+    for drafts against elites and the baseline templates against elites; and, for every arm
+    but `full`, its drafts and its elites against the whole loop's (``full``)."""
     cfg = cells.cfg
     out: dict = {"budgets": [f"{b:g}" for b in cfg.heldout.budgets], "placements": cfg.heldout.placements,
                  "band_min": cfg.heldout.band_min, "volume_bins": cfg.loop.archive.volume_bins, "arms": {}}
@@ -144,6 +145,10 @@ def net_funds(cells: Cells) -> dict:
                     "drafts_elites": compare(_group(cells, arm, "drafts", dets, b), elites, m, 0, rs),
                     "baseline_elites": compare(_group(cells, None, "baseline", dets, b), elites, m, 0, rs),
                 }
+                if arm != "full" and "full" in cfg.arms:  # this arm's groups against the whole loop's
+                    per_det[d]["full"] = {kind: compare(_group(cells, "full", kind, dets, b),
+                                                        _group(cells, arm, kind, dets, b), m, 0, rs)
+                                          for kind in ("drafts", "elites")}
             per_budget[b] = per_det
         out["arms"][arm] = per_budget
     return out

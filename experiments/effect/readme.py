@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from experiments.effect.report import e2_table, e3_table, fmt, headline, realism_table
-from experiments.effect.report_headline import net_funds_arms, net_funds_section
+from experiments.effect.report_headline import net_funds_against_full, net_funds_arms, net_funds_section
 from experiments.effect.report_llm import llm_table
 from experiments.effect.report_probes import probes_table
 from graph_schema.formats.atomic import write_text_atomic
@@ -44,6 +44,7 @@ def readme_block(res: dict, path: str) -> str:
         "**E3, ablations**:",
         "",
         *net_funds_arms(res),
+        *net_funds_against_full(res),
         *e3_table(res),
         *llm_table(res),
         "**Realism** (C2ST AUC, 0.5 = indistinguishable):",

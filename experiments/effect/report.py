@@ -9,7 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from experiments.effect.report_headline import net_funds_arms, net_funds_section  # noqa: E402
+from experiments.effect.report_headline import net_funds_against_full, net_funds_arms, net_funds_section  # noqa: E402
 from experiments.effect.report_llm import llm_table  # noqa: E402
 from experiments.effect.report_probes import probes_table  # noqa: E402
 from experiments.effect.tables import fmt, table, usd  # noqa: E402
@@ -303,6 +303,7 @@ def markdown(res: dict, plots: list[str]) -> str:
         "## E3: one ablation per stage",
         "",
         *net_funds_arms(res),
+        *net_funds_against_full(res),
         *e3_table(res),
         *llm_table(res),
         "## Realism without the loop's critic",

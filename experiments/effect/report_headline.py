@@ -76,6 +76,30 @@ def net_funds_arms(res: dict) -> list[str]:
                    f"elites' net funds unalerted @ {first}", "n drafts/elites"], rows)
 
 
+def net_funds_against_full(res: dict) -> list[str]:
+    """Each arm's drafts and elites minus the whole loop's, funds-matched, mean over detectors
+    (empty for results without the comparison, or with no arm besides `full`)."""
+    nf = res.get("net_funds")
+    if not nf:
+        return []
+    rows = []
+    for arm in res["arms"]:
+        first = nf["arms"][arm][nf["budgets"][0]]["mean"]
+        if "full" not in first:
+            continue
+        for kind in ("drafts", "elites"):
+            cs = [nf["arms"][arm][b]["mean"]["full"][kind] for b in nf["budgets"]]
+            rows.append([arm, kind, *(fmt(c["gap"]) if c["gap"] else f"- ({c['why']})" for c in cs),
+                         _n(cs[0])])
+    if not rows:
+        return []
+    return ["Each arm's drafts and elites against the whole loop's (net funds in cases with no alert, "
+            "funds-matched over the bands both hold, mean over detectors; a positive gap means more of the "
+            "arm's money goes unalerted):", "",
+            *table(["arm", "group", *(f"arm - `full` @ {_pct(b)} (points)" for b in nf["budgets"]),
+                    "n `full`/arm"], rows)]
+
+
 def net_funds_section(res: dict) -> list[str]:
     """The report's headline section."""
     if "net_funds" not in res:
@@ -97,4 +121,5 @@ def net_funds_section(res: dict) -> list[str]:
     ]
 
 
-__all__ = ["net_funds_arms", "net_funds_per_detector", "net_funds_section", "net_funds_table"]
+__all__ = ["net_funds_against_full", "net_funds_arms", "net_funds_per_detector", "net_funds_section",
+           "net_funds_table"]

@@ -111,6 +111,14 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
         else:
             assert "no volume band" in c["why"]
     assert "net funds in cases with no alert" in md.lower() and "n drafts/elites" in md
+    # every other arm's drafts and elites against the whole loop's, funds-matched; none for `full` itself
+    assert all("full" not in nf["arms"]["full"][b]["mean"] for b in nf["budgets"])
+    for b in nf["budgets"]:
+        for kind in ("drafts", "elites"):
+            c = nf["arms"]["no-evolver"][b]["mean"]["full"][kind]
+            if c["gap"] is not None:
+                assert c["gap"]["value"] == pytest.approx(c["second"]["value"] - c["first"]["value"])
+    assert "| no-evolver | elites |" in md and "arm - `full` @ 0.1% (points)" in md
     # the loop's horizon fits B's test window: no elite is dropped for not fitting it
     assert all(res["e1"]["failed"][f"{a}/elites"]["count"] == 0 for a in ("full", "no-evolver"))
     records = json.loads((out / "cells" / "measure__full-s1__rules.json").read_text())["result"]["elites"]

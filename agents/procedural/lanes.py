@@ -135,6 +135,7 @@ def _deal(doc: Doc, eid: str, moved: list[dict], k: int) -> dict[str, list[tuple
             for i, row in enumerate(_overlaps(size, k)):
                 for j, part in row.items():
                     t = members[j]
+                    # a lone member: exactly a k-th to each copy, not a k-th up to float error
                     amount = _portion(t["amount"], *((1.0, k) if len(members) == 1 else (part, size[j])))
                     if amount is None:
                         return None
@@ -146,7 +147,7 @@ def _deal(doc: Doc, eid: str, moved: list[dict], k: int) -> dict[str, list[tuple
         for i, row in enumerate(_overlaps(share, k)):
             for j, part in row.items():
                 t = members[j]
-                f = whole if len(row) == 1 and len(members) == 1 else part * k
+                f = whole if len(row) == 1 and len(members) == 1 else part * k  # a lone member: its share
                 amount = _as_share(fewer_parts(t["amount"], math.ceil(share[j] / part - 1e-9)), f)
                 if amount is None:
                     return None

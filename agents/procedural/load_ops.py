@@ -74,17 +74,17 @@ def share_load(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     (copies made earlier, or a fan's members) are dealt out among the copies, not repeated
     for each (`lanes.share_among`): two neighbours shared k ways become k parallel lanes,
     not a k-by-k mesh in which every account gains k counterparties."""
-    picked = _pick_heavy(doc, rng, lambda e: _splittable(doc, e))
+    real = _real(doc)
+    picked = _pick_heavy(doc, rng, lambda e: _splittable(e, real))
     if picked is None:
         return None
     e, load = picked
     return _share_group(doc, e, int(np.clip(math.ceil(load / capacity(e)), 2, MAX_COPIES)))
 
 
-def _splittable(doc: Doc, e: dict) -> bool:
-    """Whether `share_among` can share ``e``: no camouflage or cash, no payment to itself, and
-    everything it pays a share of what it received."""
-    real = _real(doc)
+def _splittable(e: dict, real: list[dict]) -> bool:
+    """Whether `share_among` can share ``e`` (``real``: the scenario's `_real` transfers): no
+    camouflage or cash, no payment to itself, and everything it pays a share of what it received."""
     return (e.get("role") != "camouflage" and e["kind"] != "cash"
             and not any(t["src"] == t["dst"] == e["id"] for t in real)
             and all(_total(t["amount"])["kind"] in _FRACTION_KINDS for t in real if t["src"] == e["id"]))
@@ -97,7 +97,7 @@ def _share_group(doc: Doc, e: dict, k: int) -> Doc | None:
     group = [e]
     if e.get("initial_funds"):
         funded = [x for x in doc["entities"] if x.get("initial_funds")]
-        group = funded if all(_splittable(doc, x) for x in funded) else group
+        group = funded if all(_splittable(x, real) for x in funded) else group
     moved = sum(1 for t in real for x in group if x["id"] in (t["src"], t["dst"]))
     k = min(k, 1 + (MAX_ENTITIES - len(doc["entities"])) // len(group),
             1 + (MAX_TRANSFERS - len(doc["transfers"])) // max(moved, 1))

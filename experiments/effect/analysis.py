@@ -134,21 +134,29 @@ def net_funds(cells: Cells) -> dict:
     cfg = cells.cfg
     out: dict = {"budgets": [f"{b:g}" for b in cfg.heldout.budgets], "placements": cfg.heldout.placements,
                  "band_min": cfg.heldout.band_min, "volume_bins": cfg.loop.archive.volume_bins, "arms": {}}
+    made: dict[tuple, Group] = {}  # each group read from its cells once, though several arms compare with it
+
+    def group(arm: str | None, kind: str, dets: list[str], b: str) -> Group:
+        key = (arm, kind, tuple(dets), b)
+        if key not in made:
+            made[key] = _group(cells, arm, kind, dets, b)
+        return made[key]
+
     for arm in cfg.arms:
         per_budget = {}
         for b in out["budgets"]:
             per_det = {}
             for d in [*cells.dets, "mean"]:
                 dets = cells.dets if d == "mean" else [d]
-                elites, m, rs = _group(cells, arm, "elites", dets, b), cfg.heldout.band_min, cfg.resamples
+                elites, m, rs = group(arm, "elites", dets, b), cfg.heldout.band_min, cfg.resamples
                 per_det[d] = {
-                    "drafts_elites": compare(_group(cells, arm, "drafts", dets, b), elites, m, 0, rs),
-                    "baseline_elites": compare(_group(cells, None, "baseline", dets, b), elites, m, 0, rs),
+                    "drafts_elites": compare(group(arm, "drafts", dets, b), elites, m, 0, rs),
+                    "baseline_elites": compare(group(None, "baseline", dets, b), elites, m, 0, rs),
                 }
                 if arm != "full" and "full" in cfg.arms:  # this arm's groups against the whole loop's
-                    per_det[d]["full"] = {kind: compare(_group(cells, "full", kind, dets, b),
-                                                        _group(cells, arm, kind, dets, b), m, 0, rs)
-                                          for kind in ("drafts", "elites")}
+                    per_det[d]["full"] = {
+                        k: compare(group("full", k, dets, b), group(arm, k, dets, b), m, 0, rs)
+                        for k in ("drafts", "elites")}
             per_budget[b] = per_det
         out["arms"][arm] = per_budget
     return out

@@ -33,6 +33,12 @@ from graph_schema.enums import Profile
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
 # Operators whose whole effect `blend_draft` already has: on a blended child they change nothing
 BLEND_UNDOES = ("align_calendar", "recruit_hijacked")
+# Profiles an entity of a kind is recruited from, in turn, once the World's room for the ones
+# before is taken (its own profile first): a business, say, is then recruited as a merchant
+# rather than opened as a new account, which its peers tell apart at once.
+_ALIKE = {"person": ("salaried", "retiree", "self_employed", "student"),
+          "business": ("small_business", "merchant", "large_business", "self_employed"),
+          "shell_company": ("small_business", "merchant", "large_business", "self_employed")}
 
 
 @operator("mimic_amounts")
@@ -105,19 +111,23 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     hours and weekends come next.
 
     ``room(profile, jurisdiction)``: how many accounts of that profile the World has there; an
-    account is recruited only while the draft takes at most half of them (else it stays new,
-    so a small World still compiles the draft, and a recruited one beyond that is opened)."""
+    account is recruited only while the draft takes at most half of them; beyond that it is
+    recruited from the next profile alike (`_ALIKE`: a business as a merchant, say) that has
+    room, and only when none has is it left new (so a small World still compiles the draft)
+    or, if recruited, opened."""
     used: Counter = Counter()
     for e in doc["entities"]:
         recruit = e.get("recruit") or {}
         if e["kind"] not in _HIJACK_PROFILE:
             continue
-        key = (recruit.get("profile") or _HIJACK_PROFILE[e["kind"]], e["jurisdiction"])
-        if room is None or 2 * (used[key] + 1) <= room(*key):
-            e["recruit"] = {"mode": "hijack", "profile": key[0]}
-            used[key] += 1
+        first = recruit.get("profile") or _HIJACK_PROFILE[e["kind"]]
+        keys = [(p, e["jurisdiction"]) for p in (first, *_ALIKE[e["kind"]])]
+        free = next((k for k in dict.fromkeys(keys) if room is None or 2 * (used[k] + 1) <= room(*k)), None)
+        if free is not None:
+            e["recruit"] = {"mode": "hijack", "profile": free[0]}
+            used[free] += 1
         elif recruit.get("mode") == "hijack":  # a copy beyond the World's room opens an account
-            e["recruit"] = {"mode": "new", "profile": key[0]}
+            e["recruit"] = {"mode": "new", "profile": first}
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True

@@ -53,7 +53,7 @@ from agents.procedural import (
 )
 from detectors import from_ledger, make, temporal_split
 from detectors.discriminator import RealismDiscriminator
-from experiments.effect.realism import c2st, legit_reference
+from experiments.effect.realism import c2st, c2st_sized, legit_reference
 from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
@@ -176,16 +176,25 @@ def evolve_population(
     return history, first, pop
 
 
-def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
-    """The C2ST of the scenarios of ``pops``, compiled into the third World: a line, and one by family."""
+def compiled_in(pops: list[list[Member]], third) -> list:
+    """The scenarios of ``pops`` compiled into the third World (those that compile)."""
     compiled = []
     for i, m in enumerate(m for pop in pops for m in pop):
         try:
             compiled.append(compile_scenario(m.c.scenario, third, 500 + i))
         except ScenarioError:
             continue
-    ts = third.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
-    r = c2st(third, (int(ts.min()), int(ts.max()) + 1), compiled, seed=seed)
+    return compiled
+
+
+def _window(world) -> tuple[int, int]:
+    ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
+    return int(ts.min()), int(ts.max()) + 1
+
+
+def realism_of(compiled: list, third, seed: int = 0) -> str:
+    """The C2ST of ``compiled`` (in the third World): a line, and one by family."""
+    r = c2st(third, _window(third), compiled, seed=seed)
     return (f"C2ST AUC {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}] over {len(compiled)} scenarios "
             f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); leak check AUC "
             f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "
@@ -193,6 +202,20 @@ def realism_of(pops: list[list[Member]], third, seed: int = 0) -> str:
             + "\n  by typology family (AUC [95% CI], n scenarios): "
             + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}] (n {v.n})"
                         for k, v in r.families.items()))
+
+
+def sized_realism(seeds: list, final: list, third, draws: int = 5) -> str:
+    """Seeds and finals at the same number of scenarios (`c2st_sized`): the C2ST's AUC rises
+    with the number it learns from, so each population at its own size would not compare."""
+    n = min(len(seeds), len(final))
+    if n < 4:
+        return "at equal size: too few scenarios"
+    s, f = (c2st_sized(third, _window(third), c, n, draws) for c in (seeds, final))
+    half = c2st_sized(third, _window(third), final, n // 2, draws)
+    return (f"at equal size ({n} scenarios each, mean of {draws} draws, lowest to highest): seeds "
+            f"{s.value:.3f} ({s.low:.3f} to {s.high:.3f}), finals {f.value:.3f} ({f.low:.3f} to "
+            f"{f.high:.3f}); finals at {n // 2} scenarios {half.value:.3f} ({half.low:.3f} to "
+            f"{half.high:.3f})")
 
 
 def print_generations(runs: dict, generations: int, seeds: int) -> None:
@@ -288,8 +311,10 @@ def main() -> None:
             lines = [m.c.scenario.model_dump_json() for pop in pops for m in pop]
             write_text_atomic(args.save / f"{name}.jsonl", "\n".join(lines) + "\n")
     print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
-    print(f"seeds (generation 0): {realism_of(seeds_pop, third)}")
-    print(f"final populations:    {realism_of(final_pop, third)}")
+    seeds_in, final_in = compiled_in(seeds_pop, third), compiled_in(final_pop, third)
+    print(f"seeds (generation 0): {realism_of(seeds_in, third)}")
+    print(f"final populations:    {realism_of(final_in, third)}")
+    print(sized_realism(seeds_in, final_in, third))
     reference = legit_reference(third, legit_participants(third.config))
     print("reference, the same C2ST on the third World's legitimate typologies against their peers: "
           + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}]" for k, v in reference.items()))

@@ -98,19 +98,22 @@ def test_blended_drafts_recruit_their_accounts_and_keep_to_the_calendar(world, s
     assert opened_before >= 8 and opened_after <= opened_before // 4
 
 
-def test_a_blended_draft_opens_accounts_where_the_world_has_too_few_to_recruit():
-    """Recruiting stops at half of the accounts of a profile the World has in a jurisdiction:
-    the rest of the draft's entities are opened, so a small World still compiles it."""
+def test_a_blended_draft_recruits_alike_profiles_then_opens_where_the_world_has_too_few():
+    """Recruiting from a profile stops at half of its accounts in the jurisdiction; the draft's
+    next entities are recruited from the profiles alike that still have room (a person as a
+    retiree, then as self-employed, ...), and only when none has are they opened, so a small
+    World still compiles the draft."""
     from agents.procedural.blend_ops import blend_draft
 
     doc = {"horizon_days": 5.0, "transfers": [], "entities": [
-        {"id": f"m{i}", "kind": "person", "role": "mule", "jurisdiction": "US"} for i in range(5)]}
-    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: 6)
-    modes = [(e.get("recruit") or {}).get("mode", "new") for e in out["entities"]]
-    assert modes.count("hijack") == 3 and modes.count("new") == 2
-    assert all(e["recruit"]["profile"] == "salaried" for e in out["entities"] if e.get("recruit"))
+        {"id": f"m{i}", "kind": "person", "role": "mule", "jurisdiction": "US"} for i in range(9)]}
+    rooms = {"salaried": 6, "retiree": 4, "self_employed": 1, "student": 2}
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: rooms[profile])
+    got = [(e.get("recruit") or {}).get("mode", "new") + ":" + (e.get("recruit") or {}).get("profile", "")
+           for e in out["entities"]]
+    assert got == ["hijack:salaried"] * 3 + ["hijack:retiree"] * 2 + ["hijack:student"] + ["new:"] * 3
     free = blend_draft(copy.deepcopy(doc), OpContext(max_days=10))
-    assert all(e["recruit"]["mode"] == "hijack" for e in free["entities"])
+    assert all(e["recruit"] == {"mode": "hijack", "profile": "salaried"} for e in free["entities"])
 
 
 def test_a_blending_evolver_keeps_every_child_recruited_and_on_the_calendar(world, scenario):
@@ -160,12 +163,15 @@ def test_blended_chains_and_cycles_still_have_children(world):
 
 def test_a_recruited_copy_beyond_the_worlds_room_is_opened_instead():
     """Entities already recruited (copies of a shared account inherit it) count against the
-    World's room like the rest: past half of the profile's accounts they are opened."""
+    World's room like the rest: past half of the accounts of their profile and of every
+    profile alike they are opened, keeping their profile."""
     from agents.procedural.blend_ops import blend_draft
 
     doc = {"horizon_days": 5.0, "transfers": [], "entities": [
-        {"id": f"m{i}", "kind": "person", "role": "mule", "jurisdiction": "US",
-         "recruit": {"mode": "hijack", "profile": "student"}} for i in range(5)]}
-    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: 6)
-    assert [e["recruit"]["mode"] for e in out["entities"]] == ["hijack"] * 3 + ["new"] * 2
-    assert {e["recruit"]["profile"] for e in out["entities"]} == {"student"}
+        {"id": f"m{i}", "kind": "business", "role": "front", "jurisdiction": "KY",
+         "recruit": {"mode": "hijack", "profile": "merchant"}} for i in range(6)]}
+    rooms = {"merchant": 4, "small_business": 2}
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: rooms.get(profile, 0))
+    assert [e["recruit"]["mode"] for e in out["entities"]] == ["hijack"] * 3 + ["new"] * 3
+    assert [e["recruit"]["profile"] for e in out["entities"]] == ["merchant"] * 2 + ["small_business"] + [
+        "merchant"] * 3

@@ -39,3 +39,26 @@ def test_by_family_scores_each_family_against_its_own_controls():
     assert set(out) == {"fan_out", "cycle"}
     assert out["fan_out"].value == 1.0 and out["fan_out"].n == 6
     assert abs(out["cycle"].value - 0.5) < 0.2 and out["cycle"].low < 0.5 < out["cycle"].high
+
+
+def test_the_sized_c2st_scores_draws_of_a_set_number_of_scenarios():
+    """`c2st_sized` compares populations at one number of scenarios: each draw holds exactly
+    that many, the whole set drawn once gives the full C2ST's AUC (one definition), the
+    spread of the draws brackets their mean, and a number the set cannot give is refused."""
+    import numpy as np
+    import pytest
+
+    from experiments.effect.realism import c2st, c2st_sized
+    from graph_schema.baseline import sample_baseline
+    from graph_schema.world import WorldConfig, generate_world
+
+    world = generate_world(WorldConfig(accounts=3000, days=10, seed=7))
+    compiled = sample_baseline(world, 10**9, 3, limit=12)
+    ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
+    window = (int(ts.min()), int(ts.max()) + 1)
+    whole = c2st_sized(world, window, compiled, len(compiled), draws=1, seed=4)
+    assert whole.value == c2st(world, window, compiled, seed=4, resamples=50).auc.value
+    part = c2st_sized(world, window, compiled, 6, draws=3, seed=4)
+    assert part.n == 6 and part.low <= part.value <= part.high and part.low < part.high
+    with pytest.raises(ValueError, match="2 to 12 scenarios"):
+        c2st_sized(world, window, compiled, 13)

@@ -27,7 +27,7 @@ from experiments.effect.config import ExperimentConfig
 from experiments.effect.evolve import run_loop
 from experiments.effect.hardness import record
 from experiments.effect.heldout import Armed, HeldOut, arm_detector
-from experiments.effect.realism import c2st
+from experiments.effect.realism import c2st, c2st_sized
 from graph_schema.compiler import compile_those_that_fit
 from graph_schema.dsl import Scenario
 from graph_schema.families import family_of
@@ -213,6 +213,9 @@ def realism_cell(cfg: ExperimentConfig, out: Path, group: str) -> dict:
         seed=cfg.loop.world.generate.seed,
         resamples=cfg.resamples,
     ).as_dict()
+    if 2 <= cfg.realism.sized <= len(compiled):
+        result["sized"] = c2st_sized(world, window, compiled, cfg.realism.sized, cfg.realism.draws,
+                                     cfg.realism.matched, seed=cfg.loop.world.generate.seed).as_dict()
     if group != "baseline":  # how far the arm's elites and drafts are from the templates' shapes
         ref = compile_those_that_fit(baseline_group(cfg), world, cfg.heldout.compile_seed, window)
         drafts = [d for s in cfg.seeds for d in group_scenarios(cfg, out, f"{group}-s{s}")["drafts"]]

@@ -171,6 +171,16 @@ class RealismConfig(_Model):
         le=20,
         description="Legitimate accounts of the same profile matched to each scenario account.",
     )
+    sized: int = Field(
+        40,
+        ge=0,
+        le=10_000,
+        description="Every group's C2ST AUC is also given at this many scenarios (mean of `draws` "
+        "random draws; experiments.effect.realism.c2st_sized), since the AUC rises with the number "
+        "of scenarios it learns from: groups of different size compare only so. 0 leaves it out; "
+        "a group with fewer scenarios gets none.",
+    )
+    draws: int = Field(5, ge=1, le=100, description="Random draws of `sized` scenarios per group.")
 
 
 class ExperimentConfig(_Model):

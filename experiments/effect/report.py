@@ -201,17 +201,22 @@ def e3_table(res: dict) -> list[str]:
 
 
 def realism_table(res: dict) -> list[str]:
+    groups = [x for x in ["baseline", *res["arms"]] if x in res["realism"]]
+    sized = any("sized" in res["realism"][g] for g in groups)  # results from before c2st_sized have none
     rows = []
-    for g in [x for x in ["baseline", *res["arms"]] if x in res["realism"]]:
+    for g in groups:
         r = res["realism"][g]
         if "error" in r:
-            rows.append([g, r["error"], "", "", "", "", "", ""])
+            rows.append([g, r["error"], *[""] * (7 if sized else 6)])
             continue
         nov = r.get("novelty") or {}
+        at = r.get("sized")
         rows.append(
             [
                 g,
                 fmt(r["auc"], False),
+                *([f"{at['value']:.3f} ({at['low']:.3f} to {at['high']:.3f}) at {at['n']}" if at else "-"]
+                  if sized else []),
                 r["scenario_accounts"],
                 r["matched_accounts"],
                 f"{r['matched_share']:.0%}" if "matched_share" in r else "n/a",
@@ -224,6 +229,7 @@ def realism_table(res: dict) -> list[str]:
         [
             "group",
             "C2ST AUC (accounts)",
+            *(["C2ST AUC at n scenarios: mean of draws (lowest to highest)"] if sized else []),
             "scenario accounts",
             "matched accounts",
             "scenario accounts with a matched control",

@@ -171,7 +171,7 @@ def test_a_recruited_copy_beyond_the_worlds_room_is_opened_instead():
         {"id": f"m{i}", "kind": "business", "role": "front", "jurisdiction": "KY",
          "recruit": {"mode": "hijack", "profile": "merchant"}} for i in range(6)]}
     rooms = {"merchant": 4, "small_business": 2}
-    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda profile, jur: rooms.get(profile, 0))
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda p, jur: rooms.get(p, 0))
     assert [e["recruit"]["mode"] for e in out["entities"]] == ["hijack"] * 3 + ["new"] * 3
     assert [e["recruit"]["profile"] for e in out["entities"]] == ["merchant"] * 2 + ["small_business"] + [
         "merchant"] * 3

@@ -60,6 +60,10 @@ rules = {}
 [retrain]
 detectors = ["rules", "gine@1"]
 copies = 1
+
+[realism]
+sized = 4
+draws = 2
 """
 
 
@@ -154,6 +158,11 @@ def test_an_experiment_writes_results_reports_plots_and_the_configs_used(done):
             assert 0 <= p["auc"]["low"] <= p["auc"]["high"] <= 1 and p["auc"]["n"] > 0
             assert p["rule"] == "no split" or "% of legitimate rows" in p["rule"]
     assert "Single-split probes" in md and "payer_age_days (days since" in md
+    # every group's C2ST also at one number of scenarios, so groups of different size compare
+    for g in ("baseline", "full", "no-evolver"):
+        at = res["realism"][g]["sized"]
+        assert at["n"] == 4 and at["low"] <= at["value"] <= at["high"]
+    assert "C2ST AUC at n scenarios" in md and ") at 4 |" in md
     # the runs are ordinary run directories (show/report read them)
     assert (out / "runs" / "full-s1" / "run.sqlite").is_file()
 

@@ -180,7 +180,7 @@ class RealismConfig(_Model):
         "of scenarios it learns from: groups of different size compare only so. 0 leaves it out; "
         "a group with fewer scenarios gets none.",
     )
-    draws: int = Field(5, ge=1, le=100, description="Random draws of `sized` scenarios per group.")
+    draws: int = Field(20, ge=1, le=100, description="Random draws of `sized` scenarios per group.")
 
 
 class ExperimentConfig(_Model):

@@ -1,0 +1,92 @@
+"""How far the planner's drafts are from their accounts' peers, and how that figure depends on
+the number of scenarios it is measured on.
+
+The evolution bench's seeds without the evolution: the procedural planner drafts 2 scenarios
+of each of its 8 seed typologies per planner seed in the bench's World (20,000 accounts, 10
+days, seed 1), as capacity-fitted and blended drafts (`agents.blend_in`) unless told
+otherwise; the drafts are compiled into the third World (seed 3), which the planner never
+saw, and judged by the C2ST of `experiments.effect.realism` against matched legitimate
+accounts there. With 3 planner seeds the drafts are exactly the evolution bench's seeds.
+
+Then the C2ST's learning curve: its AUC at each of ``--sizes`` scenarios (`c2st_sized`, mean
+of ``--draws`` random draws). The discriminator learns more from more operations, so one and
+the same generator scores higher on more scenarios: populations compare only at one size.
+
+    python -m experiments.bench.draft_realism [--seeds 8] [--plain | --fit-capacity] [--sizes 24,47,80]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import numpy as np
+
+from agents.models import Brief
+from agents.procedural import TemplatePlanner
+from experiments.bench.evolution import SEED_TYPOLOGIES
+from experiments.effect.realism import c2st, c2st_sized
+from graph_schema.compiler import compile_scenario
+from graph_schema.errors import ScenarioError
+from graph_schema.world import WorldConfig, generate_world
+
+
+def drafts(world, seeds: int, fit_capacity: bool, blend_in: bool, per_typology: int = 2) -> list:
+    """The planner's drafts: ``per_typology`` per seed typology and planner seed."""
+    out = []
+    for seed in range(seeds):
+        planner = TemplatePlanner(world, seed=seed, fit_capacity=fit_capacity, blend_in=blend_in)
+        out += [asyncio.run(planner.plan(Brief(typology=t, complexity=2), k))
+                for t in SEED_TYPOLOGIES for k in range(per_typology)]
+    return out
+
+
+def arguments() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--accounts", type=int, default=20_000)
+    ap.add_argument("--seeds", type=int, default=8, help="Planner seeds (3: the evolution bench's seeds).")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--plain", action="store_true", help="Template drafts as they are.")
+    mode.add_argument("--fit-capacity", action="store_true", help="Capacity-fitted drafts, not blended.")
+    ap.add_argument("--sizes", default="24,47,80", help="Numbers of scenarios for the learning curve.")
+    ap.add_argument("--draws", type=int, default=5, help="Random draws per number of scenarios.")
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = arguments()
+    t0 = time.perf_counter()
+    cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
+    world, third = generate_world(cfg), generate_world(cfg.model_copy(update={"seed": cfg.seed + 2}))
+    blend = not (args.plain or args.fit_capacity)
+    scenarios = drafts(world, args.seeds, args.fit_capacity or blend, blend)
+    compiled, failed = [], 0
+    for i, s in enumerate(scenarios):
+        try:
+            compiled.append(compile_scenario(s, third, 500 + i))
+        except ScenarioError:
+            failed += 1
+    opened = sum(1 for c in compiled for a in c.entity_accounts.values() if a < 0)
+    ts = third.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
+    window = (int(ts.min()), int(ts.max()) + 1)
+    r = c2st(third, window, compiled)
+    mode = "blended" if blend else "capacity-fitted" if args.fit_capacity else "template"
+    print(f"{mode} drafts of {args.seeds} planner seeds: {len(scenarios)} drafted, {failed} do not compile "
+          f"into the third World; {r.scenario_accounts} scenario accounts, {opened} of them opened "
+          f"({r.matched_share:.0%} with a matched control); {time.perf_counter() - t0:.0f} s")
+    print("  by typology family: " + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}] (n {v.n})"
+                                             for k, v in r.families.items()))
+    print(f"  leak check AUC {r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "
+          + ", ".join(f"{k} {v['auc']['value']:.3f}" for k, v in r.probes.items()))
+    curve = []
+    for n in sorted({int(x) for x in args.sizes.split(",") if 2 <= int(x) < len(compiled)}):
+        e = c2st_sized(third, window, compiled, n, args.draws)
+        curve.append(f"{n}: {e.value:.3f} ({e.low:.3f} to {e.high:.3f})")
+    print(f"C2ST AUC at each number of scenarios (mean of {args.draws} draws, lowest to highest): "
+          + "; ".join(curve))
+    print(f"C2ST AUC on all {len(compiled)} scenarios: {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}]")
+
+
+if __name__ == "__main__":
+    main()

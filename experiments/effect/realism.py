@@ -14,6 +14,10 @@ interval resamples scenarios with their matched accounts' rows, as rows of one o
 not independent): a high AUC names a one-transaction tell (e.g. an amount band or an hour)
 that a rule would catch; the single-split probes (`probes`) ask it of the amount, hour,
 weekday and payer's age alone.
+
+The AUC rises with the number of scenarios the discriminator learns from, for one and the
+same generator; `c2st_sized` gives it at a set number, so that groups of different size
+compare.
 """
 
 from __future__ import annotations
@@ -125,9 +129,10 @@ def c2st_sized(world: World, window: tuple[int, int], compiled: list[CompiledSce
     ``scenarios`` of ``compiled`` (low, high: the lowest and highest draw; n: ``scenarios``).
 
     The discriminator learns more from more operations, so for one and the same generator
-    its AUC rises with their number (the bench's blended drafts: 0.75 at 24, 0.79 at 47, 0.85
-    at 125). Two populations are therefore compared at the same number of scenarios, never
-    each at its own; a bar on the AUC holds at a stated number.
+    its AUC rises with their number (the planner's blended drafts in
+    `experiments.bench.draft_realism`: 0.77 at 24, 0.80 at 47, 0.85 on all 126). Two
+    populations are therefore compared at the same number of scenarios, never each at its
+    own; a bar on the AUC holds at a stated number.
 
     Raises:
         ValueError: ``scenarios`` below 2 or above ``len(compiled)``.

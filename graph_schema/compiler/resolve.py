@@ -75,8 +75,8 @@ def _hijack(world, profile: Profile, banks: list[int], taken: set[int], uid: str
         raise ScenarioError(f"{p}.recruit.profile", f"this World has no background account of "
                             f"profile '{profile.value}' to hijack (profiles present: {have})")
     local = world.accounts_of(profile, banks)
-    if len(local):
-        pool = local
+    if len(local) and len(np.setdiff1d(local, list(taken))):
+        pool = local  # else (none there, or all taken by the scenario's other entities) any bank's
     if len(pool) <= len(taken) and not len(np.setdiff1d(pool, list(taken))):
         raise ScenarioError(f"{p}.recruit.profile", f"not enough background accounts of profile "
                             f"'{profile.value}' for every hijacked entity")

@@ -41,6 +41,34 @@ def test_hijacked_entity_is_a_real_background_account_with_history(small_world):
     assert compile(fan_doc(), small_world, seed=1).entity_accounts["m1"] == acc
 
 
+def test_hijacked_entities_beyond_a_jurisdictions_accounts_come_from_other_banks(small_world):
+    """A scenario that hijacks more merchants in a jurisdiction than its banks hold still
+    compiles: the jurisdiction's merchants first, then merchants of other banks, every
+    account distinct, as when a jurisdiction has none; more than the World holds at all is
+    still refused."""
+    from graph_schema import Profile
+
+    kind = small_world.accounts_of(Profile.MERCHANT, small_world.banks_in("KY"))
+    assert 1 <= len(kind) <= 5
+    k = len(kind) + 2
+    doc = fan_doc()
+    doc["entities"] += [{"id": f"f{i}", "kind": "business", "role": "front", "jurisdiction": "KY",
+                         "recruit": {"mode": "hijack", "profile": "merchant"}} for i in range(k)]
+    doc["transfers"] += [{"id": f"t{i}", "src": "origin", "dst": f"f{i}", "channel": "ACH",
+                          "amount": {"kind": "fraction", "fraction": round(0.1 / k, 4)}} for i in range(k)]
+    c = compile(doc, small_world, seed=3)
+    accs = [c.entity_accounts[f"f{i}"] for i in range(k)]
+    assert len(set(accs)) == k
+    assert set(kind.tolist()) <= set(accs)  # every merchant of the jurisdiction is taken first
+    assert set(accs) <= set(small_world.accounts_of(Profile.MERCHANT).tolist())
+    every = len(small_world.accounts_of(Profile.MERCHANT))
+    doc["entities"] += [{"id": f"g{i}", "kind": "business", "role": "front", "jurisdiction": "KY",
+                         "recruit": {"mode": "hijack", "profile": "merchant"}} for i in range(every)]
+    doc["transfers"] += [{"id": f"u{i}", "src": "origin", "dst": f"g{i}", "channel": "ACH",
+                          "amount": {"kind": "fraction", "fraction": 0.0001}} for i in range(every)]
+    _bad(small_world, doc, f"entities[{4 + every}].recruit.profile", "not enough background accounts")
+
+
 def test_inject_mixes_rows_into_the_background_in_time_order(small_world):
     c = compile(fan_doc(), small_world, seed=2)
     w = inject(small_world, [c])

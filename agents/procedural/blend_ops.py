@@ -36,9 +36,9 @@ BLEND_UNDOES = ("align_calendar", "recruit_hijacked")
 # Profiles an entity of a kind is recruited from, in turn, once the World's room for the ones
 # before is taken (its own profile first): a business, say, is then recruited as a merchant
 # rather than opened as a new account, which its peers tell apart at once.
-_ALIKE = {"person": ("salaried", "retiree", "self_employed", "student"),
-          "business": ("small_business", "merchant", "large_business", "self_employed"),
-          "shell_company": ("small_business", "merchant", "large_business", "self_employed")}
+_FIRMS = ("small_business", "merchant", "large_business", "self_employed")
+_ALIKE = {"person": ("salaried", "retiree", "self_employed", "student"), "business": _FIRMS,
+          "shell_company": _FIRMS}
 
 
 @operator("mimic_amounts")

@@ -21,14 +21,10 @@ import argparse
 import asyncio
 import time
 
-import numpy as np
-
 from agents.models import Brief
 from agents.procedural import TemplatePlanner
-from experiments.bench.evolution import SEED_TYPOLOGIES
+from experiments.bench.evolution import SEED_TYPOLOGIES, compiled_in, ledger_window
 from experiments.effect.realism import c2st, c2st_sized
-from graph_schema.compiler import compile_scenario
-from graph_schema.errors import ScenarioError
 from graph_schema.world import WorldConfig, generate_world
 
 
@@ -61,15 +57,10 @@ def main() -> None:
     world, third = generate_world(cfg), generate_world(cfg.model_copy(update={"seed": cfg.seed + 2}))
     blend = not (args.plain or args.fit_capacity)
     scenarios = drafts(world, args.seeds, args.fit_capacity or blend, blend)
-    compiled, failed = [], 0
-    for i, s in enumerate(scenarios):
-        try:
-            compiled.append(compile_scenario(s, third, 500 + i))
-        except ScenarioError:
-            failed += 1
+    compiled = compiled_in(scenarios, third)
+    failed = len(scenarios) - len(compiled)
     opened = sum(1 for c in compiled for a in c.entity_accounts.values() if a < 0)
-    ts = third.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
-    window = (int(ts.min()), int(ts.max()) + 1)
+    window = ledger_window(third)
     r = c2st(third, window, compiled)
     mode = "blended" if blend else "capacity-fitted" if args.fit_capacity else "template"
     print(f"{mode} drafts of {args.seeds} planner seeds: {len(scenarios)} drafted, {failed} do not compile "

@@ -176,25 +176,27 @@ def evolve_population(
     return history, first, pop
 
 
-def compiled_in(pops: list[list[Member]], third) -> list:
-    """The scenarios of ``pops`` compiled into the third World (those that compile)."""
+def compiled_in(scenarios: list, third) -> list:
+    """``scenarios`` compiled into the third World, the i-th with compile seed 500 + i (those
+    that compile)."""
     compiled = []
-    for i, m in enumerate(m for pop in pops for m in pop):
+    for i, s in enumerate(scenarios):
         try:
-            compiled.append(compile_scenario(m.c.scenario, third, 500 + i))
+            compiled.append(compile_scenario(s, third, 500 + i))
         except ScenarioError:
             continue
     return compiled
 
 
-def _window(world) -> tuple[int, int]:
+def ledger_window(world) -> tuple[int, int]:
+    """The span of ``world``'s ledger (epoch seconds, end exclusive): the C2ST's window."""
     ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
     return int(ts.min()), int(ts.max()) + 1
 
 
 def realism_of(compiled: list, third, seed: int = 0) -> str:
     """The C2ST of ``compiled`` (in the third World): a line, and one by family."""
-    r = c2st(third, _window(third), compiled, seed=seed)
+    r = c2st(third, ledger_window(third), compiled, seed=seed)
     return (f"C2ST AUC {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}] over {len(compiled)} scenarios "
             f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); leak check AUC "
             f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "
@@ -210,8 +212,9 @@ def sized_realism(seeds: list, final: list, third, draws: int = 5) -> str:
     n = min(len(seeds), len(final))
     if n < 4:
         return "at equal size: too few scenarios"
-    s, f = (c2st_sized(third, _window(third), c, n, draws) for c in (seeds, final))
-    half = c2st_sized(third, _window(third), final, n // 2, draws)
+    window = ledger_window(third)
+    s, f = (c2st_sized(third, window, c, n, draws) for c in (seeds, final))
+    half = c2st_sized(third, window, final, n // 2, draws)
     return (f"at equal size ({n} scenarios each, mean of {draws} draws, lowest to highest): seeds "
             f"{s.value:.3f} ({s.low:.3f} to {s.high:.3f}), finals {f.value:.3f} ({f.low:.3f} to "
             f"{f.high:.3f}); finals at {n // 2} scenarios {half.value:.3f} ({half.low:.3f} to "
@@ -311,7 +314,8 @@ def main() -> None:
             lines = [m.c.scenario.model_dump_json() for pop in pops for m in pop]
             write_text_atomic(args.save / f"{name}.jsonl", "\n".join(lines) + "\n")
     print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
-    seeds_in, final_in = compiled_in(seeds_pop, third), compiled_in(final_pop, third)
+    seeds_in, final_in = ([m.c.scenario for pop in pops for m in pop] for pops in (seeds_pop, final_pop))
+    seeds_in, final_in = compiled_in(seeds_in, third), compiled_in(final_in, third)
     print(f"seeds (generation 0): {realism_of(seeds_in, third)}")
     print(f"final populations:    {realism_of(final_in, third)}")
     print(sized_realism(seeds_in, final_in, third))

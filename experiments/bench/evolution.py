@@ -176,6 +176,11 @@ def evolve_population(
     return history, first, pop
 
 
+def scenarios_of(pops: list[list[Member]]) -> list:
+    """The scenarios of every member of ``pops``, population by population."""
+    return [m.c.scenario for pop in pops for m in pop]
+
+
 def compiled_in(scenarios: list, third) -> list:
     """``scenarios`` compiled into the third World, the i-th with compile seed 500 + i (those
     that compile)."""
@@ -311,11 +316,10 @@ def main() -> None:
     if args.save is not None:
         args.save.mkdir(parents=True, exist_ok=True)
         for name, pops in (("seeds", seeds_pop), ("final", final_pop)):
-            lines = [m.c.scenario.model_dump_json() for pop in pops for m in pop]
+            lines = [s.model_dump_json() for s in scenarios_of(pops)]
             write_text_atomic(args.save / f"{name}.jsonl", "\n".join(lines) + "\n")
     print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
-    seeds_in, final_in = ([m.c.scenario for pop in pops for m in pop] for pops in (seeds_pop, final_pop))
-    seeds_in, final_in = compiled_in(seeds_in, third), compiled_in(final_in, third)
+    seeds_in, final_in = (compiled_in(scenarios_of(p), third) for p in (seeds_pop, final_pop))
     print(f"seeds (generation 0): {realism_of(seeds_in, third)}")
     print(f"final populations:    {realism_of(final_in, third)}")
     print(sized_realism(seeds_in, final_in, third))

@@ -54,7 +54,9 @@ def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], 
             aid = acc if acc >= 0 else n + offset - acc - 1
             prof = None if profiles is None else profiles[acc] if acc >= 0 else new_profiles[-acc - 1]
             units.append((aid, 1, gi, prof, -1, 0))
-        frames.append(frame(c.rows, n, offset))
+        f = frame(c.rows, n, offset)
+        f["ridden"] = getattr(c, "ridden", np.full(len(f), -1, dtype=np.int64))
+        frames.append(f)
         offset += len(new_profiles)
     return units, pd.concat(frames, ignore_index=True)
 
@@ -108,9 +110,14 @@ def matched_share(units: pd.DataFrame) -> float:
 
 
 def unit_features(base: pd.DataFrame, units: pd.DataFrame, scen: pd.DataFrame, span: float) -> pd.DataFrame:
-    """`account_features` of ``units``: each account's background rows in ``base`` plus ``scen``."""
+    """`account_features` of ``units``: each account's background rows in ``base`` plus ``scen``.
+
+    ``base`` is indexed by position in the World's ledger: a background payment a scenario row
+    rides (``scen["ridden"]``) is left out, since that row is the same payment, labelled."""
     ids = set(units["account"])
     mine = base[base["src"].isin(ids) | base["dst"].isin(ids)]
+    if "ridden" in scen and (scen["ridden"] >= 0).any():
+        mine = mine[~mine.index.isin(scen.loc[scen["ridden"] >= 0, "ridden"])]
     return account_features(pd.concat([mine, scen], ignore_index=True), units, span)
 
 

@@ -17,7 +17,7 @@ from detectors.data import TxData
 from detectors.errors import NotFittedError
 from detectors.features import Normalizer
 from detectors.graph import build_graph, normalised, raw_graph
-from detectors.incremental import WorldGraph, as_scenario_data, injected_scores, injection
+from detectors.incremental import WorldGraph, as_scenario_data, injected_scores, injection, scenario_parts
 from detectors.models import BUILDERS
 from detectors.split import TemporalSplit
 from detectors.train import fit_gnn, predict, seed_everything
@@ -90,10 +90,12 @@ class GNNDetector(Detector):
         context depends on the layers and features only, so GNNs scoring the same scenario
         share the one kept in ``shared``."""
         self._check()
+        sc, ridden = scenario_parts(scenario_rows, world_graph)
+        if ridden is not None:  # rows that are World edges: no k-hop update, a full rescore
+            return self.score_riding(world_graph, sc, ridden)
         key = ("injection", id(world_graph), self.cfg.layers)
         inj = shared.get(key) if shared is not None else None
         if inj is None:
-            sc = as_scenario_data(scenario_rows, world_graph)
             inj = injection(world_graph, sc, self.cfg.layers, self.cfg.ports)
             if shared is not None:
                 shared[key] = inj

@@ -50,6 +50,17 @@ def as_scenario_data(rows: pa.Table | TxData, world: WorldGraph) -> TxData:
     return data
 
 
+def scenario_parts(scenario, world: WorldGraph) -> tuple[TxData, np.ndarray | None]:
+    """A scenario to score as TxData on the World's node ids, and the World edges its rows
+    ride (None when it rides none). ``scenario`` is compiled rows, TxData, or a compiled
+    scenario (anything with ``rows`` and ``ridden``: rows riding background payments)."""
+    ridden = getattr(scenario, "ridden", None)
+    rows = scenario.rows if hasattr(scenario, "ridden") else scenario
+    if ridden is not None and (ridden >= 0).any():
+        return as_scenario_data(rows, world), np.asarray(ridden)[np.asarray(ridden) >= 0]
+    return as_scenario_data(rows, world), None
+
+
 def _ports_after(world: TxData, sc: TxData) -> np.ndarray:
     """Port features of the scenario edges, numbered after each account's existing ports."""
     out = np.zeros((sc.n_edges, 2), dtype=np.float32)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from graph_schema.enums import (
     Channel,
@@ -246,6 +246,25 @@ class Transfer(_Model):
         description="What the transfer pretends to be; `camouflage` transfers mimic normal "
         "behaviour and are paid from the account's own legitimate funds.",
     )
+    ride: bool = Field(
+        False,
+        description="Commingle: the money rides the payer's own legitimate payments to the payee on "
+        "this channel instead of new payments. Each occurrence is carried by the payer's next such "
+        "payment in the World at or after its time, with that payment's time and amount (the amount "
+        "spec is not used), and carries at most what the payer holds of the operation's funds; an "
+        "occurrence no payment carries is not made. The payee is resolved among the payer's usual "
+        "payees. If the payer pays no one on the channel, or never the payee after the ride's time, the "
+        "transfer is paid as an ordinary one of its amount spec. Payer and payee must be hijacked, and "
+        "the payer must not hold initial funds: the proceeds enter by payments of their own.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_no_ride(self, handler):
+        # `ride` is written only when set, so that scenarios without it keep their bytes and ids
+        out = handler(self)
+        if isinstance(out, dict) and not self.ride:
+            out.pop("ride", None)
+        return out
 
 
 class Lineage(_Model):

@@ -88,7 +88,7 @@ class DetectorAdversary(Adversary):
         compiled = compile_scenario(scenario, self.world, self.seed)
         shared: dict = {}  # detectors with the same layers share the scenario's context
         with self._lock:
-            scores = {a.name: a.detector.score_injected(a.world_graph, compiled.rows, shared)
+            scores = {a.name: a.detector.score_injected(a.world_graph, compiled, shared)
                       for a in self.armed + self.reference}
         return self.report(compiled, scores)
 

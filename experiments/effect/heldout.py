@@ -77,7 +77,7 @@ class HeldOut:
         c = compile_scenario(s, self.world, seed, window=self.window)
         out = _outcome(c)
         for a in self.armed:
-            scores = np.asarray(a.detector.score_injected(a.graph, c.rows), dtype=np.float64)
+            scores = np.asarray(a.detector.score_injected(a.graph, c), dtype=np.float64)
             out.scores[a.name], out.alerted[a.name] = scores, scores >= a.threshold
         return out
 
@@ -101,7 +101,7 @@ class HeldOut:
             except ScenarioError as err:
                 failed[s.uid] = str(err)
         outcomes = [_outcome(cs[0]) for cs in placed]
-        flat = [c.rows for cs in placed for c in cs]
+        flat = [c for cs in placed for c in cs]  # compiled: rides are scored as the payments they are
         for a in self.armed:
             scored = [np.asarray(x, dtype=np.float64) for x in a.detector.score_many(a.graph, flat)]
             for i, o in enumerate(outcomes):

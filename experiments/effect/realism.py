@@ -110,7 +110,10 @@ def c2st(
 
 def _window_frame(world: World, window: tuple[int, int]) -> pd.DataFrame:
     ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
-    return frame(world.ledger.filter(pa_mask(ts, window)), world.n_accounts, 0)
+    keep = pa_mask(ts, window)
+    out = frame(world.ledger.filter(keep), world.n_accounts, 0)
+    out.index = np.flatnonzero(keep.to_numpy(zero_copy_only=False))  # ledger positions (rides name them)
+    return out
 
 
 def _scores(world: World, base: pd.DataFrame, window: tuple[int, int], compiled: list[CompiledScenario],

@@ -59,12 +59,30 @@ def check_structure(s: Scenario) -> list[int]:
         if t.purpose is Purpose.CAMOUFLAGE and t.amount.kind in ("fraction",):
             raise ScenarioError(f"{p}.amount", "a camouflage transfer is paid from legitimate "
                                 "funds, so it needs a fixed or range amount, not a fraction")
+        if t.ride:
+            _check_ride(s, t, p)
         parts = t.amount.parts if t.amount.kind == "split" else 1
         rows += parts * t.timing.repeats
     if rows > MAX_ROWS:
         raise ScenarioError("transfers", f"expands to {rows} transactions; at most {MAX_ROWS} "
                             "are allowed (reduce repeats or parts)")
     return _timing_order(s)
+
+
+def _check_ride(s: Scenario, t, p: str) -> None:
+    """A ride is carried by a payment between two background accounts, of money that entered
+    the operation by payments of its own."""
+    ents = {e.id: e for e in s.entities}
+    for end in ("src", "dst"):
+        if ents[getattr(t, end)].recruit.mode != "hijack":
+            raise ScenarioError(f"{p}.ride", f"'{getattr(t, end)}' is not hijacked: a ride is carried "
+                                "by a payment between two background accounts")
+    if ents[t.src].initial_funds:
+        raise ScenarioError(f"{p}.ride", f"'{t.src}' holds initial funds: the proceeds must enter by "
+                            "payments of their own before they ride legitimate ones")
+    if t.purpose is Purpose.CAMOUFLAGE or t.src == t.dst:
+        raise ScenarioError(f"{p}.ride", "a ride carries the operation's money from one entity to "
+                            "another; it cannot be camouflage or a payment to itself")
 
 
 def _unique(ids: list[str], path: str, what: str) -> set[str]:

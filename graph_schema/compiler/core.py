@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from graph_schema.compiler.blend import channel_style, mimic_parts, opened_profile, usual_amounts
 from graph_schema.compiler.checks import check_structure
 from graph_schema.compiler.resolve import new_account_numbers, resolve_entities
+from graph_schema.compiler.rides import Rides, carried_columns
 from graph_schema.compiler.timing import place
 from graph_schema.dsl import PARTED, Scenario, Transfer
 from graph_schema.enums import Channel, Profile, Purpose, Role
@@ -46,7 +47,11 @@ class CompiledScenario:
         entity_accounts: entity id -> account id (negative for new accounts).
         transfer_index: for each row, the index of the transfer in the scenario it comes from.
         base_amounts: for each row, the amount in the scenario's base currency (what the
-            money-flow rules were checked on).
+            money-flow rules were checked on); for a ride row, the operation's money it
+            carries, which can be less than the payment.
+        ridden: for each row, the position in the World's ledger of the background payment
+            it rides (the row is a labelled copy of it, which `inject` puts in its place);
+            -1 for a row the operation adds.
     """
 
     scenario: Scenario
@@ -57,6 +62,12 @@ class CompiledScenario:
     entity_accounts: dict[str, int]
     transfer_index: np.ndarray
     base_amounts: np.ndarray
+    ridden: np.ndarray
+
+    @property
+    def rides(self) -> bool:
+        """Whether any row rides a background payment."""
+        return bool((self.ridden >= 0).any())
 
     @property
     def laundered_value(self) -> np.ndarray:
@@ -106,9 +117,18 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
         raise ValueError(f"window {first}-{end} is not inside the World's period "
                          f"{world.start_epoch}-{world.end_epoch}")
     where = "the World's period" if window is None else "the compile window"
-    events = place(s, order, rng, first, end, where, _snapper(s, world))
-    amounts = _run_money(s, events, rng, _mimic(s, world, res))
-    return _rows(s, uid, int(seed), res, events, amounts)
+    rides = Rides(s, world, res.account, end) if any(t.ride for t in s.transfers) else None
+    events = place(s, order, rng, first, end, where, _snapper(s, world), rides)
+    ridden, carried = rides.rows(events) if rides else (np.full(len(events), -1, np.int64), None)
+    ride_base = rides.base_amounts(events, carried) if rides else {}
+    amounts = _run_money(s, events, rng, _mimic(s, world, res), ride_base,
+                         {i for _t, i, r, k in events if (i, r, k) in ride_base})
+    if rides:  # a ride that finds nothing to carry is only the payer's own payment
+        made = np.array(amounts) > 0
+        carried = None if carried is None else carried.filter(pa.array(made[ridden >= 0]))
+        events = [e for e, m in zip(events, made, strict=True) if m]
+        amounts, ridden = np.array(amounts)[made].tolist(), ridden[made]
+    return _rows(s, uid, int(seed), res, events, amounts, ridden, carried)
 
 
 def compile_those_that_fit(scenarios: list, world, seed: int = 0,
@@ -172,8 +192,11 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
     return out.tolist()
 
 
-def _run_money(s: Scenario, events, rng, mimic) -> list[float]:
-    """Amount of every event in the base currency, refusing money spent before it arrives."""
+def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int]) -> list[float]:
+    """Amount of every event in the base currency, refusing money spent before it arrives. An
+    occurrence of a ``riding`` transfer (one that found payments to ride) carries what its
+    payment pays, at most what the payer holds of the operation's money (0: not made); a ride
+    transfer that found none is paid as an ordinary transfer of its amount spec."""
     src_funds = [e.id for e in s.entities if e.initial_funds]
     share = s.funds_placed / len(src_funds)
     balance = {e.id: (share if e.initial_funds else 0.0) for e in s.entities}
@@ -183,13 +206,19 @@ def _run_money(s: Scenario, events, rng, mimic) -> list[float]:
     for _t, i, r, k in events:
         tr: Transfer = s.transfers[i]
         p = f"transfers[{i}]"
-        if tr.amount.kind in PARTED:
+        rides = i in riding
+        if tr.amount.kind in PARTED and not rides:
             if k == 0:
                 total = np.floor(_base_amount(tr.amount.total, received[tr.src], rng) * 100) / 100
                 pending[(i, r)] = (_split(total, tr.amount.parts, tr.amount.under, rng, p)
                                    if tr.amount.kind == "split" else mimic(i, total, rng))
             amount = pending[(i, r)][k]
-        else:
+        if rides:
+            if balance[tr.src] <= 0.005 or (i, r, k) not in ride_base:  # no money, or no payment
+                out.append(0.0)
+                continue
+            amount = min(ride_base[(i, r, k)], balance[tr.src])
+        elif tr.amount.kind not in PARTED:
             amount = _base_amount(tr.amount, received[tr.src], rng)
         unit = 1e6 if s.currency.value == "Bitcoin" else 100.0
         amount = np.floor(amount * unit + 1e-6) / unit  # floored: a share never exceeds its whole
@@ -207,10 +236,22 @@ def _run_money(s: Scenario, events, rng, mimic) -> list[float]:
             balance[tr.dst] += amount
             received[tr.dst] += amount
         out.append(amount)
+    _check_rides_carry(s, events, out, riding)
     return out
 
 
-def _rows(s: Scenario, uid: str, seed: int, res, events, amounts) -> CompiledScenario:
+def _check_rides_carry(s: Scenario, events, amounts: list[float], riding: set[int]) -> None:
+    """Every riding transfer carries some of the operation's money at least once."""
+    carrying = {e[1] for e, a in zip(events, amounts, strict=True) if a > 0}
+    empty = sorted(riding - carrying)
+    if empty:
+        t = s.transfers[empty[0]]
+        raise ScenarioError(f"transfers[{empty[0]}].ride", f"'{t.src}' holds none of the operation's "
+                            "money whenever it rides a payment; make the ride wait (timing.after) for "
+                            "the transfer that brings the money")
+
+def _rows(s: Scenario, uid: str, seed: int, res, events, amounts, ridden: np.ndarray,
+          carried: pa.Table | None) -> CompiledScenario:
     n = len(events)
     ti = np.array([e[1] for e in events], dtype=np.int64)
     tr = s.transfers
@@ -230,22 +271,25 @@ def _rows(s: Scenario, uid: str, seed: int, res, events, amounts) -> CompiledSce
         i = int(ti[bad[0]])
         raise ScenarioError(f"transfers[{i}].amount", "non-positive amount: it rounds to zero in "
                             f"{CURRENCIES[int(pc[bad[0]])]}")
+    cols = {"timestamp": np.array([e[0] for e in events], dtype=np.int64),
+            "src_bank": np.array([res.bank[a] for a in src], dtype=np.int32),
+            "dst_bank": np.array([res.bank[b] for b in dst], dtype=np.int32),
+            "amount_paid": paid, "payment_currency": pc, "amount_received": received,
+            "receiving_currency": rc, "channel": channel}
+    if carried is not None:  # a ride row is its payment, as the World made it
+        ride = ridden >= 0
+        for name, values in carried_columns(carried).items():
+            cols[name] = cols[name].astype(values.dtype, copy=True)
+            cols[name][ride] = values
     role_of = {e.id: e.role.value for e in s.entities}
     roles = [Role.CAMOUFLAGE.value if tr[i].purpose is Purpose.CAMOUFLAGE else role_of[a]
              for i, a in zip(ti, src, strict=True)]
     rows = ledger_table(
         {
             "tx_id": np.arange(n, dtype=np.int64),
-            "timestamp": np.array([e[0] for e in events], dtype=np.int64),
             "src_account": np.array([res.account[a] for a in src], dtype=np.int64),
-            "src_bank": np.array([res.bank[a] for a in src], dtype=np.int32),
             "dst_account": np.array([res.account[b] for b in dst], dtype=np.int64),
-            "dst_bank": np.array([res.bank[b] for b in dst], dtype=np.int32),
-            "amount_paid": paid,
-            "payment_currency": pc,
-            "amount_received": received,
-            "receiving_currency": rc,
-            "channel": channel,
+            **cols,
             # camouflage is paid from the account's own legitimate money: not laundering (its
             # role stays 'camouflage' and its scenario id stays, as metadata)
             "is_laundering": np.array([tr[i].purpose is not Purpose.CAMOUFLAGE for i in ti], dtype=bool),
@@ -258,7 +302,7 @@ def _rows(s: Scenario, uid: str, seed: int, res, events, amounts) -> CompiledSce
         role_values=ROLES,
     )
     return CompiledScenario(s, uid, seed, rows, _new_accounts(s, uid, seed, res),
-                            dict(res.account), ti, base)
+                            dict(res.account), ti, base, ridden)
 
 
 def _new_accounts(s: Scenario, uid: str, seed: int, res) -> pa.Table:

@@ -41,10 +41,13 @@ def sample_delay(d: Delay, rng: np.random.Generator) -> float:
 
 
 def lay_out(s: Scenario, order: list[int], delay: Callable[[Delay], float],
-            advance: Callable[[int, float, float], float] | None = None) -> list[Event]:
+            advance: Callable[[int, float, float], float] | None = None,
+            ride: Callable[[int, int, int, float], float] | None = None) -> list[Event]:
     """Every occurrence as (seconds after the operation starts, transfer index, repeat,
     part), sorted by time. ``advance(transfer index, seconds, delay)`` moves the clock of
-    calendar transfers on by a delay in their channel's activity time."""
+    calendar transfers on by a delay in their channel's activity time; ``ride(transfer
+    index, repeat, part, seconds)`` moves an occurrence of a ride transfer to the payment
+    that carries it."""
     last: dict[int, int] = {}
     index = {t.id: i for i, t in enumerate(s.transfers)}
     events = []
@@ -62,6 +65,8 @@ def lay_out(s: Scenario, order: list[int], delay: Callable[[Delay], float],
             for k in range(parts_of(t.amount)):
                 if r or k:
                     clock = step(clock, max(60.0, delay(gap)))
+                if ride is not None and t.ride:
+                    clock = ride(i, r, k, clock)
                 events.append((int(clock // 60) * 60, i, r, k, rank))
         last[i] = events[-1][0]
     events.sort(key=lambda e: (e[0], e[4], e[2], e[3]))
@@ -78,21 +83,26 @@ def _check_horizon(s: Scenario, events: list[Event]) -> None:
 
 
 def _snapped(s: Scenario, order: list[int], draws: list[float], start: int,
-             advance_at: Callable[[int, int, float], float]) -> list[Event]:
+             advance_at: Callable[[int, int, float], float] | None, rides=None) -> list[Event]:
     """The layout again with the recorded delay draws, calendar transfers on their channel's
-    activity clock."""
+    activity clock and ride transfers on the payments that carry them."""
     replay = iter(draws)
-    return lay_out(s, order, lambda _d: next(replay),
-                   lambda i, clock, d: advance_at(i, start + clock, d) - start)
+    advance = None if advance_at is None else (lambda i, clock, d: advance_at(i, start + clock, d) - start)
+    ride = None
+    if rides is not None:
+        rides.reset()
+        ride = lambda i, r, k, clock: rides.at(i, r, k, start + clock) - start  # noqa: E731
+    return lay_out(s, order, lambda _d: next(replay), advance, ride)
 
 
 def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, end: int, where: str,
-          snap_at: Callable[[int, float, float], float] | None = None) -> list[Event]:
+          snap_at: Callable[[int, float, float], float] | None = None, rides=None) -> list[Event]:
     """The occurrences at absolute times (epoch seconds) inside [``first``, ``end``): laid out,
     checked against the horizon and the period (``where`` names it in errors), placed
-    uniformly by the operation's actual length, then (calendar timing) laid out again with
-    ``snap_at(transfer index, epoch seconds, delay seconds)`` advancing the clock of calendar
-    transfers.
+    uniformly by the operation's actual length, then (calendar or ride timing) laid out again
+    with ``snap_at(transfer index, epoch seconds, delay seconds)`` advancing the clock of
+    calendar transfers and ``rides.at(transfer index, repeat, part, epoch seconds)`` moving
+    ride occurrences onto the payments that carry them.
 
     Raises:
         ScenarioError: an occurrence falls outside the horizon, or the operation does not fit.
@@ -113,15 +123,17 @@ def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, e
     # Placed uniformly in the period by its actual length (not its horizon), so that
     # laundering is spread over the whole period, as in AMLworld.
     start = first + 60 * int(rng.integers(0, (span - 60 - length) // 60 + 1))
-    if snap_at is None or not any(t.timing.calendar for t in s.transfers):
+    calendar = snap_at is not None and any(t.timing.calendar for t in s.transfers)
+    if not calendar and rides is None:
         return [(t + start, i, r, k) for t, i, r, k in events]
+    snap_at = snap_at if calendar else None
     # snapping lengthens the operation: learn by how much at the earliest start, then place
     # it by that length (with a margin, since another start meets other weekends)
-    snapped = _snapped(s, order, draws, first, snap_at)[-1][0]
+    snapped = _snapped(s, order, draws, first, snap_at, rides)[-1][0]
     room = max(0, span - 60 - int(snapped * SNAP_MARGIN))
     start = first + 60 * int(rng.integers(0, room // 60 + 1))
     for _ in range(PLACING_TRIES):
-        events = _snapped(s, order, draws, start, snap_at)
+        events = _snapped(s, order, draws, start, snap_at, rides)
         _check_horizon(s, events)
         over = start + events[-1][0] - (end - 60)
         if over <= 0:

@@ -18,6 +18,7 @@ from graph_schema.world.calendar import Calendar
 from graph_schema.world.config import LegitMix, WorldConfig
 from graph_schema.world.history import PaymentHistory
 from graph_schema.world.legit import LEGIT, opened_after
+from graph_schema.world.payments import Payments
 from graph_schema.world.population import Population, accounts_table, build_population
 
 Progress = Callable[[str], None]
@@ -92,6 +93,11 @@ class World:
     def history(self) -> PaymentHistory:
         """Legitimate payment amounts by payer and profile (what `mimic` amounts follow)."""
         return PaymentHistory(self.ledger, self.profile_codes)
+
+    @cached_property
+    def payments(self) -> Payments:
+        """Background payments by payer, payee and channel (what `ride` transfers ride)."""
+        return Payments(self.ledger, self.n_accounts)
 
     @cached_property
     def calendar(self) -> Calendar:

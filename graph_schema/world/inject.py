@@ -27,13 +27,22 @@ def inject(world: World, compiled: list) -> World:
     """Return a new World whose ledger holds the background plus every compiled scenario.
 
     New accounts of each scenario get the next free account ids; rows are merged in time
-    order (background first on ties) and ``tx_id`` is renumbered to the row index.
+    order (background first on ties) and ``tx_id`` is renumbered to the row index. A ride row
+    takes the place of the background payment it rides (the same payment, labelled); if an
+    earlier scenario of ``compiled`` already took that payment, the row is added beside it.
 
     Raises:
         ValueError: a scenario id is injected twice, or two new accounts share a number.
     """
     rows, acc, records = injection(world, compiled)
-    ledger = time_sorted([world.ledger, *rows])
+    ridden = np.unique(np.concatenate([c.ridden[c.ridden >= 0] for c in compiled] or
+                                      [np.zeros(0, np.int64)]))
+    background = world.ledger
+    if len(ridden):
+        keep = np.ones(background.num_rows, dtype=bool)
+        keep[ridden] = False
+        background = background.filter(pa.array(keep))
+    ledger = time_sorted([background, *rows])
     return World(world.config, world.banks, acc, ledger, world.scenarios + records)
 
 
@@ -85,6 +94,13 @@ class Packed:
 
 
 def pack(compiled: list) -> Packed:
+    """Raises:
+        ValueError: a scenario rides background payments (only `inject` can put those rows
+            in their payments' places)."""
+    riding = next((c.scenario_id for c in compiled if c.rides), None)
+    if riding is not None:
+        raise ValueError(f"scenario {riding} rides background payments; inject it with inject(), "
+                         "which replaces those payments, not in packed form")
     return Packed(concat_take([c.rows for c in compiled], LEDGER_SCHEMA, None),
                   concat_take([c.new_accounts for c in compiled], ACCOUNT_SCHEMA, None),
                   [InjectedScenario(c.scenario_id, c.seed, c.scenario, c.rows.num_rows) for c in compiled],

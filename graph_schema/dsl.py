@@ -252,10 +252,11 @@ class Transfer(_Model):
         "this channel instead of new payments. Each occurrence is carried by the payer's next such "
         "payment in the World at or after its time, with that payment's time and amount (the amount "
         "spec is not used), and carries at most what the payer holds of the operation's funds; an "
-        "occurrence no payment carries is not made. The payee is resolved among the payer's usual "
-        "payees. If the payer pays no one on the channel, or never the payee after the ride's time, the "
-        "transfer is paid as an ordinary one of its amount spec. Payer and payee must be hijacked, and "
-        "the payer must not hold initial funds: the proceeds enter by payments of their own.",
+        "occurrence no payment carries, or whose payer holds none of the funds, is not made. The "
+        "payee is resolved among the payer's usual payees. If the payer pays no one on the channel, "
+        "or never the payee after the ride's time, the transfer is paid as an ordinary one of its "
+        "amount spec, at most what the payer holds. Payer and payee must be hijacked, and the payer "
+        "must not hold initial funds: the proceeds enter by payments of their own.",
     )
 
     @model_serializer(mode="wrap")

@@ -31,6 +31,7 @@ from graph_schema.compiler.flows import CALENDAR_STRETCH_H
 from graph_schema.enums import Profile
 
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
+RIDE_REPEATS = 4  # payments a ride looks for: each carries only what the payer pays its payee
 # Operators whose whole effect `blend_draft` already has: on a blended child they change nothing
 BLEND_UNDOES = ("align_calendar", "recruit_hijacked")
 # Profiles an entity of a kind is recruited from, in turn, once the World's room for the ones
@@ -101,6 +102,55 @@ def business_cover(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     return doc
 
 
+def _ride_hops(doc: Doc) -> list[dict]:
+    """Transfers that can ride their payer's own payments: between two recruited accounts,
+    from a payer that holds no initial funds (the proceeds reach it by a payment of their own)."""
+    ents = {e["id"]: e for e in doc["entities"]}
+
+    def recruited(eid: str) -> bool:
+        return (ents[eid].get("recruit") or {}).get("mode") == "hijack"
+    return [t for t in _real(doc) if t["src"] != t["dst"] and not t.get("ride") and recruited(t["src"])
+            and recruited(t["dst"]) and not ents[t["src"]].get("initial_funds")]
+
+
+def _ride(t: dict) -> None:
+    """Make ``t`` ride its payer's ACH payments (the channel that carries most business
+    payments), with room for the money: a payment carries only what it pays."""
+    t["ride"] = True
+    t["channel"] = "ACH"
+    timing = t.setdefault("timing", {})
+    timing["repeats"] = max(int(timing.get("repeats", 1)), RIDE_REPEATS)
+
+
+def _drain(doc: Doc) -> None:
+    """Whoever is paid by rides forwards shares of what it received, not set amounts: a ride
+    carries only what its payments pay, so a set amount would forward money never received."""
+    riders = {t["dst"] for t in doc["transfers"] if t.get("ride")}
+    for e in riders:
+        out = [t for t in _real(doc) if t["src"] == e and t["dst"] != e and not t.get("ride")]
+        occurrences = sum(int(t.get("timing", {}).get("repeats", 1)) for t in out)
+        for t in out:
+            share = {"kind": "fraction", "fraction": round(0.95 / max(occurrences, 1), 4)}
+            if t["amount"]["kind"] in ("split", "mimic"):
+                t["amount"]["total"] = share
+            else:
+                t["amount"] = share
+
+
+@operator("ride_flows")
+def ride_flows(doc: Doc, rng, ctx: OpContext) -> Doc | None:
+    """Commingle: a (flagged) transfer between two recruited accounts moves the money inside
+    the payments its payer makes to its payee anyway, so it adds no payment of its own (the
+    payee becomes one of the payer's usual payees)."""
+    pool = _ride_hops(doc)
+    if not pool:
+        return None
+    flagged = [t for t in pool if t["id"] in ctx.flagged]
+    _ride((flagged or pool)[int(rng.integers(len(flagged or pool)))])
+    _drain(doc)
+    return doc
+
+
 def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None = None) -> Doc:
     """``doc`` made to pass for its accounts' peers as a whole: every customer account it would
     open (a person, business or shell company) is recruited from the World's accounts of its
@@ -145,4 +195,5 @@ def world_room(world) -> Callable[[str, str], int]:
     return room
 
 
-__all__ = ["BLEND_UNDOES", "align_calendar", "blend_draft", "business_cover", "mimic_amounts", "world_room"]
+__all__ = ["BLEND_UNDOES", "RIDE_REPEATS", "align_calendar", "blend_draft", "business_cover", "mimic_amounts",
+           "ride_flows", "world_room"]

@@ -18,7 +18,8 @@ NAME = "realism_discriminator"
 FEATURES: dict[str, tuple[str, list[str]]] = {
     "mean_log_usd": ("typical amount", ["mimic_amounts", "front_business", "split_structured"]),
     "std_log_usd": ("spread of amounts", ["mimic_amounts", "split_structured"]),
-    "log_sum_out": ("money paid out", ["share_load", "front_business", "mimic_amounts", "business_cover"]),
+    "log_sum_out": ("money paid out", ["share_load", "front_business", "mimic_amounts", "business_cover",
+                                       "ride_flows"]),
     "log_sum_in": ("money received", ["share_load", "front_business", "mimic_amounts", "business_cover"]),
     "round": ("round amounts", ["mimic_amounts"]),
     "hour_sin": ("hour of day", ["align_calendar"]),
@@ -26,9 +27,9 @@ FEATURES: dict[str, tuple[str, list[str]]] = {
     "weekend": ("weekend share", ["align_calendar"]),
     "log_gap_h": ("gaps between payments", ["spread_over_time", "align_calendar", "add_delay"]),
     "span": ("active span", ["recruit_hijacked", "spread_over_time", "add_camouflage"]),  # new: short-lived
-    "n_out": ("payments made", ["share_load", "reduce_fan_degree", "front_business"]),
+    "n_out": ("payments made", ["share_load", "reduce_fan_degree", "front_business", "ride_flows"]),
     "n_in": ("payments received", ["share_load", "reduce_fan_degree", "front_business"]),
-    "counterparties": ("counterparties", ["reduce_fan_degree", "business_cover"]),
+    "counterparties": ("counterparties", ["reduce_fan_degree", "business_cover", "ride_flows"]),
     "pass_through": ("pass-through of funds", ["add_camouflage", "business_cover", "add_delay"]),
     "cross_currency": ("cross-currency share", ["change_channel"]),
 }

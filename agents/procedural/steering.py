@@ -6,9 +6,10 @@ structured deposits" or "mimic the payer's amounts", a flagged quick pass-throug
 delay" or "insert a hop", a flagged new account to "recruit a hijacked account", a flagged
 transfer off its channel's calendar to "align with the calendar"; the critic's amount,
 timing and camouflage objections go to the operators that can answer them (mimic amounts,
-calendar timing, a cash-intensive business as cover), and each feature the realism
-discriminator names to the operators that move it (`agents.procedural.giveaway`). Every operator keeps a
-base weight so that the search never stops exploring.
+calendar timing, a cash-intensive business as cover, payments riding the payer's own), and
+each feature the realism discriminator names to the operators that move it
+(`agents.procedural.giveaway`). Every operator keeps a base weight so that the search never
+stops exploring.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ CRITIQUE_FIXES = {
     "timing_plausibility": ["align_calendar", "spread_over_time", "add_delay"],
     "amount_plausibility": ["mimic_amounts", "business_cover", "split_structured"],
     "mule_recruitment": ["recruit_hijacked", "insert_hop"],
-    "volume": ["share_load", "front_business"],  # the critic's volume gate
+    "volume": ["share_load", "front_business", "ride_flows"],  # the critic's volume gate
 }
 
 

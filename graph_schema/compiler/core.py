@@ -195,8 +195,9 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
 def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int]) -> list[float]:
     """Amount of every event in the base currency, refusing money spent before it arrives. An
     occurrence of a ``riding`` transfer (one that found payments to ride) carries what its
-    payment pays, at most what the payer holds of the operation's money (0: not made); a ride
-    transfer that found none is paid as an ordinary transfer of its amount spec."""
+    payment pays, at most what the payer holds of the operation's money (0: not made, as when
+    its payer never receives any of it); a ride transfer that found none is paid as an
+    ordinary transfer of its amount spec, at most what the payer holds (0: not made)."""
     src_funds = [e.id for e in s.entities if e.initial_funds]
     share = s.funds_placed / len(src_funds)
     balance = {e.id: (share if e.initial_funds else 0.0) for e in s.entities}
@@ -220,6 +221,11 @@ def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int
             amount = min(ride_base[(i, r, k)], balance[tr.src])
         elif tr.amount.kind not in PARTED:
             amount = _base_amount(tr.amount, received[tr.src], rng)
+        if tr.ride and not rides:  # paid as an ordinary transfer: of what the payer holds at most
+            if balance[tr.src] <= 0.005:
+                out.append(0.0)
+                continue
+            amount = min(amount, balance[tr.src])
         unit = 1e6 if s.currency.value == "Bitcoin" else 100.0
         amount = np.floor(amount * unit + 1e-6) / unit  # floored: a share never exceeds its whole
         if amount <= 0:
@@ -236,19 +242,8 @@ def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int
             balance[tr.dst] += amount
             received[tr.dst] += amount
         out.append(amount)
-    _check_rides_carry(s, events, out, riding)
     return out
 
-
-def _check_rides_carry(s: Scenario, events, amounts: list[float], riding: set[int]) -> None:
-    """Every riding transfer carries some of the operation's money at least once."""
-    carrying = {e[1] for e, a in zip(events, amounts, strict=True) if a > 0}
-    empty = sorted(riding - carrying)
-    if empty:
-        t = s.transfers[empty[0]]
-        raise ScenarioError(f"transfers[{empty[0]}].ride", f"'{t.src}' holds none of the operation's "
-                            "money whenever it rides a payment; make the ride wait (timing.after) for "
-                            "the transfer that brings the money")
 
 def _rows(s: Scenario, uid: str, seed: int, res, events, amounts, ridden: np.ndarray,
           carried: pa.Table | None) -> CompiledScenario:

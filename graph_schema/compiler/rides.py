@@ -26,23 +26,37 @@ class Rides:
         self.pay = world.payments
         self.reset()
 
-    def reset(self) -> None:
-        """Forget the claims of an earlier layout."""
+    def reset(self, start: int | None = None, tails: dict[int, int] | None = None) -> None:
+        """Forget the claims of an earlier layout. The operation now starts at ``start`` (epoch
+        seconds); a payment carrying transfer ``i`` leaves ``tails[i]`` seconds of its horizon
+        for what comes after it (as long as it took before the rides)."""
         self.claims: dict[tuple[int, int, int], int] = {}
         self.claimed: set[int] = set()
+        self.start, self.tails = start, tails or {}
+
+    def _limit(self, i: int) -> int:
+        if self.start is None:
+            return self.end - 60
+        return min(self.end - 60, self.start + int(self.s.horizon_days * 86_400) - self.tails.get(i, 0))
 
     def at(self, i: int, r: int, k: int, when: float) -> float:
         """Claim the payment that carries occurrence (``i``, ``r``, ``k``) at or after ``when``
-        and return its time; ``when`` itself if the payer makes no such payment before the
-        end of the window (the occurrence is then not made)."""
+        and return its time. If the payer makes no such payment before the end of the window
+        and of the operation's horizon, the occurrence is not made: ``when``, at most that end."""
         t = self.s.transfers[i]
         j = self.pay.next_payment(self.account[t.src], self.account[t.dst],
                                   CHANNELS.index(t.channel.value), int(np.ceil(when)), self.claimed)
-        if j < 0 or int(self.pay.time[j]) >= self.end - 60:
-            return when
+        if j < 0 or int(self.pay.time[j]) > self._limit(i):
+            return min(when, float(self._limit(i)))  # not made: what waits for it need not wait longer
         self.claimed.add(int(self.pay.tx[j]))
         self.claims[(i, r, k)] = j
         return float(self.pay.time[j])
+
+    def made(self, events: list) -> list:
+        """``events`` without the occurrences of riding transfers (those that found a payment to
+        ride) that no payment carries: they are not made, wherever the layout put them."""
+        riding = {i for i, _r, _k in self.claims}
+        return [e for e in events if e[1] not in riding or (e[1], e[2], e[3]) in self.claims]
 
     def rows(self, events) -> tuple[np.ndarray, pa.Table | None]:
         """For each event, the ledger position of the payment carrying it (-1: not a ride), and

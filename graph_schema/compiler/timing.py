@@ -83,14 +83,15 @@ def _check_horizon(s: Scenario, events: list[Event]) -> None:
 
 
 def _snapped(s: Scenario, order: list[int], draws: list[float], start: int,
-             advance_at: Callable[[int, int, float], float] | None, rides=None) -> list[Event]:
+             advance_at: Callable[[int, int, float], float] | None, rides=None,
+             tails: dict[int, int] | None = None) -> list[Event]:
     """The layout again with the recorded delay draws, calendar transfers on their channel's
     activity clock and ride transfers on the payments that carry them."""
     replay = iter(draws)
     advance = None if advance_at is None else (lambda i, clock, d: advance_at(i, start + clock, d) - start)
     ride = None
     if rides is not None:
-        rides.reset()
+        rides.reset(start, tails)
         ride = lambda i, r, k, clock: rides.at(i, r, k, start + clock) - start  # noqa: E731
     return lay_out(s, order, lambda _d: next(replay), advance, ride)
 
@@ -129,11 +130,18 @@ def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, e
     snap_at = snap_at if calendar else None
     # snapping lengthens the operation: learn by how much at the earliest start, then place
     # it by that length (with a margin, since another start meets other weekends)
-    snapped = _snapped(s, order, draws, first, snap_at, rides)[-1][0]
+    # what follows each transfer's last occurrence, laid out on the calendar without rides
+    plain = _snapped(s, order, draws, first, snap_at) if calendar else events
+    tails = {i: int((plain[-1][0] - t) * SNAP_MARGIN) for t, i, _, _ in plain}
+    snapped = _snapped(s, order, draws, first, snap_at, rides, tails)[-1][0]
     room = max(0, span - 60 - int(snapped * SNAP_MARGIN))
     start = first + 60 * int(rng.integers(0, room // 60 + 1))
-    for _ in range(PLACING_TRIES):
-        events = _snapped(s, order, draws, start, snap_at, rides)
+    # rides move with the start (other payments carry them): they get one more try, at the first minute
+    for attempt in range(PLACING_TRIES + (rides is not None)):
+        if attempt == PLACING_TRIES:
+            start = first
+        events = _snapped(s, order, draws, start, snap_at, rides, tails)
+        events = rides.made(events) if rides is not None else events
         _check_horizon(s, events)
         over = start + events[-1][0] - (end - 60)
         if over <= 0:
@@ -141,7 +149,8 @@ def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, e
         if start == first:
             break
         start = max(first, start - over)
-    raise ScenarioError(f"transfers[{events[-1][1]}].timing", f"with calendar timing the operation runs past "
+    how = "calendar" if rides is None else "calendar or ride"
+    raise ScenarioError(f"transfers[{events[-1][1]}].timing", f"with {how} timing the operation runs past "
                         f"the end of {where}; shorten delays or repeats")
 
 

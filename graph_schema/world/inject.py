@@ -34,6 +34,8 @@ def inject(world: World, compiled: list) -> World:
     Raises:
         ValueError: a scenario id is injected twice, or two new accounts share a number.
     """
+    for c in compiled:
+        _check_rides(world, c)
     rows, acc, records = injection(world, compiled)
     ridden = np.unique(np.concatenate([c.ridden[c.ridden >= 0] for c in compiled] or
                                       [np.zeros(0, np.int64)]))
@@ -134,6 +136,21 @@ def inject_packed(world: World, packs: list[Packed]) -> tuple[pa.Table, pa.Table
     acc = concat_take([world.accounts, new], ACCOUNT_SCHEMA, None)
     _check_numbers(acc, world.n_accounts)
     return rows, acc, records
+
+
+def _check_rides(world: World, c) -> None:
+    """A ride row must be the payment of this World's ledger it names (same payer, payee, time)."""
+    ride = c.ridden >= 0
+    if not ride.any():
+        return
+    pos = c.ridden[ride]
+    ok = pos.max() < world.ledger.num_rows
+    if ok:
+        theirs, mine = world.ledger.take(pos), c.rows.filter(pa.array(ride))
+        ok = all(theirs.column(k).equals(mine.column(k)) for k in ("src_account", "dst_account", "timestamp"))
+    if not ok:
+        raise ValueError(f"scenario {c.scenario_id} rides payments of another World's ledger; "
+                         "compile it in the World it is injected into")
 
 
 def _check_numbers(acc: pa.Table, n_background: int) -> None:

@@ -175,3 +175,25 @@ def test_a_recruited_copy_beyond_the_worlds_room_is_opened_instead():
     assert [e["recruit"]["mode"] for e in out["entities"]] == ["hijack"] * 3 + ["new"] * 3
     assert [e["recruit"]["profile"] for e in out["entities"]] == ["merchant"] * 2 + ["small_business"] + [
         "merchant"] * 3
+
+
+def test_ride_flows_moves_the_money_inside_the_payers_own_payments(world):
+    from agents.procedural.blend_ops import RIDE_REPEATS, ride_flows
+    from tests.graph_schema.test_rides import ride_doc
+
+    doc = ride_doc()
+    doc["transfers"][1].update(ride=False, channel="Wire", amount={"kind": "fixed", "value": 15_000})
+    doc["entities"].append({"id": "exit", "kind": "person", "role": "beneficiary"})
+    doc["transfers"].append({"id": "out", "src": "supp", "dst": "exit", "timing": {"after": ["pass"]},
+                             "amount": {"kind": "fixed", "value": 9_000}})
+    doc["entities"][2]["role"] = "layer"
+    child = ride_flows(copy.deepcopy(doc), np.random.default_rng(0), OpContext())
+    t = next(t for t in child["transfers"] if t["id"] == "pass")
+    assert t["ride"] and t["channel"] == "ACH" and t["timing"]["repeats"] == RIDE_REPEATS
+    # the payee forwards a share of what the rides brought, not a set amount it may never get
+    assert next(t for t in child["transfers"] if t["id"] == "out")["amount"]["kind"] == "fraction"
+    compiled = [c for c in (compile_scenario(parse_scenario(child), world, s) for s in range(10)) if c.rides]
+    assert compiled, "no compile seed let the child ride"
+    c = compiled[0]
+    assert (c.ridden >= 0).sum() >= 1 and c.rows.num_rows - (c.ridden >= 0).sum() >= 2
+    assert ride_flows(copy.deepcopy(child), np.random.default_rng(0), OpContext()) is None  # nothing left

@@ -13,6 +13,7 @@ from graph_schema.compiler.core import compile_those_that_fit
 from graph_schema.compiler.flows import integrated_funds
 from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
+from graph_schema.world import WorldConfig, generate_world
 from graph_schema.world.inject import inject, pack
 
 
@@ -44,7 +45,7 @@ def riding(small_world):
     """The first compile seed under which the ride finds payments to carry it."""
     for seed in range(40):
         got = compile_those_that_fit([ride_doc()], small_world, seed)
-        if got:
+        if got and got[0].rides:
             return got[0]
     pytest.fail("no compile seed let the business ride its payments")
 
@@ -125,3 +126,9 @@ def test_scenarios_without_rides_keep_their_bytes_and_ids():
         {k: v for k, v in t.items() if k != "ride"} for t in ride_doc()["transfers"]]})
     assert '"ride"' not in plain.model_dump_json() and '"ride":true' in s.model_dump_json()
     assert Scenario.model_validate_json(plain.model_dump_json()).uid == plain.uid
+
+
+def test_a_ride_compiled_in_another_world_is_refused(small_world, riding):
+    other = generate_world(WorldConfig(accounts=3000, days=10, seed=12))
+    with pytest.raises(ValueError, match="rides payments of another World"):
+        inject(other, [riding])

@@ -103,14 +103,20 @@ def business_cover(doc: Doc, rng, ctx: OpContext) -> Doc | None:
 
 
 def _ride_hops(doc: Doc) -> list[dict]:
-    """Transfers that can ride their payer's own payments: between two recruited accounts,
-    from a payer that holds no initial funds (the proceeds reach it by a payment of their own)."""
+    """Transfers that can ride their payer's own payments: between two customer accounts (a
+    person, business or shell company, recruited or to be), from a payer that holds no initial
+    funds (the proceeds reach it by a payment of their own)."""
     ents = {e["id"]: e for e in doc["entities"]}
+    return [t for t in _real(doc) if t["src"] != t["dst"] and not t.get("ride")
+            and ents[t["src"]]["kind"] in _HIJACK_PROFILE and ents[t["dst"]]["kind"] in _HIJACK_PROFILE
+            and not ents[t["src"]].get("initial_funds")]
 
-    def recruited(eid: str) -> bool:
-        return (ents[eid].get("recruit") or {}).get("mode") == "hijack"
-    return [t for t in _real(doc) if t["src"] != t["dst"] and not t.get("ride") and recruited(t["src"])
-            and recruited(t["dst"]) and not ents[t["src"]].get("initial_funds")]
+
+def _recruit(e: dict) -> None:
+    """Recruit ``e`` from the World's accounts of its profile (its kind's usual one if unset)."""
+    if (e.get("recruit") or {}).get("mode") != "hijack":
+        e["recruit"] = {"mode": "hijack",
+                        "profile": (e.get("recruit") or {}).get("profile") or _HIJACK_PROFILE[e["kind"]]}
 
 
 def _ride(t: dict) -> None:
@@ -139,14 +145,18 @@ def _drain(doc: Doc) -> None:
 
 @operator("ride_flows")
 def ride_flows(doc: Doc, rng, ctx: OpContext) -> Doc | None:
-    """Commingle: a (flagged) transfer between two recruited accounts moves the money inside
-    the payments its payer makes to its payee anyway, so it adds no payment of its own (the
-    payee becomes one of the payer's usual payees)."""
+    """Commingle: a (flagged) transfer between two customer accounts, both recruited from the
+    World, moves the money inside the payments its payer makes to its payee anyway, so it adds
+    no payment of its own (the payee becomes one of the payer's usual payees)."""
     pool = _ride_hops(doc)
     if not pool:
         return None
     flagged = [t for t in pool if t["id"] in ctx.flagged]
-    _ride((flagged or pool)[int(rng.integers(len(flagged or pool)))])
+    t = (flagged or pool)[int(rng.integers(len(flagged or pool)))]
+    for e in doc["entities"]:
+        if e["id"] in (t["src"], t["dst"]):
+            _recruit(e)
+    _ride(t)
     _drain(doc)
     return doc
 

@@ -187,7 +187,7 @@ def test_ride_flows_moves_the_money_inside_the_payers_own_payments(world):
     doc["transfers"].append({"id": "out", "src": "supp", "dst": "exit", "timing": {"after": ["pass"]},
                              "amount": {"kind": "fixed", "value": 9_000}})
     doc["entities"][2]["role"] = "layer"
-    child = ride_flows(copy.deepcopy(doc), np.random.default_rng(0), OpContext())
+    child = ride_flows(copy.deepcopy(doc), np.random.default_rng(0), OpContext(flagged=["pass"]))
     t = next(t for t in child["transfers"] if t["id"] == "pass")
     assert t["ride"] and t["channel"] == "ACH" and t["timing"]["repeats"] == RIDE_REPEATS
     # the payee forwards a share of what the rides brought, not a set amount it may never get
@@ -196,4 +196,7 @@ def test_ride_flows_moves_the_money_inside_the_payers_own_payments(world):
     assert compiled, "no compile seed let the child ride"
     c = compiled[0]
     assert (c.ridden >= 0).sum() >= 1 and c.rows.num_rows - (c.ridden >= 0).sum() >= 2
-    assert ride_flows(copy.deepcopy(child), np.random.default_rng(0), OpContext()) is None  # nothing left
+    again = ride_flows(copy.deepcopy(child), np.random.default_rng(0), OpContext())  # the onward payment
+    assert next(t for t in again["transfers"] if t["id"] == "out")["ride"]
+    assert next(e for e in again["entities"] if e["id"] == "exit")["recruit"]["mode"] == "hijack"
+    assert ride_flows(copy.deepcopy(again), np.random.default_rng(0), OpContext()) is None  # nothing left

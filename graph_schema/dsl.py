@@ -250,13 +250,13 @@ class Transfer(_Model):
         False,
         description="Commingle: the money rides the payer's own legitimate payments to the payee on "
         "this channel instead of new payments. Each occurrence is carried by the payer's next such "
-        "payment in the World at or after its time, with that payment's time and amount (the amount "
-        "spec is not used), and carries at most what the payer holds of the operation's funds; an "
-        "occurrence no payment carries, or whose payer holds none of the funds, is not made. The "
-        "payee is resolved among the payer's usual payees. If the payer pays no one on the channel, "
-        "or never the payee after the ride's time, the transfer is paid as an ordinary one of its "
-        "amount spec, at most what the payer holds. Payer and payee must be hijacked, and the payer "
-        "must not hold initial funds: the proceeds enter by payments of their own.",
+        "payment in the World at or after its time, with that payment's time and amount, and carries "
+        "what the amount spec says, at most that payment and what the payer holds of the operation's "
+        "funds; an occurrence no payment carries, or whose payer holds none of the funds, is not "
+        "made. The payee is resolved among the payer's usual payees. If the payer pays no one on the "
+        "channel, or never the payee after the ride's time, the transfer is paid as an ordinary one, "
+        "at most what the payer holds. Payer and payee must be hijacked, and the payer must not hold "
+        "initial funds: the proceeds enter by payments of their own.",
     )
 
     @model_serializer(mode="wrap")

@@ -121,11 +121,15 @@ def _recruit(e: dict) -> None:
 
 def _ride(t: dict) -> None:
     """Make ``t`` ride its payer's ACH payments (the channel that carries most business
-    payments), with room for the money: a payment carries only what it pays."""
+    payments), spreading what it moved over `RIDE_REPEATS` payments: each carries a share of
+    what the payer received (as much in all as the transfer moved before, if it moved a share)."""
     t["ride"] = True
     t["channel"] = "ACH"
-    timing = t.setdefault("timing", {})
+    amount, timing = t["amount"], t.setdefault("timing", {})
+    share = amount["total"] if amount["kind"] in ("split", "mimic") else amount
+    whole = share["fraction"] * int(timing.get("repeats", 1)) if share["kind"] == "fraction" else 0.9
     timing["repeats"] = max(int(timing.get("repeats", 1)), RIDE_REPEATS)
+    t["amount"] = {"kind": "fraction", "fraction": round(min(whole, 1.0) / timing["repeats"], 4)}
 
 
 def _drain(doc: Doc) -> None:

@@ -194,10 +194,10 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
 
 def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int]) -> list[float]:
     """Amount of every event in the base currency, refusing money spent before it arrives. An
-    occurrence of a ``riding`` transfer (one that found payments to ride) carries what its
-    payment pays, at most what the payer holds of the operation's money (0: not made, as when
-    its payer never receives any of it); a ride transfer that found none is paid as an
-    ordinary transfer of its amount spec, at most what the payer holds (0: not made)."""
+    occurrence of a ride transfer pays what its amount spec says, at most what the payer holds
+    of the operation's money and, if the transfer is ``riding`` (it found payments to ride),
+    what its payment pays; one that finds the payer holding nothing, or no payment to carry
+    it, is not made (0). A ride transfer that found no payment is paid as an ordinary one."""
     src_funds = [e.id for e in s.entities if e.initial_funds]
     share = s.funds_placed / len(src_funds)
     balance = {e.id: (share if e.initial_funds else 0.0) for e in s.entities}
@@ -207,25 +207,20 @@ def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int
     for _t, i, r, k in events:
         tr: Transfer = s.transfers[i]
         p = f"transfers[{i}]"
-        rides = i in riding
-        if tr.amount.kind in PARTED and not rides:
+        if tr.amount.kind in PARTED:
             if k == 0:
                 total = np.floor(_base_amount(tr.amount.total, received[tr.src], rng) * 100) / 100
                 pending[(i, r)] = (_split(total, tr.amount.parts, tr.amount.under, rng, p)
                                    if tr.amount.kind == "split" else mimic(i, total, rng))
             amount = pending[(i, r)][k]
-        if rides:
-            if balance[tr.src] <= 0.005 or (i, r, k) not in ride_base:  # no money, or no payment
-                out.append(0.0)
-                continue
-            amount = min(ride_base[(i, r, k)], balance[tr.src])
-        elif tr.amount.kind not in PARTED:
+        else:
             amount = _base_amount(tr.amount, received[tr.src], rng)
-        if tr.ride and not rides:  # paid as an ordinary transfer: of what the payer holds at most
-            if balance[tr.src] <= 0.005:
-                out.append(0.0)
+        if tr.ride:  # at most its amount spec and what the payer holds (and its payment, if it rides)
+            rides = i in riding
+            if balance[tr.src] <= 0.005 or (rides and (i, r, k) not in ride_base):
+                out.append(0.0)  # not made: no money to carry, or no payment to carry it
                 continue
-            amount = min(amount, balance[tr.src])
+            amount = min(amount, balance[tr.src], ride_base[(i, r, k)] if rides else np.inf)
         unit = 1e6 if s.currency.value == "Bitcoin" else 100.0
         amount = np.floor(amount * unit + 1e-6) / unit  # floored: a share never exceeds its whole
         if amount <= 0:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graph_schema.compiler.partners import ride_order, ride_partner
 from graph_schema.dsl import Scenario
 from graph_schema.enums import EntityKind, Profile
 from graph_schema.errors import ScenarioError
-from graph_schema.tables import CHANNELS, PROFILES
 
 
 @dataclass
@@ -33,11 +33,8 @@ def resolve_entities(s: Scenario, world, rng: np.random.Generator) -> Resolved:
     out = Resolved({}, {}, {}, [])
     taken: set[int] = set()
     n_banks = world.banks.num_rows
-    ride_in = {}  # payee -> (index, transfer) of the first ride paid to it
-    for j, t in enumerate(s.transfers):
-        if t.ride:
-            ride_in.setdefault(t.dst, (j, t))
-    for i in _ride_order(s, ride_in):
+    rides = [t for t in s.transfers if t.ride]
+    for i in ride_order(s, rides):
         e = s.entities[i]
         p = f"entities[{i}]"
         banks = world.banks_in(e.jurisdiction)
@@ -59,10 +56,8 @@ def resolve_entities(s: Scenario, world, rng: np.random.Generator) -> Resolved:
             if acc is None:
                 raise ScenarioError(f"{p}.kind", f"bank {bank} has no cash desk in this World")
         elif e.recruit.mode == "hijack":
-            t = ride_in[e.id][1] if e.id in ride_in else None
-            acc = _ride_payee(world, out.account[t.src], t, e.recruit.profile, banks, taken, rng) \
-                if t is not None and t.src in out.account else -1
-            if acc < 0:  # no ride, or its payer pays no one on the channel: any account of the profile
+            acc = ride_partner(world, e, rides, out.account, banks, taken, rng) if rides else -1
+            if acc < 0:  # no ride, or no account fits: any account of the profile
                 acc = _hijack(world, e.recruit.profile, banks, taken, s.uid, e.id, rng, p)
             bank = int(world.account_bank[acc])
         else:
@@ -75,37 +70,6 @@ def resolve_entities(s: Scenario, world, rng: np.random.Generator) -> Resolved:
         if acc >= 0:
             taken.add(int(acc))
     return out
-
-
-def _ride_order(s: Scenario, ride_in: dict) -> list[int]:
-    """Entities in their order, except that a ride's payee comes after its payer (in a cycle of
-    rides, the first pending entity goes first and is resolved as any hijacked one)."""
-    pending, done, out = list(range(len(s.entities))), set(), []
-    while pending:
-        ready = [i for i in pending if s.entities[i].id not in ride_in
-                 or ride_in[s.entities[i].id][1].src in done]
-        i = ready[0] if ready else pending[0]
-        pending.remove(i)
-        done.add(s.entities[i].id)
-        out.append(i)
-    return out
-
-
-def _ride_payee(world, payer: int, t, profile: Profile, banks: list[int], taken: set[int],
-                rng: np.random.Generator) -> int:
-    """One of the accounts ``payer`` pays on the ride's channel, drawn by how often it is paid:
-    of ``profile`` at ``banks`` if the payer pays one, else of ``profile`` anywhere, else any;
-    -1 if it pays no account the scenario has not taken."""
-    ids, counts = world.payments.payees(payer, CHANNELS.index(t.channel.value))
-    free = ~np.isin(ids, list(taken))
-    ids, counts = ids[free], counts[free]
-    if not len(ids):
-        return -1
-    mine = world.profile_codes[ids] == PROFILES.index(profile.value)
-    local = mine & np.isin(world.account_bank[ids], banks)
-    pick = local if local.any() else mine if mine.any() else np.ones(len(ids), bool)
-    ids, w = ids[pick], counts[pick].astype(np.float64)
-    return int(ids[int(rng.choice(len(ids), p=w / w.sum()))])
 
 
 def _hijack(world, profile: Profile, banks: list[int], taken: set[int], uid: str, eid: str,

@@ -34,12 +34,31 @@ class Payments:
         order = np.lexsort((t, self.key))
         self.key, self.time, self.tx = self.key[order], t[order], tx[order]
         self.row = np.flatnonzero(keep)[order]  # position in the ledger
+        self._by_payee = np.sort((dst * _CH + ch) * self.n + src)  # who pays whom, seen from the payee
+        self._degrees: dict[tuple[int, bool], np.ndarray] = {}
 
     def payees(self, payer: int, channel: int) -> tuple[np.ndarray, np.ndarray]:
         """The accounts ``payer`` pays on ``channel`` and how many payments each got (by id)."""
         base = (payer * _CH + channel) * self.n
         lo, hi = np.searchsorted(self.key, [base, base + self.n])
         ids, counts = np.unique(self.key[lo:hi] - base, return_counts=True)
+        return ids, counts
+
+    def degree(self, channel: int, of_payee: bool) -> np.ndarray:
+        """For every account, how many distinct accounts pay it (``of_payee``) or it pays on
+        ``channel``."""
+        key = (channel, of_payee)
+        if key not in self._degrees:
+            keys = self._by_payee if of_payee else self.key
+            pair = np.unique(keys[(keys // self.n) % _CH == channel])
+            self._degrees[key] = np.bincount(pair // self.n // _CH, minlength=self.n)
+        return self._degrees[key]
+
+    def payers(self, payee: int, channel: int) -> tuple[np.ndarray, np.ndarray]:
+        """The accounts that pay ``payee`` on ``channel`` and how many payments each made (by id)."""
+        base = (payee * _CH + channel) * self.n
+        lo, hi = np.searchsorted(self._by_payee, [base, base + self.n])
+        ids, counts = np.unique(self._by_payee[lo:hi] - base, return_counts=True)
         return ids, counts
 
     def next_payment(self, payer: int, payee: int, channel: int, at: int, claimed: set[int]) -> int:

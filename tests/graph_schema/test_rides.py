@@ -132,3 +132,13 @@ def test_a_ride_compiled_in_another_world_is_refused(small_world, riding):
     other = generate_world(WorldConfig(accounts=3000, days=10, seed=12))
     with pytest.raises(ValueError, match="rides payments of another World"):
         inject(other, [riding])
+
+
+def test_a_ride_carries_at_most_what_its_amount_spec_says(small_world):
+    doc = ride_doc()
+    doc["transfers"][1]["amount"] = {"kind": "fraction", "fraction": 0.05}
+    got = [c for seed in range(40) for c in compile_those_that_fit([doc], small_world, seed) if c.rides]
+    assert got, "no compile seed let the business ride its payments"
+    for c in got[:5]:
+        ride = c.ridden >= 0
+        assert (c.base_amounts[ride] <= 0.05 * 20_000 + 0.01).all()

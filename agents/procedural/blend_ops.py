@@ -165,7 +165,8 @@ def ride_flows(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     return doc
 
 
-def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None = None) -> Doc:
+def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None = None,
+                rides: bool = False) -> Doc:
     """``doc`` made to pass for its accounts' peers as a whole: every customer account it would
     open (a person, business or shell company) is recruited from the World's accounts of its
     profile instead, so its flows mix with a real history; and every payment that moves the
@@ -178,7 +179,8 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     account is recruited only while the draft takes at most half of them; beyond that it is
     recruited from the next profile alike (`_ALIKE`: a business as a merchant, say) that has
     room, and only when none has is it left new (so a small World still compiles the draft)
-    or, if recruited, opened."""
+    or, if recruited, opened. With ``rides`` every transfer between two customer accounts whose
+    payer holds no initial funds then rides its payer's own payments (`ride_flows` on each)."""
     used: Counter = Counter()
     for e in doc["entities"]:
         recruit = e.get("recruit") or {}
@@ -192,6 +194,13 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
             used[free] += 1
         elif recruit.get("mode") == "hijack":  # a copy beyond the World's room opens an account
             e["recruit"] = {"mode": "new", "profile": first}
+    if rides:
+        ents = {e["id"]: e for e in doc["entities"]}
+        for t in _ride_hops(doc):
+            _recruit(ents[t["src"]])
+            _recruit(ents[t["dst"]])
+            _ride(t)
+        _drain(doc)
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True

@@ -84,11 +84,14 @@ class TemplatePlanner(Planner):
         blend_in: fit the capacity, then recruit every customer account from the World's
             accounts instead of opening it and put every payment on the calendar
             (`agents.procedural.blend_ops.blend_draft`).
+        commingle: with ``blend_in``, also make every transfer between two customer accounts
+            ride its payer's own payments (`blend_draft`'s ``rides``; for measurements).
     """
 
     def __init__(self, world=None, seed: int = 0, max_attempts: int = 25, max_days: float | None = None,
-                 fit_capacity: bool = False, blend_in: bool = False):
+                 fit_capacity: bool = False, blend_in: bool = False, commingle: bool = False):
         self.world, self.seed, self.max_attempts = world, seed, max_attempts
+        self.commingle = commingle
         self.fit_capacity, self.blend_in = fit_capacity or blend_in, blend_in
         self.max_days = min(float(world.config.days) if world is not None else 365.0, max_days or 365.0)
         self.capped = max_days is not None
@@ -129,7 +132,8 @@ class TemplatePlanner(Planner):
 
     def _blend_in(self, s: Scenario, max_days: float) -> Scenario:
         room = None if self.world is None else world_room(self.world)
-        return _marked(s, blend_draft(s.model_dump(mode="json"), OpContext(max_days=max_days), room), "blend")
+        doc = blend_draft(s.model_dump(mode="json"), OpContext(max_days=max_days), room, self.commingle)
+        return _marked(s, doc, "blend+ride" if self.commingle else "blend")
 
     def _avoid(self, s: Scenario, brief: Brief, rng, max_days: float) -> Scenario:
         ops = [AVOID_OPERATORS[a] for a in brief.avoid if a in AVOID_OPERATORS]

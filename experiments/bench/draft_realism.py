@@ -12,7 +12,8 @@ Then the C2ST's learning curve: its AUC at each of ``--sizes`` scenarios (`c2st_
 of ``--draws`` random draws). The discriminator learns more from more operations, so one and
 the same generator scores higher on more scenarios: populations compare only at one size.
 
-    python -m experiments.bench.draft_realism [--seeds 8] [--plain | --fit-capacity] [--sizes 24,47,80]
+    python -m experiments.bench.draft_realism [--seeds 8] [--plain | --fit-capacity | --rides]
+        [--sizes 24,47,80]
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from experiments.effect.realism import c2st, c2st_sized
 from graph_schema.world import WorldConfig, generate_world
 
 
-def drafts(world, seeds: int, fit_capacity: bool, blend_in: bool, per_typology: int = 2) -> list:
+def drafts(world, seeds: int, fit_capacity: bool, blend_in: bool, per_typology: int = 2,
+           commingle: bool = False) -> list:
     """The planner's drafts: ``per_typology`` per seed typology and planner seed."""
     out = []
     for seed in range(seeds):
-        planner = TemplatePlanner(world, seed=seed, fit_capacity=fit_capacity, blend_in=blend_in)
+        planner = TemplatePlanner(world, seed=seed, fit_capacity=fit_capacity, blend_in=blend_in,
+                                  commingle=commingle)
         out += [asyncio.run(planner.plan(Brief(typology=t, complexity=2), k))
                 for t in SEED_TYPOLOGIES for k in range(per_typology)]
     return out
@@ -45,6 +48,9 @@ def arguments() -> argparse.Namespace:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--plain", action="store_true", help="Template drafts as they are.")
     mode.add_argument("--fit-capacity", action="store_true", help="Capacity-fitted drafts, not blended.")
+    ap.add_argument("--rides", action="store_true",
+                    help="Blended drafts whose customer-to-customer transfers ride their payers' own "
+                    "payments (TemplatePlanner's commingle).")
     ap.add_argument("--sizes", default="24,47,80", help="Numbers of scenarios for the learning curve.")
     ap.add_argument("--draws", type=int, default=5, help="Random draws per number of scenarios.")
     return ap.parse_args()
@@ -56,13 +62,14 @@ def main() -> None:
     cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
     world, third = generate_world(cfg), generate_world(cfg.model_copy(update={"seed": cfg.seed + 2}))
     blend = not (args.plain or args.fit_capacity)
-    scenarios = drafts(world, args.seeds, args.fit_capacity or blend, blend)
+    scenarios = drafts(world, args.seeds, args.fit_capacity or blend, blend, commingle=blend and args.rides)
     compiled = compiled_in(scenarios, third)
     failed = len(scenarios) - len(compiled)
     opened = sum(1 for c in compiled for a in c.entity_accounts.values() if a < 0)
     window = ledger_window(third)
     r = c2st(third, window, compiled)
-    mode = "blended" if blend else "capacity-fitted" if args.fit_capacity else "template"
+    mode = ("blended and riding" if args.rides else "blended") if blend else \
+        "capacity-fitted" if args.fit_capacity else "template"
     print(f"{mode} drafts of {args.seeds} planner seeds: {len(scenarios)} drafted, {failed} do not compile "
           f"into the third World; {r.scenario_accounts} scenario accounts, {opened} of them opened "
           f"({r.matched_share:.0%} with a matched control); {time.perf_counter() - t0:.0f} s")

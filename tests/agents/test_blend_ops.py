@@ -200,3 +200,22 @@ def test_ride_flows_moves_the_money_inside_the_payers_own_payments(world):
     assert next(t for t in again["transfers"] if t["id"] == "out")["ride"]
     assert next(e for e in again["entities"] if e["id"] == "exit")["recruit"]["mode"] == "hijack"
     assert ride_flows(copy.deepcopy(again), np.random.default_rng(0), OpContext()) is None  # nothing left
+
+
+def test_commingled_drafts_ride_their_payers_payments(world):
+    """`commingle`: a blended draft's customer-to-customer transfers ride, and where the World
+    lets them, their rows are the payers' own background payments."""
+    import asyncio
+
+    from agents.models import Brief
+    from agents.procedural import TemplatePlanner
+    from graph_schema.enums import Typology
+
+    planner = TemplatePlanner(world, seed=0, blend_in=True, commingle=True)
+    riding = 0
+    for t in (Typology.STACK, Typology.MULE_NETWORK, Typology.SCATTER_GATHER):
+        s = asyncio.run(planner.plan(Brief(typology=t, complexity=2), 0))
+        assert s.lineage.operator.endswith("+blend+ride") and any(x.ride for x in s.transfers)
+        c = compile_scenario(s, world, 0)
+        riding += int((c.ridden >= 0).sum())
+    assert riding >= 1

@@ -160,3 +160,30 @@ def test_fuzzed_documents_raise_only_scenario_or_validation_errors(small_world, 
             continue
     with contextlib.suppress(ScenarioError, ValidationError):
         compile(doc, small_world, seed=0)
+
+
+@SETTINGS
+@given(name=st.sampled_from(TEMPLATES), seed=st.integers(0, 2**31), op_seed=st.integers(0, 1000))
+def test_commingled_template_instances_conserve_money_and_replace_only_their_payments(small_world, name, seed,
+                                                                                       op_seed):
+    """Templates whose customer-to-customer hops ride (`ride_flows` on each): the same money rules
+    hold, and injecting them replaces exactly the payments their ride rows are."""
+    from agents.procedural.blend_ops import ride_flows
+    from agents.procedural.operators import OpContext
+
+    doc = library()[name].sample(np.random.default_rng(seed)).model_dump(mode="json")
+    rng = np.random.default_rng(op_seed)
+    for _ in range(len(doc["transfers"])):
+        doc = ride_flows(doc, rng, OpContext()) or doc
+    try:
+        c = compile(doc, small_world, seed=seed)
+    except ScenarioError as err:  # timing, or a recruited profile the small World lacks enough of
+        assert err.path.endswith((".timing", ".recruit.profile")), str(err)
+        return
+    check_money_and_labels(c)
+    ride = c.ridden >= 0
+    assert len(np.unique(c.ridden[ride])) == ride.sum()  # no payment carries two occurrences
+    after = inject(small_world, [c])
+    assert after.ledger.num_rows == small_world.ledger.num_rows + int((~ride).sum())
+    assert int(after.ledger.column("is_laundering").to_numpy(zero_copy_only=False).sum()) == \
+        int(np.asarray(c.rows.column("is_laundering").to_pylist()).sum())

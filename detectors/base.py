@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from detectors.data import TxData
-from detectors.incremental import WorldGraph, as_scenario_data, scenario_parts
+from detectors.incremental import WorldGraph, scenario_parts
 from detectors.split import TemporalSplit
 
 
@@ -85,7 +85,7 @@ class Detector(ABC):
             batched = self.score_many(world_graph, [scenarios[i] for i in rest], batch)
             out.update(zip(rest, batched, strict=True))
             return [out[i] for i in range(len(scenarios))]
-        data = [as_scenario_data(getattr(sc, "rows", sc), world_graph) for sc in scenarios]
+        data = [scenario_parts(sc, world_graph)[0] for sc in scenarios]
         n = world_graph.data.n_nodes
         batches: list[tuple[list[int], set]] = []
         for i, d in enumerate(data):

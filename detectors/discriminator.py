@@ -55,7 +55,7 @@ def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], 
             prof = None if profiles is None else profiles[acc] if acc >= 0 else new_profiles[-acc - 1]
             units.append((aid, 1, gi, prof, -1, 0))
         f = frame(c.rows, n, offset)
-        f["ridden"] = getattr(c, "ridden", np.full(len(f), -1, dtype=np.int64))
+        f["ridden"] = c.ridden
         frames.append(f)
         offset += len(new_profiles)
     return units, pd.concat(frames, ignore_index=True)

@@ -54,11 +54,10 @@ def scenario_parts(scenario, world: WorldGraph) -> tuple[TxData, np.ndarray | No
     """A scenario to score as TxData on the World's node ids, and the World edges its rows
     ride (None when it rides none). ``scenario`` is compiled rows, TxData, or a compiled
     scenario (anything with ``rows`` and ``ridden``: rows riding background payments)."""
-    ridden = getattr(scenario, "ridden", None)
-    rows = scenario.rows if hasattr(scenario, "ridden") else scenario
-    if ridden is not None and (ridden >= 0).any():
-        return as_scenario_data(rows, world), np.asarray(ridden)[np.asarray(ridden) >= 0]
-    return as_scenario_data(rows, world), None
+    if not hasattr(scenario, "ridden"):
+        return as_scenario_data(scenario, world), None
+    ridden = scenario.ridden[scenario.ridden >= 0]
+    return as_scenario_data(scenario.rows, world), (ridden if len(ridden) else None)
 
 
 def _ports_after(world: TxData, sc: TxData) -> np.ndarray:

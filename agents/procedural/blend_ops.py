@@ -119,6 +119,14 @@ def _recruit(e: dict) -> None:
                         "profile": (e.get("recruit") or {}).get("profile") or _HIJACK_PROFILE[e["kind"]]}
 
 
+def _commingle(doc: Doc, t: dict) -> None:
+    """Recruit ``t``'s payer and payee from the World and make ``t`` ride (`_ride`)."""
+    for e in doc["entities"]:
+        if e["id"] in (t["src"], t["dst"]):
+            _recruit(e)
+    _ride(t)
+
+
 def _ride(t: dict) -> None:
     """Make ``t`` ride its payer's ACH payments (the channel that carries most business
     payments), spreading what it moved over `RIDE_REPEATS` payments: each carries a share of
@@ -156,11 +164,7 @@ def ride_flows(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     if not pool:
         return None
     flagged = [t for t in pool if t["id"] in ctx.flagged]
-    t = (flagged or pool)[int(rng.integers(len(flagged or pool)))]
-    for e in doc["entities"]:
-        if e["id"] in (t["src"], t["dst"]):
-            _recruit(e)
-    _ride(t)
+    _commingle(doc, (flagged or pool)[int(rng.integers(len(flagged or pool)))])
     _drain(doc)
     return doc
 
@@ -195,11 +199,8 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
         elif recruit.get("mode") == "hijack":  # a copy beyond the World's room opens an account
             e["recruit"] = {"mode": "new", "profile": first}
     if rides:
-        ents = {e["id"]: e for e in doc["entities"]}
         for t in _ride_hops(doc):
-            _recruit(ents[t["src"]])
-            _recruit(ents[t["dst"]])
-            _ride(t)
+            _commingle(doc, t)
         _drain(doc)
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:

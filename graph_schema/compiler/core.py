@@ -121,8 +121,7 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
     events = place(s, order, rng, first, end, where, _snapper(s, world), rides)
     ridden, carried = rides.rows(events) if rides else (np.full(len(events), -1, np.int64), None)
     ride_base = rides.base_amounts(events, carried) if rides else {}
-    amounts = _run_money(s, events, rng, _mimic(s, world, res), ride_base,
-                         {i for _t, i, r, k in events if (i, r, k) in ride_base})
+    amounts = _run_money(s, events, rng, _mimic(s, world, res), ride_base)
     if rides:  # a ride that finds nothing to carry is only the payer's own payment
         made = np.array(amounts) > 0
         carried = None if carried is None else carried.filter(pa.array(made[ridden >= 0]))
@@ -192,16 +191,18 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
     return out.tolist()
 
 
-def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, riding: set[int]) -> list[float]:
+def _run_money(s: Scenario, events, rng, mimic, ride_base: dict) -> list[float]:
     """Amount of every event in the base currency, refusing money spent before it arrives. An
     occurrence of a ride transfer pays what its amount spec says, at most what the payer holds
-    of the operation's money and, if the transfer is ``riding`` (it found payments to ride),
-    what its payment pays; one that finds the payer holding nothing, or no payment to carry
-    it, is not made (0). A ride transfer that found no payment is paid as an ordinary one."""
+    of the operation's money and, if the transfer is riding (``ride_base`` has a payment for
+    some occurrence of it), what its payment pays; one that finds the payer holding nothing,
+    or no payment to carry it, is not made (0). A ride transfer that found no payment is paid
+    as an ordinary one."""
     src_funds = [e.id for e in s.entities if e.initial_funds]
     share = s.funds_placed / len(src_funds)
     balance = {e.id: (share if e.initial_funds else 0.0) for e in s.entities}
     received = dict(balance)
+    riding = {i for i, _r, _k in ride_base}
     pending: dict[tuple[int, int], list[float]] = {}
     out = []
     for _t, i, r, k in events:

@@ -48,7 +48,7 @@ class Rides:
                                   CHANNELS.index(t.channel.value), int(np.ceil(when)), self.claimed)
         if j < 0 or int(self.pay.time[j]) > self._limit(i):
             return min(when, float(self._limit(i)))  # not made: what waits for it need not wait longer
-        self.claimed.add(int(self.pay.tx[j]))
+        self.claimed.add(j)
         self.claims[(i, r, k)] = j
         return float(self.pay.time[j])
 

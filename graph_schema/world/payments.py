@@ -28,11 +28,10 @@ class Payments:
         dst = ledger.column("dst_account").to_numpy()[keep].astype(np.int64)
         ch = dictionary_codes(ledger.column("channel"), CHANNELS)[keep].astype(np.int64)
         t = ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)[keep]
-        tx = ledger.column("tx_id").to_numpy()[keep].astype(np.int64)
         self.n = max(int(n_accounts), 1)
         self.key = (src * _CH + ch) * self.n + dst
         order = np.lexsort((t, self.key))
-        self.key, self.time, self.tx = self.key[order], t[order], tx[order]
+        self.key, self.time = self.key[order], t[order]
         self.row = np.flatnonzero(keep)[order]  # position in the ledger
         self._by_payee = np.sort((dst * _CH + ch) * self.n + src)  # who pays whom, seen from the payee
         self._degrees: dict[tuple[int, bool], np.ndarray] = {}
@@ -63,11 +62,11 @@ class Payments:
 
     def next_payment(self, payer: int, payee: int, channel: int, at: int, claimed: set[int]) -> int:
         """Index (into this index's arrays) of the first payment of ``payer`` to ``payee`` on
-        ``channel`` at or after ``at`` (epoch seconds) that is not ``claimed``; -1 if none."""
+        ``channel`` at or after ``at`` (epoch seconds) whose index is not in ``claimed``; -1 if none."""
         k = (payer * _CH + channel) * self.n + payee
         lo, hi = np.searchsorted(self.key, [k, k + 1])
         j = lo + int(np.searchsorted(self.time[lo:hi], at))
-        while j < hi and int(self.tx[j]) in claimed:
+        while j < hi and j in claimed:
             j += 1
         return j if j < hi else -1
 

@@ -25,7 +25,7 @@ import time
 from agents.models import Brief
 from agents.procedural import TemplatePlanner
 from experiments.bench.evolution import SEED_TYPOLOGIES, compiled_in, ledger_window
-from experiments.effect.realism import c2st, c2st_sized
+from experiments.effect.realism import c2st, c2st_sized, placebo_text
 from graph_schema.world import WorldConfig, generate_world
 
 
@@ -73,6 +73,7 @@ def main() -> None:
     print(f"{mode} drafts of {args.seeds} planner seeds: {len(scenarios)} drafted, {failed} do not compile "
           f"into the third World; {r.scenario_accounts} scenario accounts, {opened} of them opened "
           f"({r.matched_share:.0%} with a matched control); {time.perf_counter() - t0:.0f} s")
+    print(f"  {placebo_text(r)}")
     print("  by typology family: " + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}] (n {v.n})"
                                              for k, v in r.families.items()))
     print(f"  leak check AUC {r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "

@@ -53,7 +53,7 @@ from agents.procedural import (
 )
 from detectors import from_ledger, make, temporal_split
 from detectors.discriminator import RealismDiscriminator
-from experiments.effect.realism import c2st, c2st_sized, legit_reference
+from experiments.effect.realism import c2st, c2st_sized, legit_reference, placebo_text
 from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
@@ -203,7 +203,8 @@ def realism_of(compiled: list, third, seed: int = 0) -> str:
     """The C2ST of ``compiled`` (in the third World): a line, and one by family."""
     r = c2st(third, ledger_window(third), compiled, seed=seed)
     return (f"C2ST AUC {r.auc.value:.3f} [{r.auc.low:.3f}, {r.auc.high:.3f}] over {len(compiled)} scenarios "
-            f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); leak check AUC "
+            f"({r.scenario_accounts} accounts, {r.matched_share:.0%} with a matched control); "
+            f"{placebo_text(r)}; leak check AUC "
             f"{r.leak_auc.value:.3f}, first split `{r.leak_rule}`; one split alone: "
             + ", ".join(f"{k} {v['auc']['value']:.3f}" for k, v in r.probes.items())
             + "\n  by typology family (AUC [95% CI], n scenarios): "

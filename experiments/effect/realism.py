@@ -6,8 +6,15 @@ background accounts of the same profile that are active in the same period and t
 part in any laundering. Features describe each account's behaviour in that period
 (counts, sums and spread of amounts, round amounts, hours, weekends, counterparties,
 cross-currency share, channels, pass-through, gaps, the active span). Folds are grouped by
-scenario, so the discriminator is always tested on operations it never saw. AUC 0.5 means
+scenario, so the discriminator is always tested on operations it never saw; and an account
+two scenarios use is a scenario account once, in the first (`distinct_units`), so that its
+background history is never learnt in one fold and met again in another. AUC 0.5 means
 indistinguishable; the interval resamples accounts (scipy.stats.bootstrap).
+
+The placebo is the same test with every row of the scenarios taken away: the hijacked
+accounts' background alone against the same controls (opened accounts, which have no
+background, left out). It reads 0.5 when the controls are matched and the folds do not
+leak, whatever the scenarios do; the C2ST is read against it.
 
 The leak check asks the same of single transactions with a depth-3 decision tree (its
 interval resamples scenarios with their matched accounts' rows, as rows of one operation are
@@ -51,12 +58,15 @@ class RealismResult:
     probes: dict  # single-split probe name -> {"auc": Estimate as dict, "rule": str} (`probes`)
     # typology family -> the C2ST's AUC on that family's accounts and their controls (`by_family`)
     families: dict[str, Estimate] = field(default_factory=dict)
+    placebo: Estimate | None = None  # the same test on the hijacked accounts' background alone
+    repeats: int = 0  # scenario accounts left out because an earlier scenario used the account
 
     def as_dict(self) -> dict:
         return {"auc": self.auc.as_dict(), "leak_auc": self.leak_auc.as_dict(), "leak_rule": self.leak_rule,
                 "scenario_accounts": self.scenario_accounts, "matched_accounts": self.matched_accounts,
                 "matched_share": self.matched_share, "probes": self.probes,
-                "families": {k: v.as_dict() for k, v in self.families.items()}}
+                "families": {k: v.as_dict() for k, v in self.families.items()},
+                **({"placebo": self.placebo.as_dict()} if self.placebo else {}), "repeats": self.repeats}
 
 
 def _auc_interval(y: np.ndarray, p: np.ndarray, seed: int, resamples: int) -> Estimate:
@@ -104,8 +114,41 @@ def c2st(
     auc = _auc_interval(y, p, seed, resamples)
     tx_auc, rule, probes = _leak_check(base, u, scen, compiled, first_seen(world, scen), seed, resamples)
     families = by_family([c.scenario.primary_typology.value for c in compiled], y, p, groups, seed, resamples)
+    span = float(window[1] - window[0])
     return RealismResult(auc, tx_auc, rule, int(y.sum()), int((y == 0).sum()), matched_share(u), probes,
-                         families)
+                         families, placebo(base, u, world.n_accounts, span, seed, resamples),
+                         repeats(compiled))
+
+
+def placebo(base: pd.DataFrame, u: pd.DataFrame, n: int, span: float, seed: int, resamples: int
+            ) -> Estimate | None:
+    """The C2ST with the scenarios' rows taken away: the hijacked scenario accounts of ``u``
+    (ids below ``n``), each with its own background in ``base`` only, against the controls
+    they drew. None when fewer than 2 scenarios keep a hijacked account."""
+    pos = (u["label"] == 1) & (u["account"] < n)
+    keep = pos | ((u["label"] == 0) & u["control_of"].isin(u.index[pos]))
+    units = u[keep]
+    if units.loc[units["label"] == 1, "group"].nunique() < 2 or (units["label"] == 0).sum() == 0:
+        return None
+    feats = unit_features(base, units, base.iloc[:0], span)
+    cols = [c for c in feats.columns if c not in META]
+    y = feats["label"].to_numpy(int)
+    p = _out_of_fold(lambda: _classifier(seed), feats[cols].to_numpy(float), y, feats["group"].to_numpy(int))
+    return _auc_interval(y, p, seed, resamples)
+
+
+def placebo_text(r: RealismResult) -> str:
+    """The placebo and the repeats as a clause of a printed line."""
+    pl = "n/a" if r.placebo is None else f"{r.placebo.value:.3f} [{r.placebo.low:.3f}, {r.placebo.high:.3f}]"
+    return (f"placebo (the hijacked accounts' background alone) {pl}; {r.repeats} repeated scenario "
+            "accounts left out")
+
+
+def repeats(compiled: list[CompiledScenario]) -> int:
+    """Scenario accounts the C2ST leaves out because an earlier scenario used the same
+    background account (`distinct_units`)."""
+    each = [{a for a in c.entity_accounts.values() if a >= 0} for c in compiled]
+    return sum(map(len, each)) - len(set().union(*each))
 
 
 def _window_frame(world: World, window: tuple[int, int]) -> pd.DataFrame:
@@ -119,7 +162,7 @@ def _window_frame(world: World, window: tuple[int, int]) -> pd.DataFrame:
 def _scores(world: World, base: pd.DataFrame, window: tuple[int, int], compiled: list[CompiledScenario],
             k: int, seed: int) -> tuple:
     """The matched units, the scenarios' rows, and the labels, out-of-fold scores and groups."""
-    u, scen = matched_units(world, base, compiled, k, np.random.default_rng(seed))
+    u, scen = matched_units(world, base, compiled, k, np.random.default_rng(seed), distinct=True)
     feats = unit_features(base, u, scen, float(window[1] - window[0]))
     cols = [c for c in feats.columns if c not in META]
     x, y, groups = feats[cols].to_numpy(float), feats["label"].to_numpy(int), feats["group"].to_numpy(int)
@@ -237,4 +280,4 @@ def pa_mask(ts: np.ndarray, window: tuple[int, int]):
     return pa.array((ts >= window[0]) & (ts < window[1]))
 
 
-__all__ = ["RealismResult", "c2st", "c2st_sized", "legit_reference"]
+__all__ = ["RealismResult", "c2st", "c2st_sized", "legit_reference", "placebo", "placebo_text", "repeats"]

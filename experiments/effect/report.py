@@ -203,11 +203,12 @@ def e3_table(res: dict) -> list[str]:
 def realism_table(res: dict) -> list[str]:
     groups = [x for x in ["baseline", *res["arms"]] if x in res["realism"]]
     sized = any("sized" in res["realism"][g] for g in groups)  # results from before c2st_sized have none
+    plac = any("placebo" in res["realism"][g] for g in groups)  # nor from before the placebo
     rows = []
     for g in groups:
         r = res["realism"][g]
         if "error" in r:
-            rows.append([g, r["error"], *[""] * (7 if sized else 6)])
+            rows.append([g, r["error"], *[""] * (6 + sized + plac)])
             continue
         nov = r.get("novelty") or {}
         at = r.get("sized")
@@ -217,6 +218,7 @@ def realism_table(res: dict) -> list[str]:
                 fmt(r["auc"], False),
                 *([f"{at['value']:.3f} ({at['low']:.3f} to {at['high']:.3f}) at {at['n']}" if at else "-"]
                   if sized else []),
+                *([_placebo(r)] if plac else []),
                 r["scenario_accounts"],
                 r["matched_accounts"],
                 f"{r['matched_share']:.0%}" if "matched_share" in r else "n/a",
@@ -230,6 +232,7 @@ def realism_table(res: dict) -> list[str]:
             "group",
             "C2ST AUC (accounts)",
             *(["C2ST AUC at n scenarios: mean of draws (lowest to highest)"] if sized else []),
+            *(["placebo AUC (hijacked accounts' background alone); repeats left out"] if plac else []),
             "scenario accounts",
             "matched accounts",
             "scenario accounts with a matched control",
@@ -239,6 +242,12 @@ def realism_table(res: dict) -> list[str]:
         ],
         rows,
     )
+
+
+def _placebo(r: dict) -> str:
+    """The placebo AUC and the repeated scenario accounts the C2ST left out."""
+    return (f"{fmt(r['placebo'], False)}; {r.get('repeats', 0)} left out" if r.get("placebo")
+            else "-")
 
 
 def _novel(s: dict | None) -> str:

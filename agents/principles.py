@@ -130,16 +130,18 @@ class Robustness(_Model):
 
 class DiscriminatorGate(_Model):
     """Realism as a constraint, not a term traded against evasion: a scenario whose accounts the
-    realism discriminator tells from their peers with a mean probability above ``max_p`` is
-    rejected whatever else it scores. The bar may tighten over the run: it moves linearly from
+    realism discriminator ranks above ``max_p`` of their matched peers on average (the mean,
+    over the scenario's accounts, of the share of legitimate accounts of the same profile
+    it finds less laundering-like; 0.5 is a typical peer) is rejected whatever else it scores.
+    The bar may tighten over the run: it moves linearly from
     ``start_p`` (the discriminator fitted before round 0) to ``max_p`` (the one fitted after
     round ``rounds - 1`` and every later one), so the planner's first drafts are not all
     rejected at once."""
 
     max_p: float = Field(
         1.0, ge=0.5, le=1.0,
-        description="Highest mean probability (over the scenario's accounts) that an account is "
-        "laundering's the gate lets through, once annealed; 1 = no gate.",
+        description="Highest mean rank of the scenario's accounts among their matched legitimate peers "
+        "(0.5: a typical peer) the gate lets through, once annealed; 1 = no gate.",
     )
     start_p: float = Field(
         1.0, ge=0.5, le=1.0,

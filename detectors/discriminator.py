@@ -9,8 +9,17 @@ uses. The loop refits it on the scenarios it has seen, so what gives laundering 
 is what the critic objects to tomorrow.
 
 `judge` scores one compiled scenario: the mean probability, over its accounts, that an
-account is laundering's, and the features that push it up most (LightGBM's per-feature
-contributions, in log-odds, averaged over the accounts).
+account is laundering's; the mean rank of its accounts among the matched legitimate accounts
+of their profile (the share of those the discriminator finds less laundering-like: 0.5 is a
+typical peer, 1 stands above them all), which is what the C2ST's AUC averages; and the
+features that push it up most (LightGBM's per-feature contributions, in log-odds, averaged
+over the accounts).
+
+It is cross-fitted: besides the model on everything, ``FOLDS`` models each leave out the
+accounts of one fold (account id modulo ``FOLDS``), and an account is judged by the model
+that never saw it, the controls' ranks too. A loop judges children whose accounts their
+parents already used; a model that had learnt those accounts' own histories would find them
+again, and reward a child for changing its accounts rather than its behaviour.
 """
 
 from __future__ import annotations
@@ -36,11 +45,15 @@ class Giveaway:
     p: float  # mean probability over the scenario's accounts that an account is laundering's
     accounts: int
     features: list[tuple[str, float]]  # most telling first: (feature, mean contribution in log-odds)
+    rank: float | None = None  # mean rank among matched legitimate peers (None: a model saved without)
 
     @property
     def score(self) -> float:
-        """Realism in [0, 1]: 1 while the accounts look no likelier laundering's than not."""
-        return float(np.clip(2.0 * (1.0 - self.p), 0.0, 1.0))
+        """Realism in [0, 1]: 1 while the accounts rank no higher than a typical peer of their
+        profile (mean rank 0.5), 0 when they rank above every peer; by ``p`` (1 while the
+        accounts look no likelier laundering's than not) for a model saved without ranks."""
+        told = self.p if self.rank is None else self.rank
+        return float(np.clip(2.0 * (1.0 - told), 0.0, 1.0))
 
 
 def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], pd.DataFrame]:
@@ -161,9 +174,13 @@ class RealismDiscriminator:
               "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "verbose": -1,
               "num_threads": 1, "deterministic": True, "force_row_wise": True}
 
+    FOLDS = 3
+
     def __init__(self, world, k: int = 3, trees: int = 150, seed: int = 0):
         self.world, self.k, self.trees, self.seed = world, k, trees, seed
         self.booster = None
+        self.folds: list = []  # booster f never saw an account whose id is f modulo FOLDS
+        self.peers: dict[str, np.ndarray] = {}  # profile -> controls' cross-fitted p, sorted
         self.columns: list[str] = []
         self.fitted_on = 0
         self.fitted_after: int | None = None  # the loop round after which it was fitted (-1: before round 0)
@@ -193,31 +210,72 @@ class RealismDiscriminator:
             raise ValueError(
                 f"the realism discriminator needs at least 2 scenarios to fit on, got {len(compiled)}"
             )
-        units, scen = matched_units(self.world, self.base, compiled, self.k, np.random.default_rng(self.seed))
+        units, scen = matched_units(self.world, self.base, compiled, self.k, np.random.default_rng(self.seed),
+                                    distinct=True)
         feats = unit_features(self.base, units, scen, self.span)
         y = feats["label"].to_numpy(int)
         if y.all() or not y.any():
             raise ValueError("the realism discriminator found no matched legitimate account to compare with")
         self.columns = [c for c in feats.columns if c not in META]
-        params = {**self.PARAMS, "seed": self.seed, "scale_pos_weight": float((y == 0).sum() / y.sum())}
-        data = lgb.Dataset(feats[self.columns].to_numpy(float), y, feature_name=self.columns)
-        self.booster = lgb.train(params, data, num_boost_round=self.trees)
+        x = feats[self.columns].to_numpy(float)
+
+        def train(keep: np.ndarray):
+            params = {**self.PARAMS, "seed": self.seed,
+                      "scale_pos_weight": float((y[keep] == 0).sum() / max(y[keep].sum(), 1))}
+            data = lgb.Dataset(x[keep], y[keep], feature_name=self.columns)
+            return lgb.train(params, data, num_boost_round=self.trees)
+
+        self.booster = train(np.ones(len(y), bool))
+        fold = feats["account"].to_numpy() % self.FOLDS
+        self.folds = [train(fold != f) for f in range(self.FOLDS)]
+        ctrl = y == 0
+        p = self._predict(x[ctrl], fold[ctrl])
+        prof = feats.loc[ctrl, "profile"].astype(str).to_numpy()
+        self.peers = {"": np.sort(p), **{k: np.sort(p[prof == k]) for k in np.unique(prof)}}
         self.fitted_on = len(compiled)
         return self
+
+    def _predict(self, x: np.ndarray, fold: np.ndarray, contrib: bool = False) -> np.ndarray:
+        """Each row's p (or per-feature contributions) from the booster of its fold."""
+        out = np.zeros((len(x), x.shape[1] + 1) if contrib else len(x))
+        for f, b in enumerate(self.folds):
+            m = fold == f
+            if m.any():
+                out[m] = b.predict(x[m], pred_contrib=contrib)
+        return out
+
+    def _ranks(self, p: np.ndarray, profiles: list) -> np.ndarray:
+        """Each p's rank among the controls of its profile (all controls if it has none)."""
+        out = np.zeros(len(p))
+        for i, (x, prof) in enumerate(zip(p, profiles, strict=True)):
+            peers = self.peers.get(str(prof))
+            peers = self.peers[""] if peers is None or not len(peers) else peers
+            below, upto = np.searchsorted(peers, x, "left"), np.searchsorted(peers, x, "right")
+            out[i] = (below + upto) / (2 * len(peers))  # ties count half
+        return out
 
     def judge(self, compiled, top: int = 3) -> Giveaway:
         """How much ``compiled``'s accounts look like laundering's, and the features that say so."""
         if self.booster is None:
             raise RuntimeError("the realism discriminator is not fitted; call fit() or load()")
-        # the scenario's own accounts only: no controls, no profiles (a critic does this per review)
-        units, scen = scenario_units([compiled], self.world.n_accounts)
+        # the scenario's own accounts only, no controls (a critic does this per review)
+        units, scen = scenario_units([compiled], self.world.n_accounts, self._profiles)
         units = pd.DataFrame(units, columns=list(META))
         x = unit_features(self.base, units, scen, self.span)[self.columns].to_numpy(float)
-        p = self.booster.predict(x)
-        contrib = self.booster.predict(x, pred_contrib=True)[:, :-1].mean(axis=0)
+        if not self.folds:  # a model saved before cross-fitting: the one booster, no ranks
+            p, contrib, rank = self.booster.predict(x), self.booster.predict(x, pred_contrib=True), None
+        else:
+            fold = units["account"].to_numpy() % self.FOLDS
+            p, contrib = self._predict(x, fold), self._predict(x, fold, contrib=True)
+            rank = float(self._ranks(p, units["profile"].tolist()).mean())
+        contrib = contrib[:, :-1].mean(axis=0)
         order = [i for i in np.argsort(-contrib, kind="stable")[:top] if contrib[i] > 0]
         named = [(self.columns[i], round(float(contrib[i]), 3)) for i in order]
-        return Giveaway(float(p.mean()), len(x), named)
+        return Giveaway(float(p.mean()), len(x), named, rank)
+
+    @cached_property
+    def _profiles(self) -> np.ndarray:
+        return np.asarray(self.world.accounts.column("profile").to_pylist(), dtype=object)
 
     # ------------------------------------------------------------------ persistence
 
@@ -228,7 +286,9 @@ class RealismDiscriminator:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"k": self.k, "trees": self.trees, "seed": self.seed, "columns": self.columns,
-               "fitted_on": self.fitted_on, "info": info or {}, "model": self.booster.model_to_string()}
+               "fitted_on": self.fitted_on, "info": info or {}, "model": self.booster.model_to_string(),
+               "folds": [b.model_to_string() for b in self.folds],
+               "peers": {k: v.tolist() for k, v in self.peers.items()}}
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(doc))
         tmp.replace(path)
@@ -242,6 +302,8 @@ class RealismDiscriminator:
         d = cls(world, doc["k"], doc["trees"], doc["seed"])
         d.booster = lgb.Booster(model_str=doc["model"])
         d.columns, d.fitted_on = doc["columns"], doc["fitted_on"]
+        d.folds = [lgb.Booster(model_str=m) for m in doc.get("folds", [])]
+        d.peers = {k: np.asarray(v) for k, v in doc.get("peers", {}).items()}
         d.fitted_after = doc["info"].get("round")
         return d
 

@@ -192,16 +192,19 @@ class ChecksCritic(Critic):
 
 
 def discriminator_gate(told: CheckResult, gate: DiscriminatorGate, fitted_after: int | None) -> CheckResult:
-    """Fails when the realism discriminator's mean probability ``p`` (its check scores
-    ``min(1, 2 (1 - p))``) is above the gate's bar for a discriminator fitted after round
-    ``fitted_after``; the failure carries the check's reason and the features it names."""
+    """Fails when the realism discriminator's judgement ``r`` (its check scores
+    ``min(1, 2 (1 - r))``: the accounts' mean rank among their matched peers, or their mean
+    probability for a discriminator saved without ranks) is above the gate's bar for a
+    discriminator fitted after round ``fitted_after``; the failure carries the check's reason
+    and the features it names."""
     bar = gate.bar(fitted_after)
     if told.score >= 2.0 * (1.0 - bar) - 1e-9:
         return CheckResult(name="realism_gate", score=1.0,
-                           reason=f"the realism discriminator's p is at most the bar of {bar:.2f}")
-    p = 1.0 - told.score / 2.0
+                           reason=f"the realism discriminator's rank is at most the bar of {bar:.2f}")
+    r = 1.0 - told.score / 2.0
     return CheckResult(name="realism_gate", score=0.0, features=told.features,
-                       reason=f"p {p:.2f} is above the realism gate's bar of {bar:.2f}: {told.reason}"[:400])
+                       reason=f"rank {r:.2f} is above the realism gate's bar of {bar:.2f}: "
+                       f"{told.reason}"[:400])
 
 
 def volume_gate(ctx: CheckContext, ratio: float) -> CheckResult:

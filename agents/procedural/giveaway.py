@@ -54,12 +54,13 @@ def realism_discriminator(ctx: CheckContext) -> CheckResult:
         raise ValueError(f"check '{NAME}' needs a fitted realism discriminator (the run's `realism` section)")
     g = ctx.discriminator.judge(ctx.compiled)
     names = [f for f, _ in g.features]
+    rank = "" if g.rank is None else f"they rank above {g.rank:.0%} of them, "
     if g.score >= 0.999:
-        reason = f"its {g.accounts} accounts pass for their peers (discriminator p {g.p:.2f})"
+        reason = f"its {g.accounts} accounts pass for their peers ({rank}discriminator p {g.p:.2f})"
     else:
         told = ", ".join(f"{words(f)} ({f} +{c:.2f})" for f, c in g.features) or "no single feature"
         reason = (f"the realism discriminator tells its {g.accounts} accounts from matched peers of their "
-                  f"profiles (p {g.p:.2f}); what gives them away: {told}")
+                  f"profiles ({rank}p {g.p:.2f}); what gives them away: {told}")
     return CheckResult(name=NAME, score=round(g.score, 4), reason=reason[:400], features=names)
 
 

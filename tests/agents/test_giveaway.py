@@ -123,6 +123,29 @@ def test_a_saved_discriminator_loads_with_the_same_judgement(tmp_path, world, te
         assert again.judge(c) == discriminator.judge(c)
 
 
+def test_an_account_is_judged_by_a_model_that_never_saw_it(world, templates, discriminator):
+    """Cross-fitted: the scenarios it was fitted on are judged no more harshly than scenarios it
+    never saw, where the one model fitted on everything finds its own training accounts again
+    (a child reusing its parent's accounts would pay for their history, not its behaviour)."""
+    import copy
+
+    whole = copy.copy(discriminator)
+    whole.folds = []  # as a model saved before cross-fitting: the one booster, p only
+    seen, unseen = templates[:40], templates[40:]
+    in_sample = np.mean([whole.judge(c).p for c in seen])
+    assert in_sample > np.mean([whole.judge(c).p for c in unseen]) + 0.05
+    assert np.mean([discriminator.judge(c).p for c in seen]) < in_sample - 0.1
+    assert whole.judge(seen[0]).rank is None and discriminator.judge(seen[0]).rank is not None
+
+
+def test_a_scenario_below_even_odds_still_pays_for_ranking_above_its_peers(templates, discriminator):
+    """The score is the accounts' rank among matched peers of their profile, not the probability:
+    a scenario the discriminator gives p below 0.5 (which used to score a full 1) still loses
+    realism when its accounts rank above most of their peers."""
+    g = min((discriminator.judge(c) for c in templates[40:]), key=lambda g: g.p)
+    assert g.p < 0.5 and g.rank > 0.6 and g.score == pytest.approx(2 * (1 - g.rank)) and g.score < 0.8
+
+
 def test_fitting_needs_two_scenarios(world, templates):
     with pytest.raises(ValueError, match="at least 2 scenarios"):
         RealismDiscriminator(world).fit(templates[:1])
@@ -130,12 +153,14 @@ def test_fitting_needs_two_scenarios(world, templates):
 
 def test_the_realism_gate_rejects_what_the_discriminator_tells_apart_whatever_else_it_scores(
         world, stats, templates, discriminator):
-    """Realism as a constraint: a scenario the discriminator gives away (p above the bar) is
-    rejected even when its weighted realism passes, and the objection names the giveaways."""
+    """Realism as a constraint: a scenario the discriminator gives away (its accounts' mean rank
+    among their peers above the bar) is rejected even when its weighted realism passes, and
+    the objection names the giveaways."""
     from agents.principles import DiscriminatorGate
 
-    told = max(templates[40:], key=lambda c: discriminator.judge(c).p)
-    p_told = discriminator.judge(told).p
+    told = max((c for c in templates[40:] if discriminator.judge(c).rank < 0.98),
+               key=lambda c: discriminator.judge(c).rank)
+    p_told = discriminator.judge(told).rank
     base = load_principles()
     lenient = base.model_copy(update={"critic": base.critic.model_copy(update={"accept_threshold": 0.0})})
     gated = lenient.model_copy(update={"critic": lenient.critic.model_copy(update={
@@ -148,11 +173,11 @@ def test_the_realism_gate_rejects_what_the_discriminator_tells_apart_whatever_el
     open_review, review = review_under(lenient), review_under(gated)
     assert p_told > 0.6 and open_review.accepted and not review.accepted
     gate = next(g for g in review.gates if g.name == "realism_gate")
-    said = re.match(r"p (\d\.\d\d) is above the realism gate's bar of 0\.60: ", gate.reason)
+    said = re.match(r"rank (\d\.\d\d) is above the realism gate's bar of 0\.60: ", gate.reason)
     assert gate.score == 0 and said and float(said[1]) == pytest.approx(p_told, abs=0.006)
     assert review.critiques[0].check == "realism_gate" and review.critiques[0].features
     assert review.critiques[0].features[0] in gate.reason
-    # a bar above the scenario's p lets it through
+    # a bar above the scenario's rank lets it through
     loose = lenient.model_copy(update={"critic": lenient.critic.model_copy(update={
         "discriminator_gate": DiscriminatorGate(max_p=min(1.0, p_told + 0.01))})})
     assert review_under(loose).accepted

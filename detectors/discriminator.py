@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from detectors.realism import account_features, frame
+from detectors.realism import account_features, frame, rank_among
 
 META = ("account", "label", "group", "profile", "control_of", "controls")
 
@@ -75,13 +75,14 @@ def scenario_units(compiled: list, n: int, profiles=None) -> tuple[list[tuple], 
 
 
 def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.random.Generator,
-                  distinct: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  distinct: bool = False, active_only: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scenarios' accounts (label 1) and, for each, ``k`` untainted background accounts of
     the same profile active in the period (label 0), grouped by scenario; and the scenarios'
     rows as one frame (`scenario_units`).
 
     ``distinct``: a background account is a scenario account once, in the first scenario that
-    uses it (`distinct_units`); what a test grouped by scenario needs.
+    uses it (`distinct_units`); what a test grouped by scenario needs. ``active_only``: see
+    `with_controls`.
 
     Controls are drawn with replacement across scenario accounts (each draw is ``k`` distinct
     accounts), so a small World can match every scenario account however many there are; an
@@ -96,7 +97,7 @@ def matched_units(world, base: pd.DataFrame, compiled: list, k: int, rng: np.ran
     if distinct:
         units = distinct_units(units, n)
     excluded = np.fromiter(tainted, dtype=np.int64, count=len(tainted))
-    return with_controls(units, base, n, profiles, excluded, k, rng), scen
+    return with_controls(units, base, n, profiles, excluded, k, rng, active_only), scen
 
 
 def distinct_units(units: list[tuple], n: int) -> list[tuple]:
@@ -121,13 +122,16 @@ def distinct_units(units: list[tuple], n: int) -> list[tuple]:
 
 
 def with_controls(units: list[tuple], base: pd.DataFrame, n: int, profiles: np.ndarray, excluded: np.ndarray,
-                  k: int, rng: np.random.Generator) -> pd.DataFrame:
+                  k: int, rng: np.random.Generator, active_only: bool = True) -> pd.DataFrame:
     """``units`` (positive unit rows, `META` order) and, after them, for each, ``k`` distinct
-    accounts of its profile that are active in ``base`` and not ``excluded``, as control rows
-    in its group (see `matched_units` for how an account drawn twice is kept once)."""
-    active = np.sort(pd.unique(np.concatenate([base["src"].values, base["dst"].values])))
-    active = active[active < n]
-    clean = active[~np.isin(active, excluded)]
+    accounts of its profile that are not ``excluded``, as control rows in its group (see
+    `matched_units` for how an account drawn twice is kept once). ``active_only``: only
+    accounts active in ``base``; else any background account, as the compiler hijacks one
+    (so an account a scenario wakes from a quiet period is compared with peers drawn the same
+    way, some of them quiet too)."""
+    pool = np.sort(pd.unique(np.concatenate([base["src"].values, base["dst"].values])))
+    pool = pool[pool < n] if active_only else np.arange(n)
+    clean = pool[~np.isin(pool, excluded)]
     by_profile = pd.Series(clean).groupby(profiles[clean]).apply(np.asarray).to_dict()
     units = list(units)
     drawn: set[int] = set()
@@ -250,8 +254,7 @@ class RealismDiscriminator:
         for i, (x, prof) in enumerate(zip(p, profiles, strict=True)):
             peers = self.peers.get(str(prof))
             peers = self.peers[""] if peers is None or not len(peers) else peers
-            below, upto = np.searchsorted(peers, x, "left"), np.searchsorted(peers, x, "right")
-            out[i] = (below + upto) / (2 * len(peers))  # ties count half
+            out[i] = rank_among(peers, np.array([x]))[0]
         return out
 
     def judge(self, compiled, top: int = 3) -> Giveaway:

@@ -125,4 +125,31 @@ def account_features(df: pd.DataFrame, units: pd.DataFrame, span: float) -> pd.D
     return units.join(f, on="account").fillna(0.0)
 
 
-__all__ = ["CHANNELS", "TX_FEATURES", "account_features", "frame", "tx_features"]
+def rank_among(peers: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each score of ``x``'s rank among ``peers`` (sorted): the share of them below it, ties
+    counting half. The mean over a scenario's accounts of their rank among matched legitimate
+    peers is the C2ST's AUC within profiles, and the realism discriminator's judgement."""
+    below, upto = np.searchsorted(peers, x, "left"), np.searchsorted(peers, x, "right")
+    return (below + upto) / (2.0 * len(peers))
+
+
+def matched_auc(y: np.ndarray, p: np.ndarray, strata: np.ndarray) -> float:
+    """The AUC within strata: the mean, over positives (``y`` 1), of their score's rank among
+    the negatives of their own stratum (all negatives for a stratum that has none). With one
+    stratum it is the ordinary AUC; with profiles as strata, a classifier that only tells one
+    profile from another (when positives and controls mix profiles in different shares) gains
+    nothing. 0.5 without positives or negatives."""
+    neg = y == 0
+    if neg.all() or not neg.any():
+        return 0.5
+    everyone = np.sort(p[neg])
+    pos = np.flatnonzero(~neg)
+    ranks = np.empty(len(pos))
+    for s in np.unique(strata[pos]):
+        peers = np.sort(p[neg & (strata == s)])
+        m = strata[pos] == s
+        ranks[m] = rank_among(peers if len(peers) else everyone, p[pos[m]])
+    return float(ranks.mean())
+
+
+__all__ = ["CHANNELS", "TX_FEATURES", "account_features", "frame", "matched_auc", "rank_among", "tx_features"]

@@ -2,14 +2,18 @@
 
 A LightGBM discriminator tries to tell the accounts of scenarios (compiled into B's test
 period) from matched legitimate accounts of B: for every scenario account, up to ``k``
-background accounts of the same profile that are active in the same period and take no
-part in any laundering. Features describe each account's behaviour in that period
+background accounts of the same profile that take no part in any laundering, drawn as the
+compiler hijacks one (quiet ones in the period too). Features describe each account's behaviour in that period
 (counts, sums and spread of amounts, round amounts, hours, weekends, counterparties,
 cross-currency share, channels, pass-through, gaps, the active span). Folds are grouped by
 scenario, so the discriminator is always tested on operations it never saw; and an account
 two scenarios use is a scenario account once, in the first (`distinct_units`), so that its
 background history is never learnt in one fold and met again in another. AUC 0.5 means
-indistinguishable; the interval resamples accounts (scipy.stats.bootstrap).
+indistinguishable. The AUC is taken within profiles (`matched_auc`: the mean, over scenario
+accounts, of their rank among the controls of their own profile), so that a scenario that
+recruits most of a small World's businesses, which leaves fewer clean ones to draw as
+controls, is not told apart by being businesses; the pooled AUC is kept beside it. The
+interval resamples accounts (scipy.stats.bootstrap).
 
 The placebo is the same test with every row of the scenarios taken away: the hijacked
 accounts' background alone against the same controls (opened accounts, which have no
@@ -38,7 +42,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.tree import DecisionTreeClassifier, export_text
 
 from detectors.discriminator import META, matched_share, matched_units, unit_features, with_controls
-from detectors.realism import TX_FEATURES, frame, tx_features
+from detectors.realism import TX_FEATURES, frame, matched_auc, tx_features
 from experiments.effect.probes import cluster_auc, first_seen, probe_features, single_splits
 from experiments.effect.stats import Estimate, interval
 from graph_schema.compiler import CompiledScenario
@@ -60,23 +64,26 @@ class RealismResult:
     families: dict[str, Estimate] = field(default_factory=dict)
     placebo: Estimate | None = None  # the same test on the hijacked accounts' background alone
     repeats: int = 0  # scenario accounts left out because an earlier scenario used the account
+    pooled: float | None = None  # the ordinary AUC, profiles mixed (how figures before 2026-12-04 read)
 
     def as_dict(self) -> dict:
         return {"auc": self.auc.as_dict(), "leak_auc": self.leak_auc.as_dict(), "leak_rule": self.leak_rule,
                 "scenario_accounts": self.scenario_accounts, "matched_accounts": self.matched_accounts,
                 "matched_share": self.matched_share, "probes": self.probes,
                 "families": {k: v.as_dict() for k, v in self.families.items()},
-                **({"placebo": self.placebo.as_dict()} if self.placebo else {}), "repeats": self.repeats}
+                **({"placebo": self.placebo.as_dict()} if self.placebo else {}), "repeats": self.repeats,
+                "pooled_auc": self.pooled}
 
 
-def _auc_interval(y: np.ndarray, p: np.ndarray, seed: int, resamples: int) -> Estimate:
-    value = float(roc_auc_score(y, p))
+def _auc_interval(y: np.ndarray, p: np.ndarray, strata: np.ndarray, seed: int, resamples: int) -> Estimate:
+    """`matched_auc` (the AUC within profiles) with a bootstrap interval over accounts."""
+    low, high = interval((y, p, strata), matched_auc, seed, resamples)
+    return Estimate(matched_auc(y, p, strata), low, high, int(y.sum()))
 
-    def stat(a, b):
-        return roc_auc_score(a, b) if 0 < a.sum() < len(a) else 0.5
 
-    low, high = interval((y, p), stat, seed, resamples)
-    return Estimate(value, low, high, int(y.sum()))
+def _strata(units: pd.DataFrame) -> np.ndarray:
+    """Each unit's profile as an integer code: the strata of `matched_auc`."""
+    return pd.factorize(units["profile"].astype(str))[0]
 
 
 def _classifier(seed: int):
@@ -111,13 +118,13 @@ def c2st(
         raise ValueError("c2st needs at least 2 compiled scenarios")
     base = _window_frame(world, window)
     u, scen, y, p, groups = _scores(world, base, window, compiled, k, seed)
-    auc = _auc_interval(y, p, seed, resamples)
+    auc = _auc_interval(y, p, _strata(u), seed, resamples)
     tx_auc, rule, probes = _leak_check(base, u, scen, compiled, first_seen(world, scen), seed, resamples)
     families = by_family([c.scenario.primary_typology.value for c in compiled], y, p, groups, seed, resamples)
     span = float(window[1] - window[0])
     return RealismResult(auc, tx_auc, rule, int(y.sum()), int((y == 0).sum()), matched_share(u), probes,
                          families, placebo(base, u, world.n_accounts, span, seed, resamples),
-                         repeats(compiled))
+                         repeats(compiled), float(roc_auc_score(y, p)))
 
 
 def placebo(base: pd.DataFrame, u: pd.DataFrame, n: int, span: float, seed: int, resamples: int
@@ -134,7 +141,7 @@ def placebo(base: pd.DataFrame, u: pd.DataFrame, n: int, span: float, seed: int,
     cols = [c for c in feats.columns if c not in META]
     y = feats["label"].to_numpy(int)
     p = _out_of_fold(lambda: _classifier(seed), feats[cols].to_numpy(float), y, feats["group"].to_numpy(int))
-    return _auc_interval(y, p, seed, resamples)
+    return _auc_interval(y, p, _strata(feats), seed, resamples)
 
 
 def placebo_text(r: RealismResult) -> str:
@@ -162,7 +169,8 @@ def _window_frame(world: World, window: tuple[int, int]) -> pd.DataFrame:
 def _scores(world: World, base: pd.DataFrame, window: tuple[int, int], compiled: list[CompiledScenario],
             k: int, seed: int) -> tuple:
     """The matched units, the scenarios' rows, and the labels, out-of-fold scores and groups."""
-    u, scen = matched_units(world, base, compiled, k, np.random.default_rng(seed), distinct=True)
+    u, scen = matched_units(world, base, compiled, k, np.random.default_rng(seed), distinct=True,
+                            active_only=False)
     feats = unit_features(base, u, scen, float(window[1] - window[0]))
     cols = [c for c in feats.columns if c not in META]
     x, y, groups = feats[cols].to_numpy(float), feats["label"].to_numpy(int), feats["group"].to_numpy(int)
@@ -189,8 +197,8 @@ def c2st_sized(world: World, window: tuple[int, int], compiled: list[CompiledSce
     aucs = []
     for d in range(draws):
         pick = np.sort(rng.choice(len(compiled), size=scenarios, replace=False))
-        _, _, y, p, _ = _scores(world, base, window, [compiled[i] for i in pick], k, seed + d)
-        aucs.append(float(roc_auc_score(y, p)))
+        u, _, y, p, _ = _scores(world, base, window, [compiled[i] for i in pick], k, seed + d)
+        aucs.append(matched_auc(y, p, _strata(u)))
     return Estimate(float(np.mean(aucs)), min(aucs), max(aucs), scenarios)
 
 
@@ -270,7 +278,7 @@ def legit_reference(world: World, participants: dict[str, np.ndarray], k: int = 
         y = feats["label"].to_numpy(int)
         groups = feats["group"].to_numpy(int)
         p = _out_of_fold(lambda: _classifier(seed), feats[cols].to_numpy(float), y, groups)
-        out[name] = _auc_interval(y, p, seed, resamples)
+        out[name] = _auc_interval(y, p, _strata(feats), seed, resamples)
     return out
 
 

@@ -36,5 +36,5 @@ def test_an_account_two_scenarios_use_is_one_scenario_account_and_the_placebo_do
 
     leaky, _ = matched_units(world, base, twice, 3, np.random.default_rng(0))
     assert placebo(base, leaky, world.n_accounts, span, 0, 100).value > 0.85
-    assert r.placebo.value < 0.75 and r.placebo.low <= r.placebo.value <= r.placebo.high
+    assert r.placebo.value < 0.7 and r.placebo.low <= r.placebo.value <= r.placebo.high
     assert r.placebo.n == len(set().union(*each))

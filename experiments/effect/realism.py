@@ -41,8 +41,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.tree import DecisionTreeClassifier, export_text
 
-from detectors.discriminator import META, matched_share, matched_units, unit_features, with_controls
 from detectors.realism import TX_FEATURES, frame, matched_auc, tx_features
+from detectors.units import META, matched_share, matched_units, unit_features, with_controls
 from experiments.effect.probes import cluster_auc, first_seen, probe_features, single_splits
 from experiments.effect.stats import Estimate, interval
 from graph_schema.compiler import CompiledScenario

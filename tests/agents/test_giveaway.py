@@ -15,7 +15,8 @@ from agents.principles import evasion_of, load_principles, utility
 from agents.procedural import ChecksCritic
 from agents.procedural.giveaway import NAME
 from agents.procedural.steering import steer
-from detectors.discriminator import RealismDiscriminator, matched_units, unit_features
+from detectors.discriminator import RealismDiscriminator
+from detectors.units import matched_units, unit_features
 from graph_schema.baseline import sample_baseline
 
 

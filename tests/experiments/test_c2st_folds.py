@@ -12,7 +12,7 @@ def test_an_account_two_scenarios_use_is_one_scenario_account_and_the_placebo_do
     its repeats reported; the placebo of the scenarios' accounts taken once stays far below
     what the same placebo reads when each repeat is a scenario account of its own (the copy's
     background learnt in one fold, met again in another)."""
-    from detectors.discriminator import matched_units
+    from detectors.units import matched_units
     from experiments.effect.realism import _window_frame, c2st, placebo
     from graph_schema.baseline import sample_baseline
     from graph_schema.compiler import compile_scenario
@@ -38,3 +38,28 @@ def test_an_account_two_scenarios_use_is_one_scenario_account_and_the_placebo_do
     assert placebo(base, leaky, world.n_accounts, span, 0, 100).value > 0.85
     assert r.placebo.value < 0.7 and r.placebo.low <= r.placebo.value <= r.placebo.high
     assert r.placebo.n == len(set().union(*each))
+
+
+def test_an_account_two_scenarios_use_carries_only_its_own_scenarios_rows():
+    """Scenarios are judged one by one: a template compiled twice onto the same accounts gives
+    those accounts exactly the features the template alone gives them, not twice its money
+    and payments."""
+    from detectors.units import matched_units, unit_features
+    from experiments.effect.realism import _window_frame
+    from graph_schema.baseline import sample_baseline
+    from graph_schema.compiler import compile_scenario
+    from graph_schema.world import WorldConfig, generate_world
+
+    world = generate_world(WorldConfig(accounts=3000, days=10, seed=7))
+    once = sample_baseline(world, 10**9, 3, limit=6)
+    twice = once + [compile_scenario(c.scenario, world, c.seed) for c in once]
+    base = _window_frame(world, (0, 2**40))
+    feats = []
+    for compiled in (once, twice):
+        u, scen = matched_units(world, base, compiled, 3, np.random.default_rng(0), distinct=True)
+        f = unit_features(base, u, scen, 864_000.0)
+        feats.append(f[(f["label"] == 1) & (f["account"] < world.n_accounts)].set_index("account"))
+    alone, doubled = feats
+    assert len(alone) and alone.index.equals(doubled.index)
+    assert alone.drop(columns=["controls"]).equals(doubled.drop(columns=["controls"]))
+    assert (np.expm1(alone["n_out"]) + np.expm1(alone["n_in"]) > 0).all()

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.discriminator import scenario_units, unit_features
 from detectors.realism import frame
+from detectors.units import scenario_units, unit_features
 from graph_schema.compiler import compile_scenario
 from graph_schema.compiler.core import compile_those_that_fit
 from graph_schema.compiler.flows import integrated_funds

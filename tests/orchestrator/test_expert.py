@@ -54,25 +54,27 @@ def halfway(tmp_path_factory):
 
 
 def test_a_rejected_scenario_leaves_the_archive_at_the_next_round_and_never_returns(halfway, tmp_path):
+    # without a verdict the run keeps some of round 1's elites at round 2: reject one of those,
+    # so that its removal is the expert's doing
+    control = tmp_path / "control"
+    shutil.copytree(halfway, control)
+    assert run_until(control) == "finished"
+    elites = sorted(archive(halfway, 1))
+    kept = [e for e in elites if e in archive(control, 2)]
+    assert kept, "the control run kept none of round 1's elites"
+    gone, other = kept[0], next(e for e in elites if e != kept[0])
     d = tmp_path / "run"
     shutil.copytree(halfway, d)
-    elites = sorted(archive(d, 1))
-    gone = elites[0]
     with ExpertStore(d) as ex:
         ex.add_verdict(gone, "unrealistic", "round amounts every day from a salaried account", "ana")
-        ex.add_verdict(elites[1], "unrealistic", "first thought", "ana")
-        ex.add_verdict(elites[1], "realistic", "on second look, plausible", "ana")  # the latest counts
+        ex.add_verdict(other, "unrealistic", "first thought", "ana")
+        ex.add_verdict(other, "realistic", "on second look, plausible", "ana")  # the latest counts
     assert run_until(d) == "finished"
     for r in (2, 3):
         assert gone not in archive(d, r)
     db = sqlite3.connect(d / "run.sqlite")
     state = json.loads(db.execute("SELECT value FROM meta WHERE key = 'supervisor'").fetchone()[0])
     assert state["barred"] == [gone] and state["expert_seen"] == [3, 0]
-    # without the verdict the same run keeps it: the removal is the expert's doing
-    control = tmp_path / "control"
-    shutil.copytree(halfway, control)
-    assert run_until(control) == "finished"
-    assert gone in archive(control, 2)
 
 
 def test_an_unreadable_expert_store_warns_and_the_run_goes_on(halfway, tmp_path):

@@ -142,11 +142,12 @@ class RealismDiscriminator:
 
     def _ranks(self, p: np.ndarray, profiles: list) -> np.ndarray:
         """Each p's rank among the controls of its profile (all controls if it has none)."""
+        profiles = np.asarray([str(x) for x in profiles], dtype=object)
         out = np.zeros(len(p))
-        for i, (x, prof) in enumerate(zip(p, profiles, strict=True)):
-            peers = self.peers.get(str(prof))
-            peers = self.peers[""] if peers is None or not len(peers) else peers
-            out[i] = rank_among(peers, np.array([x]))[0]
+        for prof in np.unique(profiles):
+            m = profiles == prof
+            peers = self.peers.get(prof)
+            out[m] = rank_among(peers if peers is not None and len(peers) else self.peers[""], p[m])
         return out
 
     def judge(self, compiled, top: int = 3) -> Giveaway:

@@ -91,8 +91,11 @@ def with_controls(units: list[tuple], base: pd.DataFrame, n: int, profiles: np.n
     accounts active in ``base``; else any background account, as the compiler hijacks one
     (so an account a scenario wakes from a quiet period is compared with peers drawn the same
     way, some of them quiet too)."""
-    pool = np.sort(pd.unique(np.concatenate([base["src"].values, base["dst"].values])))
-    pool = pool[pool < n] if active_only else np.arange(n)
+    if active_only:
+        pool = np.sort(pd.unique(np.concatenate([base["src"].values, base["dst"].values])))
+        pool = pool[pool < n]
+    else:
+        pool = np.arange(n)
     clean = pool[~np.isin(pool, excluded)]
     by_profile = pd.Series(clean).groupby(profiles[clean]).apply(np.asarray).to_dict()
     units = list(units)
@@ -141,10 +144,10 @@ def own_rows(units: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
     pos = units[units["label"] == 1]
     home = pos.drop_duplicates("account").set_index("account")["group"]
     out = scen.copy()
+    groups = int(out["group"].max()) + 1
     for side in ("src", "dst"):
         owner = out[side].map(home)
         foreign = owner.notna() & (owner != out["group"])
-        groups = int(out["group"].max()) + 1
         key = out.loc[foreign, side].astype(np.int64) * groups + out.loc[foreign, "group"]
         out.loc[foreign, side] = -1 - key  # negative: never a unit's id
     return out

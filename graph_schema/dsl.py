@@ -258,13 +258,24 @@ class Transfer(_Model):
         "at most what the payer holds. Payer and payee must be hijacked, and the payer must not hold "
         "initial funds: the proceeds enter by payments of their own.",
     )
+    usual_channel: bool = Field(
+        False,
+        description="Blend in: the transfer is paid on a channel drawn, when the payer's account is "
+        "known, from the channels its own legitimate payments use (ACH, Wire, Cheque, Credit Card, in "
+        "their shares; for an account without such payments, its profile's shares). `channel` is then "
+        "only the fallback for a payer whose profile pays on none of them. Not with `ride`, a "
+        "Reinvestment or a Bitcoin payment.",
+    )
 
     @model_serializer(mode="wrap")
-    def _omit_no_ride(self, handler):
-        # `ride` is written only when set, so that scenarios without it keep their bytes and ids
+    def _omit_unset_flags(self, handler):
+        # `ride` and `usual_channel` are written only when set, so that scenarios without them
+        # keep their bytes and ids
         out = handler(self)
-        if isinstance(out, dict) and not self.ride:
-            out.pop("ride", None)
+        if isinstance(out, dict):
+            for flag in ("ride", "usual_channel"):
+                if not getattr(self, flag):
+                    out.pop(flag, None)
         return out
 
 

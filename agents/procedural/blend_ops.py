@@ -33,7 +33,7 @@ from graph_schema.enums import Profile
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
 RIDE_REPEATS = 4  # payments a ride looks for: each carries only what the payer pays its payee
 # Operators whose whole effect `blend_draft` already has: on a blended child they change nothing
-BLEND_UNDOES = ("align_calendar", "recruit_hijacked")
+BLEND_UNDOES = ("align_calendar", "recruit_hijacked", "usual_channel")
 # Profiles an entity of a kind is recruited from, in turn, once the World's room for the ones
 # before is taken (its own profile first): a business, say, is then recruited as a merchant
 # rather than opened as a new account, which its peers tell apart at once.
@@ -72,6 +72,28 @@ def align_calendar(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     for t in picked:
         t.setdefault("timing", {})["calendar"] = True
     doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + CALENDAR_STRETCH_H / 24))
+    return doc
+
+
+def _payments_between(doc: Doc) -> list[dict]:
+    """Transfers `usual_channel` can apply to: between two entities (not a Reinvestment), not
+    riding, not in Bitcoin, not already on it."""
+    return [t for t in _real(doc) if t["src"] != t["dst"] and not t.get("ride") and not t.get("usual_channel")
+            and t.get("channel") != "Bitcoin" and t.get("currency") != "Bitcoin"]
+
+
+@operator("usual_channel")
+def usual_channel(doc: Doc, rng, ctx: OpContext) -> Doc | None:
+    """Pay (flagged) transfers on the channels their payer's own payments use, drawn in its
+    shares (the compiler draws; a business pays mostly by ACH, a person by card), not on a
+    channel its peers seldom use for such payments."""
+    pool = _payments_between(doc)
+    if not pool:
+        return None
+    flagged = [t for t in pool if t["id"] in ctx.flagged]
+    picked = flagged or [pool[i] for i in rng.choice(len(pool), size=min(3, len(pool)), replace=False)]
+    for t in picked:
+        t["usual_channel"] = True
     return doc
 
 
@@ -133,6 +155,7 @@ def _ride(t: dict) -> None:
     what the payer received (as much in all as the transfer moved before, if it moved a share)."""
     t["ride"] = True
     t["channel"] = "ACH"
+    t.pop("usual_channel", None)  # a ride is paid on the channel of the payment it rides
     amount, timing = t["amount"], t.setdefault("timing", {})
     share = amount["total"] if amount["kind"] in ("split", "mimic") else amount
     whole = share["fraction"] * int(timing.get("repeats", 1)) if share["kind"] == "fraction" else 0.9
@@ -183,8 +206,10 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     account is recruited only while the draft takes at most half of them; beyond that it is
     recruited from the next profile alike (`_ALIKE`: a business as a merchant, say) that has
     room, and only when none has is it left new (so a small World still compiles the draft)
-    or, if recruited, opened. With ``rides`` every transfer between two customer accounts whose
-    payer holds no initial funds then rides its payer's own payments (`ride_flows` on each)."""
+    or, if recruited, opened. Every payment between two customer accounts is paid on the
+    channels its payer's own payments use (`usual_channel`). With ``rides`` every transfer
+    between two customer accounts whose payer holds no initial funds then rides its payer's
+    own payments (`ride_flows` on each)."""
     used: Counter = Counter()
     for e in doc["entities"]:
         recruit = e.get("recruit") or {}
@@ -202,6 +227,10 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
         for t in _ride_hops(doc):
             _commingle(doc, t)
         _drain(doc)
+    ents = {e["id"]: e for e in doc["entities"]}
+    for t in _payments_between(doc):
+        if ents[t["src"]]["kind"] in _HIJACK_PROFILE and ents[t["dst"]]["kind"] in _HIJACK_PROFILE:
+            t["usual_channel"] = True
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True
@@ -220,4 +249,4 @@ def world_room(world) -> Callable[[str, str], int]:
 
 
 __all__ = ["BLEND_UNDOES", "RIDE_REPEATS", "align_calendar", "blend_draft", "business_cover", "mimic_amounts",
-           "ride_flows", "world_room"]
+           "ride_flows", "usual_channel", "world_room"]

@@ -33,7 +33,7 @@ FEATURES: dict[str, tuple[str, list[str]]] = {
     "pass_through": ("pass-through of funds", ["add_camouflage", "business_cover", "add_delay"]),
     "cross_currency": ("cross-currency share", ["change_channel"]),
 }
-CHANNEL_FIX = ["change_channel", "business_cover"]
+CHANNEL_FIX = ["usual_channel", "change_channel", "business_cover"]
 
 
 def words(feature: str) -> str:

@@ -172,7 +172,8 @@ def add_delay(doc: Doc, rng, ctx: OpContext) -> Doc | None:
 @operator("change_channel")
 def change_channel(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     """Move a (flagged) transfer to another ordinary payment format."""
-    t = _pick_transfer(doc, rng, ctx, lambda t: t.get("channel", "Wire") in _OFFICE + ["Credit Card"])
+    t = _pick_transfer(doc, rng, ctx, lambda t: t.get("channel", "Wire") in _OFFICE + ["Credit Card"]
+                       and not t.get("usual_channel"))  # the compiler draws that one's channel
     if t is None:
         return None
     options = [c for c in _OFFICE if c != t.get("channel", "Wire")]

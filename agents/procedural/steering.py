@@ -4,7 +4,8 @@ critic's objections raise the weight of the operators that address them.
 A flagged fan leads to "reduce fan degree", a flagged large transfer to "split into
 structured deposits" or "mimic the payer's amounts", a flagged quick pass-through to "add
 delay" or "insert a hop", a flagged new account to "recruit a hijacked account", a flagged
-transfer off its channel's calendar to "align with the calendar"; the critic's amount,
+transfer off its channel's calendar to "align with the calendar", one on a channel its payer
+may seldom use to "pay on the payer's usual channels"; the critic's amount,
 timing and camouflage objections go to the operators that can answer them (mimic amounts,
 calendar timing, a cash-intensive business as cover, payments riding the payer's own), and
 each feature the realism discriminator names to the operators that move it
@@ -66,6 +67,8 @@ def steer(c: Candidate, operators: list[str]) -> tuple[dict[str, float], dict[st
                 push("insert_hop", why + " is a direct pass-through", BOOST / 2)
             if t.src in new or t.dst in new:
                 push("recruit_hijacked", why + " touches a newly opened account")
+            if not t.usual_channel:  # a payment on a channel its payer seldom uses stands out
+                push("usual_channel", why + " is not on its payer's usual channels", BOOST / 3)
             push("change_channel", why, BOOST / 3)
             push("add_camouflage", why, BOOST / 3)
         if c.report.flagged_transfers and len(c.report.flagged_transfers) > len(real) / 2:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph_schema.dsl import Entity, MimicAmount
-from graph_schema.enums import EntityKind, Profile
+from graph_schema.dsl import Entity, MimicAmount, Scenario
+from graph_schema.enums import Channel, EntityKind, Profile
 from graph_schema.reference import convert
 from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES
 from graph_schema.world.calendar import CHANNEL_STYLE
@@ -21,6 +21,9 @@ KIND_PROFILE = {EntityKind.PERSON: Profile.SALARIED, EntityKind.BUSINESS: Profil
 # (a World read without its ledger): log-normal with sigma 0.9 around it.
 FALLBACK_MEDIAN_USD = {"Credit Card": 45.0, "ACH": 1_400.0, "Wire": 2_500.0, "Cheque": 800.0,
                        "Cash": 300.0, "Bitcoin": 500.0, "Reinvestment": 5_000.0}
+# The channels `usual_channel` draws among: payments between two accounts (cash, Bitcoin and
+# Reinvestment move money by other rules)
+PAYMENT_CHANNELS = np.array([CHANNELS.index(c) for c in ("ACH", "Wire", "Cheque", "Credit Card")])
 JITTER = 0.03  # a drawn amount is moved by up to 3%, so that no payment copies a past one exactly
 
 
@@ -38,6 +41,40 @@ def usual_amounts(world, account: int, profile: Profile, channel: int) -> np.nda
     if not len(usd):
         usd = np.array([FALLBACK_MEDIAN_USD[CHANNELS[channel]]])
     return usd
+
+
+def usual_channel(world, account: int, profile: Profile, rng: np.random.Generator) -> int | None:
+    """A channel (code into CHANNELS) drawn from those the paying account's own legitimate
+    payments use, in their shares (`PAYMENT_CHANNELS` only); its profile's shares for an
+    account without such payments; None when the profile pays on none of them either."""
+    counts = world.history.channel_counts(account)[PAYMENT_CHANNELS] if account >= 0 else np.zeros(1)
+    if not counts.sum():
+        counts = world.history.profile_channel_counts(PROFILES.index(profile.value))[PAYMENT_CHANNELS]
+    if not counts.sum():
+        return None
+    return int(rng.choice(PAYMENT_CHANNELS, p=counts / counts.sum()))
+
+
+def payer_profile(s: Scenario, world, res, src: str) -> Profile:
+    """The profile of the account entity ``src`` was resolved to (``res``): a background
+    account's own, the profile a new one is opened as."""
+    acc = res.account[src]
+    if acc >= 0:
+        return Profile(PROFILES[int(world.profile_codes[acc])])
+    return opened_profile(next(e for e in s.entities if e.id == src))
+
+
+def on_usual_channels(s: Scenario, world, res, rng) -> Scenario:
+    """``s`` with each `usual_channel` transfer's channel drawn from its payer's own
+    (`usual_channel`), in transfer order; ``s`` itself when none asks for it."""
+    if not any(t.usual_channel for t in s.transfers):
+        return s
+    transfers = []
+    for t in s.transfers:
+        drawn = usual_channel(world, res.account[t.src], payer_profile(s, world, res, t.src), rng) \
+            if t.usual_channel else None
+        transfers.append(t if drawn is None else t.model_copy(update={"channel": Channel(CHANNELS[drawn])}))
+    return s.model_copy(update={"transfers": transfers})
 
 
 def mimic_parts(spec: MimicAmount, total: float, usual_usd: np.ndarray, base_currency: int,

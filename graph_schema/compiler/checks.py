@@ -49,6 +49,7 @@ def check_structure(s: Scenario) -> list[int]:
         if t.channel is Channel.BITCOIN and t.currency not in (None, Currency.BTC):
             raise ScenarioError(f"{p}.currency", "the 'Bitcoin' channel pays in Bitcoin; leave "
                                 "currency empty or set it to 'Bitcoin'")
+        _check_usual_channel(t, p)
         for j, a in enumerate(t.timing.after):
             if a not in tids:
                 raise ScenarioError(f"{p}.timing.after[{j}]", f"unknown transfer '{a}'")
@@ -92,6 +93,20 @@ def _unique(ids: list[str], path: str, what: str) -> set[str]:
             raise ScenarioError(f"{path}[{i}].id", f"duplicate {what} id '{x}'")
         seen.add(x)
     return seen
+
+
+def _check_usual_channel(t, p: str) -> None:
+    if not t.usual_channel:
+        return
+    if t.ride:
+        raise ScenarioError(f"{p}.usual_channel", "a transfer that rides the payer's payments is paid on "
+                            "their channel; set usual_channel or ride, not both")
+    if t.src == t.dst:
+        raise ScenarioError(f"{p}.usual_channel", "a Reinvestment is paid to the payer itself, on its own "
+                            "channel; usual_channel is for payments between two entities")
+    if t.currency is Currency.BTC or t.channel is Channel.BITCOIN:
+        raise ScenarioError(f"{p}.usual_channel", "a Bitcoin payment has only the 'Bitcoin' channel; "
+                            "usual_channel draws among ACH, Wire, Cheque and Credit Card")
 
 
 def _check_bounds(t, p: str) -> None:

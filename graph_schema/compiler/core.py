@@ -14,13 +14,20 @@ import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
-from graph_schema.compiler.blend import channel_style, mimic_parts, opened_profile, usual_amounts
+from graph_schema.compiler.blend import (
+    channel_style,
+    mimic_parts,
+    on_usual_channels,
+    opened_profile,
+    payer_profile,
+    usual_amounts,
+)
 from graph_schema.compiler.checks import check_structure
 from graph_schema.compiler.resolve import new_account_numbers, resolve_entities
 from graph_schema.compiler.rides import Rides, carried_columns
 from graph_schema.compiler.timing import place
 from graph_schema.dsl import PARTED, Scenario, Transfer
-from graph_schema.enums import Channel, Profile, Purpose, Role
+from graph_schema.enums import Channel, Purpose, Role
 from graph_schema.errors import ScenarioError
 from graph_schema.reference import BITCOIN, convert, round_money
 from graph_schema.tables import (
@@ -112,6 +119,7 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
     uid = s.uid
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(uid[:8], 16)])
     res = resolve_entities(s, world, rng)
+    written, s = s, on_usual_channels(s, world, res, rng)
     first, end = window if window is not None else (world.start_epoch, world.end_epoch)
     if not world.start_epoch <= first < end <= world.end_epoch:
         raise ValueError(f"window {first}-{end} is not inside the World's period "
@@ -127,7 +135,7 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
         carried = None if carried is None else carried.filter(pa.array(made[ridden >= 0]))
         events = [e for e, m in zip(events, made, strict=True) if m]
         amounts, ridden = np.array(amounts)[made].tolist(), ridden[made]
-    return _rows(s, uid, int(seed), res, events, amounts, ridden, carried)
+    return _rows(s, uid, int(seed), res, events, amounts, ridden, carried, written)
 
 
 def compile_those_that_fit(scenarios: list, world, seed: int = 0,
@@ -156,14 +164,12 @@ def _snapper(s: Scenario, world):
 
 def _mimic(s: Scenario, world, res):
     """``parts(transfer index, total)``: the base-currency parts of a mimic amount."""
-    ents = {e.id: e for e in s.entities}
     base = CURRENCIES.index(s.currency.value)
 
     def parts(i: int, total: float, rng) -> list[float]:
         t = s.transfers[i]
-        e = ents[t.src]
         acc = res.account[t.src]
-        profile = opened_profile(e) if acc < 0 else Profile(PROFILES[int(world.profile_codes[acc])])
+        profile = payer_profile(s, world, res, t.src)
         usual = usual_amounts(world, acc, profile, CHANNELS.index(t.channel.value))
         return mimic_parts(t.amount, total, usual, base, rng)
     return parts
@@ -242,7 +248,8 @@ def _run_money(s: Scenario, events, rng, mimic, ride_base: dict) -> list[float]:
 
 
 def _rows(s: Scenario, uid: str, seed: int, res, events, amounts, ridden: np.ndarray,
-          carried: pa.Table | None) -> CompiledScenario:
+          carried: pa.Table | None, written: Scenario) -> CompiledScenario:
+    """The compiled scenario: rows of ``s`` (channels drawn), kept as ``written``."""
     n = len(events)
     ti = np.array([e[1] for e in events], dtype=np.int64)
     tr = s.transfers
@@ -292,7 +299,7 @@ def _rows(s: Scenario, uid: str, seed: int, res, events, amounts, ridden: np.nda
         typology_values=[s.primary_typology.value],
         role_values=ROLES,
     )
-    return CompiledScenario(s, uid, seed, rows, _new_accounts(s, uid, seed, res),
+    return CompiledScenario(written, uid, seed, rows, _new_accounts(s, uid, seed, res),
                             dict(res.account), ti, base, ridden)
 
 

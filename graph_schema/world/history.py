@@ -30,6 +30,7 @@ class PaymentHistory:
         self.src, self.channel, self.usd = src[order], channel[order], usd[order]
         self.profile_codes = profile_codes
         self._by_profile: dict[tuple[int, int], np.ndarray] = {}
+        self._channels_of_profile: dict[int, np.ndarray] = {}
 
     def of_account(self, account: int, channel: int) -> np.ndarray:
         """The account's legitimate payments on ``channel`` in USD (all its payments if it made
@@ -51,6 +52,18 @@ class PaymentHistory:
                 pick = pick[np.linspace(0, len(pick) - 1, PROFILE_SAMPLE).astype(np.int64)]
             self._by_profile[key] = self.usd[pick]
         return self._by_profile[key]
+
+    def channel_counts(self, account: int) -> np.ndarray:
+        """How many legitimate payments the account made on each channel (indexed like CHANNELS)."""
+        lo, hi = np.searchsorted(self.src, [account, account + 1])
+        return np.bincount(self.channel[lo:hi], minlength=len(CHANNELS))
+
+    def profile_channel_counts(self, profile: int) -> np.ndarray:
+        """How many legitimate payments accounts of ``profile`` made on each channel."""
+        if profile not in self._channels_of_profile:
+            payer = self.profile_codes[self.src] == profile if len(self.src) else np.zeros(0, bool)
+            self._channels_of_profile[profile] = np.bincount(self.channel[payer], minlength=len(CHANNELS))
+        return self._channels_of_profile[profile]
 
 
 __all__ = ["PaymentHistory"]

@@ -9,12 +9,13 @@ import copy
 import numpy as np
 
 from agents.models import Candidate, Critique, Review
-from agents.procedural.blend_ops import align_calendar, business_cover, mimic_amounts
+from agents.procedural.blend_ops import align_calendar, business_cover, mimic_amounts, usual_channel
 from agents.procedural.operators import OpContext
 from agents.procedural.steering import steer
 from graph_schema import compile_scenario, parse_scenario
+from graph_schema.compiler.blend import PAYMENT_CHANNELS
 from graph_schema.reference import usd_per_unit
-from graph_schema.tables import CURRENCIES
+from graph_schema.tables import CHANNELS, CURRENCIES, dictionary_codes
 from graph_schema.typologies import sample_scenario
 
 
@@ -63,6 +64,36 @@ def test_business_cover_routes_through_a_hijacked_merchant(world):
     assert c.rows.num_rows > compile_scenario(parent, world, 0).rows.num_rows
 
 
+def test_usual_channel_pays_flagged_transfers_on_their_payers_own_channels(world):
+    """A stack's layers between recruited accounts are paid, once the operator has run, only
+    on channels their payers' own payments use."""
+    doc = sample_scenario(np.random.default_rng(3), "stack").model_dump(mode="json")
+    for e in doc["entities"]:
+        profile = "salaried" if e["kind"] == "person" else "small_business"
+        e["recruit"] = {"mode": "hijack", "profile": profile}
+    ids = [t["id"] for t in doc["transfers"] if t["src"] != t["dst"]][:3]
+    rng, ctx = np.random.default_rng(0), OpContext(flagged=ids)
+    child = parse_scenario(usual_channel(copy.deepcopy(doc), rng, ctx))
+    assert [t.id for t in child.transfers if t.usual_channel] == ids
+    c = compile_scenario(child, world, 0)
+    channels = dictionary_codes(c.rows.column("channel"), CHANNELS)
+    for i, t in enumerate(child.transfers):
+        if t.usual_channel:
+            acc = c.entity_accounts[t.src]
+            own = world.history.channel_counts(acc)
+            if not own[PAYMENT_CHANNELS].sum():  # one without such payments pays as its profile does
+                own = world.history.profile_channel_counts(int(world.profile_codes[acc]))
+            if not own[PAYMENT_CHANNELS].sum():  # a profile that pays on none keeps the written one
+                own = np.eye(len(CHANNELS))[CHANNELS.index(t.channel.value)]
+            assert all(own[ch] > 0 for ch in channels[c.transfer_index == i]), (t.id, own)
+    drawn = channels[np.isin(c.transfer_index, [i for i, t in enumerate(child.transfers) if t.usual_channel])]
+    assert set(drawn) - {CHANNELS.index("ACH")}  # the written ACH is not what the payers use most
+    critique = Critique(check="realism_discriminator", severity=1.0, text="Wire share", features=["ch_Wire"])
+    review = Review(scenario_id=child.uid, checks=[], realism=0.4, accepted=True, critiques=[critique])
+    w, _ = steer(Candidate(scenario=child, review=review), ["usual_channel", "insert_hop"])
+    assert w["usual_channel"] > w["insert_hop"]  # the discriminator's channel feature asks for it
+
+
 def test_amount_and_timing_objections_steer_to_the_operators_that_answer_them():
     s = sample_scenario(np.random.default_rng(3), "fan_out")
     ops = ["mimic_amounts", "align_calendar", "business_cover", "add_delay", "insert_hop"]
@@ -90,6 +121,10 @@ def test_blended_drafts_recruit_their_accounts_and_keep_to_the_calendar(world, s
     for a, b in paired_drafts(fitted, blended, typologies):
         assert b.lineage.operator.endswith("+capacity+blend")
         assert all(x.timing.calendar for x in b.transfers if x.purpose.value != "camouflage")
+        kinds = {e.id: e.kind.value for e in b.entities}
+        customer = {"person", "business", "shell_company"}
+        assert all(x.usual_channel or x.ride for x in b.transfers if x.src != x.dst
+                   and {kinds[x.src], kinds[x.dst]} <= customer and x.purpose.value != "camouflage")
         ca, cb = compile_scenario(a, world, 0), compile_scenario(b, world, 0)
         opened_before += ca.new_accounts.num_rows
         opened_after += cb.new_accounts.num_rows

@@ -14,7 +14,7 @@ from scipy.stats import ks_2samp
 
 from graph_schema import ScenarioError, compile_scenario
 from graph_schema.reference import usd_per_unit
-from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES
+from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES, dictionary_codes
 from tests.conftest import fan_doc
 
 ALL = {"kind": "fraction", "fraction": 1}
@@ -179,3 +179,73 @@ def test_a_calendar_chain_is_stretched_once_not_at_every_hop():
     hops = max(len(t.timing.after) for t in s.transfers)
     assert hops >= 1 and len(s.transfers) >= 3
     assert CALENDAR_STRETCH_H <= timing_bound_hours(s) < CALENDAR_STRETCH_H + 1
+
+
+def _many_payments(payer: dict, n: int, usual: bool = True, kind: str = "business", **extra) -> dict:
+    """``n`` payments of a payer to one business, each its own transfer (the compiler draws a
+    `usual_channel` transfer's channel once)."""
+    return {
+        "name": "usual", "typology": ["random"], "funds_placed": 100_000, "horizon_days": 9,
+        "entities": [{"id": "payer", "kind": kind, "role": "originator", "initial_funds": True,
+                      "recruit": payer},
+                     {"id": "shop", "kind": "business", "role": "collector"}],
+        "transfers": [{"id": f"t{i}", "src": "payer", "dst": "shop", "channel": "Wire",
+                       "amount": {"kind": "fraction", "fraction": 0.002}, "usual_channel": usual, **extra}
+                      for i in range(n)],
+    }
+
+
+def _channels(c) -> np.ndarray:
+    return dictionary_codes(c.rows.column("channel"), CHANNELS)
+
+
+def _channel_shares(counts: np.ndarray) -> dict[str, float]:
+    keep = [CHANNELS.index(c) for c in ("ACH", "Wire", "Cheque", "Credit Card")]
+    return {CHANNELS[i]: counts[i] / counts[keep].sum() for i in keep}
+
+
+def test_usual_channel_follows_the_payers_own_channels_and_a_set_channel_does_not(small_world):
+    from scipy.stats import chisquare
+    hijack = {"mode": "hijack", "profile": "small_business"}
+    for seed in range(50):  # the first payer drawn that pays on more than one channel
+        c = compile_scenario(_many_payments(hijack, 300), small_world, seed=seed)
+        want = _channel_shares(small_world.history.channel_counts(c.entity_accounts["payer"]))
+        if sum(v > 0.1 for v in want.values()) >= 2:
+            break
+    assert sum(v > 0.1 for v in want.values()) >= 2, want
+    pd_counts = np.bincount(_channels(c), minlength=len(CHANNELS))
+    used = [CHANNELS.index(k) for k, v in want.items() if v > 0]
+    assert set(np.flatnonzero(pd_counts)) <= set(used)  # never a channel the payer does not pay on
+    exp = np.array([want[CHANNELS[i]] for i in used]) * pd_counts[used].sum()
+    assert chisquare(pd_counts[used], exp).pvalue > 0.01
+    fixed = compile_scenario(_many_payments(hijack, 300, usual=False), small_world, seed=2)
+    assert set(_channels(fixed)) == {CHANNELS.index("Wire")}
+    assert c.scenario.transfers[0].channel.value == "Wire"  # the compiled scenario is as written
+
+
+def test_usual_channel_of_a_new_account_follows_its_profile(small_world):
+    doc = _many_payments({"mode": "new", "profile": "salaried"}, 300, kind="person")
+    c = compile_scenario(doc, small_world, seed=4)
+    got = np.bincount(_channels(c), minlength=len(CHANNELS))
+    want = _channel_shares(small_world.history.profile_channel_counts(PROFILES.index("salaried")))
+    share = got[CHANNELS.index("Credit Card")] / got.sum()
+    assert want["Credit Card"] > 0.5 and abs(share - want["Credit Card"]) < 0.08, (share, want)
+
+
+@pytest.mark.parametrize("extra, rule", [
+    ({"ride": True}, "not both"),
+    ({"currency": "Bitcoin", "channel": "Bitcoin"}, "Bitcoin payment"),
+])
+def test_usual_channel_refuses_what_has_a_channel_of_its_own(small_world, extra, rule):
+    doc = _many_payments({"mode": "hijack", "profile": "small_business"}, 1, **extra)
+    with pytest.raises(ScenarioError, match=rule) as err:
+        compile_scenario(doc, small_world, seed=0)
+    assert err.value.path == "transfers[0].usual_channel"
+
+
+def test_a_transfer_without_usual_channel_keeps_its_bytes():
+    from graph_schema.dsl import Scenario
+    doc = _many_payments({"mode": "new", "profile": "salaried"}, 1, usual=False)
+    assert "usual_channel" not in Scenario.model_validate(doc).model_dump_json()
+    doc["transfers"][0]["usual_channel"] = True
+    assert '"usual_channel":true' in Scenario.model_validate(doc).model_dump_json()

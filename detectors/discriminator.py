@@ -74,7 +74,7 @@ class RealismDiscriminator:
 
     def __init__(self, world, k: int = 3, trees: int = 150, seed: int = 0):
         self.world, self.k, self.trees, self.seed = world, k, trees, seed
-        self.booster = None
+        self.booster = None  # the one model of a file saved before cross-fitting (no folds)
         self.folds: list = []  # booster f never saw an account whose id is f modulo FOLDS
         self.peers: dict[str, np.ndarray] = {}  # profile -> controls' cross-fitted p, sorted
         self.columns: list[str] = []
@@ -92,7 +92,7 @@ class RealismDiscriminator:
 
     @property
     def fitted(self) -> bool:
-        return self.booster is not None
+        return bool(self.folds) or self.booster is not None
 
     def fit(self, compiled: list) -> RealismDiscriminator:
         """Fit on ``compiled`` (scenarios compiled into the World) against matched controls.
@@ -121,7 +121,6 @@ class RealismDiscriminator:
             data = lgb.Dataset(x[keep], y[keep], feature_name=self.columns)
             return lgb.train(params, data, num_boost_round=self.trees)
 
-        self.booster = train(np.ones(len(y), bool))
         fold = feats["account"].to_numpy() % self.FOLDS
         self.folds = [train(fold != f) for f in range(self.FOLDS)]
         ctrl = y == 0
@@ -130,6 +129,14 @@ class RealismDiscriminator:
         self.peers = {"": np.sort(p), **{k: np.sort(p[prof == k]) for k in np.unique(prof)}}
         self.fitted_on = len(compiled)
         return self
+
+    def predict(self, x: np.ndarray, accounts: np.ndarray) -> np.ndarray:
+        """The p of feature rows ``x`` (columns `columns`) of ``accounts``, each from the fold
+        model that never saw that account (from the one model of a file saved before
+        cross-fitting)."""
+        if not self.folds:
+            return self.booster.predict(x)
+        return self._predict(x, np.asarray(accounts) % self.FOLDS)
 
     def _predict(self, x: np.ndarray, fold: np.ndarray, contrib: bool = False) -> np.ndarray:
         """Each row's p (or per-feature contributions) from the booster of its fold."""
@@ -152,7 +159,7 @@ class RealismDiscriminator:
 
     def judge(self, compiled, top: int = 3) -> Giveaway:
         """How much ``compiled``'s accounts look like laundering's, and the features that say so."""
-        if self.booster is None:
+        if not self.fitted:
             raise RuntimeError("the realism discriminator is not fitted; call fit() or load()")
         # the scenario's own accounts only, no controls (a critic does this per review)
         units, scen = scenario_units([compiled], self.world.n_accounts, self._profiles)
@@ -177,12 +184,13 @@ class RealismDiscriminator:
 
     def save(self, path: str | Path, info: dict | None = None) -> Path:
         """Write the model, its settings and ``info`` (what it was fitted on) to ``path``, atomically."""
-        if self.booster is None:
+        if not self.fitted:
             raise RuntimeError("the realism discriminator is not fitted; nothing to save")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"k": self.k, "trees": self.trees, "seed": self.seed, "columns": self.columns,
-               "fitted_on": self.fitted_on, "info": info or {}, "model": self.booster.model_to_string(),
+               "fitted_on": self.fitted_on, "info": info or {},
+               **({"model": self.booster.model_to_string()} if self.booster is not None else {}),
                "folds": [b.model_to_string() for b in self.folds],
                "peers": {k: v.tolist() for k, v in self.peers.items()}}
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
@@ -196,7 +204,7 @@ class RealismDiscriminator:
 
         doc = json.loads(Path(path).read_text())
         d = cls(world, doc["k"], doc["trees"], doc["seed"])
-        d.booster = lgb.Booster(model_str=doc["model"])
+        d.booster = lgb.Booster(model_str=doc["model"]) if "model" in doc else None
         d.columns, d.fitted_on = doc["columns"], doc["fitted_on"]
         d.folds = [lgb.Booster(model_str=m) for m in doc.get("folds", [])]
         d.peers = {k: np.asarray(v) for k, v in doc.get("peers", {}).items()}

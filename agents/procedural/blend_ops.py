@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from agents.procedural.load_ops import BLEND_SHARE, TURNOVER_USD, throughput
 from agents.procedural.operators import (
     _HIJACK_PROFILE,
     Doc,
@@ -203,20 +204,22 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     hours and weekends come next.
 
     ``room(profile, jurisdiction)``: how many accounts of that profile the World has there; an
-    account is recruited only while the draft takes at most half of them; beyond that it is
-    recruited from the next profile alike (`_ALIKE`: a business as a merchant, say) that has
-    room, and only when none has is it left new (so a small World still compiles the draft)
-    or, if recruited, opened. Every payment between two customer accounts is paid on the
-    channels its payer's own payments use (`usual_channel`). With ``rides`` every transfer
-    between two customer accounts whose payer holds no initial funds then rides its payer's
-    own payments (`ride_flows` on each)."""
+    account is recruited only while the draft takes at most half of them; an entity that moves
+    more than its own profile's peers turn over is recruited first from a profile alike whose
+    peers turn over enough (`_by_fit`); beyond the room it is recruited from the next profile
+    alike (`_ALIKE`: a business as a merchant, say) that has room, and only when none has is
+    it left new (so a small World still compiles the draft) or, if recruited, opened. Every
+    payment between two customer accounts is paid on the channels its payer's own payments
+    use (`usual_channel`). With ``rides`` every transfer between two customer accounts whose
+    payer holds no initial funds then rides its payer's own payments (`ride_flows` on each)."""
     used: Counter = Counter()
+    load = throughput(doc) if doc["transfers"] else {}
     for e in doc["entities"]:
         recruit = e.get("recruit") or {}
         if e["kind"] not in _HIJACK_PROFILE:
             continue
         first = recruit.get("profile") or _HIJACK_PROFILE[e["kind"]]
-        keys = [(p, e["jurisdiction"]) for p in (first, *_ALIKE[e["kind"]])]
+        keys = [(p, e["jurisdiction"]) for p in _by_fit((first, *_ALIKE[e["kind"]]), load.get(e["id"], 0.0))]
         free = next((k for k in dict.fromkeys(keys) if room is None or 2 * (used[k] + 1) <= room(*k)), None)
         if free is not None:
             e["recruit"] = {"mode": "hijack", "profile": free[0]}
@@ -237,6 +240,20 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     if moved:
         doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + CALENDAR_STRETCH_H / 24))
     return doc
+
+
+def _by_fit(profiles: tuple[str, ...], load: float) -> list[str]:
+    """``profiles`` (the first is the entity's own) in the order an account is recruited from
+    them: its own first while its peers' turnover covers ``load`` (`load_ops.capacity`); else
+    those alike whose turnover does, smallest first, then the rest as given. A shell that moves
+    three times what a small business turns over passes among large businesses, which turn over
+    ten times as much, and is told from small businesses at once."""
+    order = list(dict.fromkeys(profiles))
+    cover = lambda p: BLEND_SHARE * TURNOVER_USD.get(p, 0.0) >= load  # noqa: E731
+    if cover(order[0]):
+        return order
+    fits = sorted((p for p in order if cover(p)), key=lambda p: TURNOVER_USD[p])
+    return fits + [p for p in order if p not in fits]
 
 
 def world_room(world) -> Callable[[str, str], int]:

@@ -245,7 +245,8 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
 def _by_fit(profiles: tuple[str, ...], load: float) -> list[str]:
     """``profiles`` (the first is the entity's own) in the order an account is recruited from
     them: its own first while its peers' turnover covers ``load`` (`load_ops.capacity`); else
-    those alike whose turnover does, smallest first, then the rest as given. A shell that moves
+    those alike whose turnover does, smallest first, then the rest as given (all by turnover,
+    largest first, when none does). A shell that moves
     three times what a small business turns over passes among large businesses, which turn over
     ten times as much, and is told from small businesses at once."""
     order = list(dict.fromkeys(profiles))
@@ -253,6 +254,8 @@ def _by_fit(profiles: tuple[str, ...], load: float) -> list[str]:
     if cover(order[0]):
         return order
     fits = sorted((p for p in order if cover(p)), key=lambda p: TURNOVER_USD[p])
+    if not fits:  # none covers it: the peers that turn over most hide it best
+        return sorted(order, key=lambda p: -TURNOVER_USD.get(p, 0.0))
     return fits + [p for p in order if p not in fits]
 
 

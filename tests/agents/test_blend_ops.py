@@ -254,3 +254,25 @@ def test_commingled_drafts_ride_their_payers_payments(world):
         c = compile_scenario(s, world, 0)
         riding += int((c.ridden >= 0).sum())
     assert riding >= 1
+
+
+def test_a_heavy_account_is_recruited_among_peers_that_turn_over_as_much():
+    """An entity that moves more than its own profile's peers turn over is recruited from a
+    profile alike whose peers turn over enough (a shell moving a million among large businesses,
+    not small ones); a light one keeps its own profile."""
+    from agents.procedural.blend_ops import blend_draft
+    from agents.procedural.load_ops import capacity, throughput
+
+    doc = sample_scenario(np.random.default_rng(3), "shell_layering").model_dump(mode="json")
+    profiles = {}
+    for funds in (1e4, 1e6):
+        d = copy.deepcopy(doc)
+        d["funds_placed"] = funds
+        load = throughput(d)
+        out = blend_draft(d, OpContext(max_days=30), room=lambda p, jur: 1000)
+        profiles[funds] = {e["id"]: (e["recruit"]["profile"], load[e["id"]]) for e in out["entities"]
+                           if e["kind"] == "shell_company"}
+    small = capacity({"kind": "shell_company"})
+    assert all(p == "small_business" for p, _ in profiles[1e4].values())
+    heavy = [p for p, load in profiles[1e6].values() if load > small]
+    assert heavy and all(p == "large_business" for p in heavy)

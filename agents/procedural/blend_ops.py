@@ -30,6 +30,7 @@ from agents.procedural.operators import (
 from graph_schema.compiler.blend import FALLBACK_MEDIAN_USD
 from graph_schema.compiler.flows import CALENDAR_STRETCH_H
 from graph_schema.enums import Profile
+from graph_schema.reference import jurisdictions
 
 MAX_PARTS = 100  # the DSL's bound on a mimic amount's parts
 RIDE_REPEATS = 4  # payments a ride looks for: each carries only what the payer pays its payee
@@ -207,8 +208,10 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     account is recruited only while the draft takes at most half of them; an entity that moves
     more than its own profile's peers turn over is recruited first from a profile alike whose
     peers turn over enough (`_by_fit`); beyond the room it is recruited from the next profile
-    alike (`_ALIKE`: a business as a merchant, say) that has room, and only when none has is
-    it left new (so a small World still compiles the draft) or, if recruited, opened. Every
+    alike (`_ALIKE`: a business as a merchant, say) that has room, each profile in the entity's
+    jurisdiction first and then, for an offshore centre, in the others of its currency
+    (`_places`, which moves it there); only when none has room is it left new (so a small World
+    still compiles the draft) or, if recruited, opened. Every
     payment between two customer accounts is paid on the channels its payer's own payments
     use (`usual_channel`). With ``rides`` every transfer between two customer accounts whose
     payer holds no initial funds then rides its payer's own payments (`ride_flows` on each)."""
@@ -219,10 +222,11 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
         if e["kind"] not in _HIJACK_PROFILE:
             continue
         first = recruit.get("profile") or _HIJACK_PROFILE[e["kind"]]
-        keys = [(p, e["jurisdiction"]) for p in _by_fit((first, *_ALIKE[e["kind"]]), load.get(e["id"], 0.0))]
+        keys = [(p, j) for p in _by_fit((first, *_ALIKE[e["kind"]]), load.get(e["id"], 0.0))
+                for j in _places(e["jurisdiction"])]
         free = next((k for k in dict.fromkeys(keys) if room is None or 2 * (used[k] + 1) <= room(*k)), None)
         if free is not None:
-            e["recruit"] = {"mode": "hijack", "profile": free[0]}
+            e["recruit"], e["jurisdiction"] = {"mode": "hijack", "profile": free[0]}, free[1]
             used[free] += 1
         elif recruit.get("mode") == "hijack":  # a copy beyond the World's room opens an account
             e["recruit"] = {"mode": "new", "profile": first}
@@ -240,6 +244,19 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     if moved:
         doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + CALENDAR_STRETCH_H / 24))
     return doc
+
+
+def _places(code: str) -> tuple[str, ...]:
+    """Where an entity of jurisdiction ``code`` may be recruited: there, and for an offshore
+    centre the other offshore centres of its currency after it (a shell layering's copies
+    spread over Cayman, Panama and Dubai once Cayman's few companies are taken, instead of
+    opening accounts with no history; the same currency, so no conversion is added)."""
+    known = {j.code: j for j in jurisdictions()}
+    own = known.get(code)
+    if own is None or not own.offshore:
+        return (code,)
+    return (code, *(j.code for j in jurisdictions()
+                    if j.offshore and j.currency == own.currency and j.code != code))
 
 
 def _by_fit(profiles: tuple[str, ...], load: float) -> list[str]:

@@ -136,8 +136,7 @@ def insert_hop(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     taken = _ids(doc)
     dst = _entity(doc, t["dst"])
     kind = "person" if rng.random() < 0.6 else "business"
-    hop = {"id": _fresh(taken, "hop_"), "kind": kind, "role": "layer",
-           "jurisdiction": dst["jurisdiction"]}
+    hop = {"id": _fresh(taken, "hop_"), "kind": kind, "role": "layer", "jurisdiction": dst["jurisdiction"]}
     if rng.random() < 0.7:
         hop["recruit"] = {"mode": "hijack", "profile": _HIJACK_PROFILE[kind]}
     doc["entities"].append(hop)

@@ -206,10 +206,38 @@ def test_a_recruited_copy_beyond_the_worlds_room_is_opened_instead():
         {"id": f"m{i}", "kind": "business", "role": "front", "jurisdiction": "KY",
          "recruit": {"mode": "hijack", "profile": "merchant"}} for i in range(6)]}
     rooms = {"merchant": 4, "small_business": 2}
-    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10), room=lambda p, jur: rooms.get(p, 0))
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10),
+                      room=lambda p, jur: rooms.get(p, 0) if jur == "KY" else 0)
     assert [e["recruit"]["mode"] for e in out["entities"]] == ["hijack"] * 3 + ["new"] * 3
     assert [e["recruit"]["profile"] for e in out["entities"]] == ["merchant"] * 2 + ["small_business"] + [
         "merchant"] * 3
+
+
+def test_offshore_copies_beyond_their_centres_room_are_recruited_in_other_centres_of_its_currency():
+    """A shell layering's copies in Cayman, once Cayman's room is taken, are moved to the other
+    offshore centres that pay in US dollars (Panama, Dubai) and recruited there before any is
+    opened: an opened account has no history and is told from its peers at once. A Cyprus
+    shell (euro) never moves to a dollar centre, and an onshore entity never leaves its
+    jurisdiction."""
+    from agents.procedural.blend_ops import blend_draft
+    from graph_schema.reference import jurisdictions
+
+    offshore = {j.code: j.currency for j in jurisdictions() if j.offshore}
+    doc = {"horizon_days": 5.0, "transfers": [], "entities": [
+        {"id": f"{jur}{i}", "kind": "shell_company", "role": "shell", "jurisdiction": jur}
+        for jur in ("KY", "CY", "US") for i in range(6)]}
+    out = blend_draft(copy.deepcopy(doc), OpContext(max_days=10),
+                      room=lambda p, jur: 4 if p == "small_business" else 0)
+    ky = [(e["jurisdiction"], e["recruit"]["mode"]) for e in out["entities"] if e["id"].startswith("KY")]
+    assert ky[:2] == [("KY", "hijack")] * 2
+    assert all(mode == "hijack" and offshore.get(jur) == "US Dollar" for jur, mode in ky)
+    assert len({jur for jur, _ in ky}) == 3
+    assert all(e["jurisdiction"] == e["id"][:2] for e in out["entities"] if not e["id"].startswith("KY"))
+    for jur in ("CY", "US"):
+        modes = [(e.get("recruit") or {}).get("mode", "new") for e in out["entities"]
+                 if e["id"].startswith(jur)]
+        assert modes == ["hijack"] * 2 + ["new"] * 4
+    assert offshore["KY"] == offshore["PA"] == "US Dollar" != offshore["CY"]
 
 
 def test_ride_flows_moves_the_money_inside_the_payers_own_payments(world):

@@ -15,11 +15,11 @@ typical peer, 1 stands above them all), which is what the C2ST's AUC averages; a
 features that push it up most (LightGBM's per-feature contributions, in log-odds, averaged
 over the accounts).
 
-It is cross-fitted: besides the model on everything, ``FOLDS`` models each leave out the
-accounts of one fold (account id modulo ``FOLDS``), and an account is judged by the model
-that never saw it, the controls' ranks too. A loop judges children whose accounts their
-parents already used; a model that had learnt those accounts' own histories would find them
-again, and reward a child for changing its accounts rather than its behaviour.
+It is cross-fitted: ``FOLDS`` models each leave out the accounts of one fold (account id
+modulo ``FOLDS``), and an account is judged by the model that never saw it, the controls'
+ranks too. A loop judges children whose accounts their parents already used; a model that
+had learnt those accounts' own histories would find them again, and reward a child for
+changing its accounts rather than its behaviour.
 """
 
 from __future__ import annotations

@@ -251,8 +251,7 @@ def _places(code: str) -> tuple[str, ...]:
     centre the other offshore centres of its currency after it (a shell layering's copies
     spread over Cayman, Panama and Dubai once Cayman's few companies are taken, instead of
     opening accounts with no history; the same currency, so no conversion is added)."""
-    known = {j.code: j for j in jurisdictions()}
-    own = known.get(code)
+    own = next((j for j in jurisdictions() if j.code == code), None)
     if own is None or not own.offshore:
         return (code,)
     return (code, *(j.code for j in jurisdictions()

@@ -25,11 +25,12 @@ from graph_schema.tables import CURRENCIES
 
 # What a median account of each profile turns over (the larger of money in and money out,
 # USD) in ten days of the default World (20,000 accounts, seed 3; measured with
-# detectors.realism.frame). An operation's account passes for its peers while what it
+# detectors.realism.frame over the accounts with any payment, since businesses' sales track
+# their purchases). An operation's account passes for its peers while what it
 # launders adds at most BLEND_SHARE of that.
-TURNOVER_USD = {"student": 1_700.0, "salaried": 2_000.0, "retiree": 2_300.0, "money_service": 2_000.0,
-                "self_employed": 21_000.0, "crypto_exchange": 45_000.0, "merchant": 75_000.0,
-                "small_business": 92_000.0, "large_business": 950_000.0}
+TURNOVER_USD = {"student": 1_700.0, "salaried": 2_100.0, "retiree": 2_300.0, "money_service": 1_700.0,
+                "self_employed": 15_000.0, "crypto_exchange": 45_000.0, "merchant": 87_000.0,
+                "small_business": 91_000.0, "large_business": 820_000.0}
 BLEND_SHARE = 0.5
 MAX_COPIES = 6
 _FRACTION_KINDS = ("fraction",)

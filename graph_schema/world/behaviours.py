@@ -18,7 +18,14 @@ from graph_schema.reference import BITCOIN, usd_per_unit
 from graph_schema.tables import CHANNELS
 from graph_schema.world.calendar import Calendar
 from graph_schema.world.config import LegitMix
-from graph_schema.world.population import PERSON_PROFILES, P, Population, pick_targets
+from graph_schema.world.population import (
+    B2B_RATES,
+    PERSON_PROFILES,
+    P,
+    Population,
+    invoice_size,
+    pick_targets,
+)
 
 CH = {c: CHANNELS.index(c.value) for c in Channel}
 
@@ -28,8 +35,7 @@ RATES: dict[str, dict[Profile, float]] = {
              Profile.SELF_EMPLOYED: 0.5},
     "p2p": {Profile.STUDENT: 0.15, Profile.SALARIED: 0.1, Profile.RETIREE: 0.05,
             Profile.SELF_EMPLOYED: 0.08},
-    "b2b": {Profile.SELF_EMPLOYED: 0.25, Profile.SMALL_BUSINESS: 1.2,
-            Profile.LARGE_BUSINESS: 6.0, Profile.MERCHANT: 1.5},
+    "b2b": B2B_RATES,
     "cash_withdrawal": {p: 0.05 for p in PERSON_PROFILES},
     "cash_deposit": {Profile.MERCHANT: 0.4, Profile.SMALL_BUSINESS: 0.1,
                      Profile.SELF_EMPLOYED: 0.1, Profile.SALARIED: 0.01},
@@ -215,8 +221,8 @@ def p2p(ctx: Ctx) -> Flows:
 def b2b(ctx: Ctx) -> Flows:
     src = poisson_sources(ctx, "b2b")
     dst = _pick_from_list(ctx, src, "suppliers_indptr", "suppliers")
-    big = np.where(ctx.pop.profile[src] == P[Profile.LARGE_BUSINESS], 4.0, 1.0)
-    usd = ctx.rng.lognormal(np.log(2500), 1.3, len(src)) * ctx.pop.level[src] ** 0.7 * big
+    size = np.sqrt(invoice_size(ctx.pop, src) * invoice_size(ctx.pop, dst))
+    usd = ctx.rng.lognormal(np.log(2500), 1.3, len(src)) * size
     u = ctx.rng.random(len(src))
     ch = np.select([u < 0.55, u < 0.8], [CH[Channel.ACH], CH[Channel.WIRE]], CH[Channel.CHEQUE])
     return make(ctx, src, dst, ctx.cal.sample(ctx.rng, len(src), "business"), usd, ch, 0.15)

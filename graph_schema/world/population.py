@@ -27,6 +27,11 @@ from graph_schema.world.config import WorldConfig
 
 P = {p: i for i, p in enumerate(Profile)}
 PERSON_PROFILES = [Profile.STUDENT, Profile.SALARIED, Profile.RETIREE, Profile.SELF_EMPLOYED]
+# Business-to-business purchases: Poisson rate per account-day by profile, and the factor
+# on a large business's invoice amounts (`behaviours.b2b`).
+B2B_RATES = {Profile.SELF_EMPLOYED: 0.25, Profile.SMALL_BUSINESS: 1.2, Profile.LARGE_BUSINESS: 6.0,
+             Profile.MERCHANT: 1.5}
+LARGE_B2B_SIZE = 4.0
 _KIND_OF = {
     Profile.STUDENT: EntityKind.PERSON,
     Profile.SALARIED: EntityKind.PERSON,
@@ -190,6 +195,24 @@ def _lists(rng, pop, owners, sizes, candidates, weights, p_foreign):
     return indptr, targets
 
 
+def purchases(pop: Population, firms: np.ndarray) -> np.ndarray:
+    """Expected number of business-to-business purchases of each firm, up to a common factor.
+
+    A firm's sales are drawn in proportion (its weight as a supplier, with heavy-tailed
+    noise), and an invoice's amount scales with both parties' sizes (`invoice_size`), so
+    what a business receives from its clients tracks what it pays its own suppliers, and a
+    legitimate business passes money through as a front does.
+    """
+    rate = np.array([B2B_RATES.get(p, 0.0) for p in Profile])[pop.profile[firms]]
+    return rate * pop.activity[firms]
+
+
+def invoice_size(pop: Population, firms: np.ndarray) -> np.ndarray:
+    """How a firm's size scales the invoices it pays or is paid (the geometric mean of both)."""
+    big = np.where(pop.profile[firms] == P[Profile.LARGE_BUSINESS], LARGE_B2B_SIZE, 1.0)
+    return big * pop.level[firms] ** 0.7
+
+
 def _relationships(pop: Population, rng: np.random.Generator) -> None:
     persons = pop.of(*PERSON_PROFILES)
     employers = pop.of(Profile.SMALL_BUSINESS, Profile.LARGE_BUSINESS, Profile.MERCHANT)
@@ -232,7 +255,7 @@ def _relationships(pop: Population, rng: np.random.Generator) -> None:
     k = np.clip((rng.pareto(1.3, len(firms)) + 1) * 2, 1, 300).astype(np.int64)
     k = np.where(pop.profile[firms] == P[Profile.LARGE_BUSINESS], k * 4, k)
     rel["suppliers_indptr"], rel["suppliers"] = _lists(
-        rng, pop, firms, k, firms, rng.pareto(1.1, len(firms)) + 0.05, 0.15)
+        rng, pop, firms, k, firms, purchases(pop, firms) * (rng.pareto(1.1, len(firms)) + 0.05) ** 0.25, 0.15)
     merchants = pop.of(Profile.MERCHANT)
     if len(merchants) == 0:
         merchants = employers

@@ -95,16 +95,17 @@ def test_shards_are_one_economy_not_islands(sharded):
 
 
 def test_unsharded_generation_is_unchanged():
-    """The digest of a small World, pinned when it gained holidays and month ends in its
-    calendar and the legitimate typologies (`world/legit.py`)."""
+    """The digest of a small World, pinned when businesses' sales came to track their
+    purchases (`population.purchases`, `invoice_size`), after holidays and month ends in
+    its calendar and the legitimate typologies (`world/legit.py`)."""
     w = generate_world(WorldConfig(accounts=1500, days=20, seed=11))
     h = hashlib.sha256()
     for name in ["timestamp", "src_account", "dst_account", "amount_paid", "amount_received"]:
         h.update(np.ascontiguousarray(w.ledger.column(name).to_numpy()).view(np.uint8))
     h.update(dictionary_codes(w.ledger.column("channel"), CHANNELS).astype(np.int8).tobytes())
     assert (w.ledger.num_rows, h.hexdigest()) == (
-        31278,
-        "b889e63c71b89ae941bf1364b0677c5c0e74ef0fff65fbdef3dd0308f5beae4e",
+        31229,
+        "ee1ac798994b7d8ff4f4e2992a815a971cde7d77c0b9ad01d06bf705ba216a28",
     )
 
 

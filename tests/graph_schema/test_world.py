@@ -8,6 +8,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
 from graph_schema import Profile
+from graph_schema.reference import usd_per_unit
 from graph_schema.tables import CHANNELS, CURRENCIES, dictionary_codes
 from graph_schema.world import WorldConfig, generate_world
 
@@ -47,6 +48,21 @@ def test_top_one_percent_of_accounts_carry_a_fifth_of_transactions(default_world
         led.column("dst_account").to_numpy(), minlength=n)
     top = np.sort(deg)[::-1][: n // 100].sum()
     assert top / deg.sum() >= 0.20
+
+
+def test_businesses_receive_about_what_they_pay_so_passing_money_through_is_normal(default_world):
+    led, w = default_world.ledger, default_world
+    src, dst = led.column("src_account").to_numpy(), led.column("dst_account").to_numpy()
+    usd = led.column("amount_paid").to_numpy() * usd_per_unit()[
+        dictionary_codes(led.column("payment_currency"), CURRENCIES)]
+    moved = src != dst
+    paid = np.bincount(src[moved], usd[moved], w.n_accounts)
+    received = np.bincount(dst[moved], usd[moved], w.n_accounts)
+    through = np.minimum(paid, received) / np.maximum(np.maximum(paid, received), 1e-9)
+    for profile in (Profile.LARGE_BUSINESS, Profile.SMALL_BUSINESS, Profile.MERCHANT):
+        mine = w.accounts_of(profile)
+        assert 0.5 < np.median(received[mine]) / np.median(paid[mine]) < 2, profile
+        assert np.median(through[mine]) > 0.3, profile
 
 
 def test_amounts_span_orders_of_magnitude_with_round_numbers(default_world):

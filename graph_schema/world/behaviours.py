@@ -23,6 +23,7 @@ from graph_schema.world.population import (
     PERSON_PROFILES,
     P,
     Population,
+    by_profile,
     invoice_size,
     pick_targets,
 )
@@ -103,9 +104,7 @@ def make(ctx: Ctx, src, dst, t, usd, channel, round_p: float = 0.0) -> Flows:
 
 def poisson_sources(ctx: Ctx, behaviour: str) -> np.ndarray:
     """Source account of every event of a Poisson behaviour (repeated per event)."""
-    rate = np.zeros(len(Profile))
-    for prof, r in RATES[behaviour].items():
-        rate[P[prof]] = r
+    rate = by_profile(RATES[behaviour])
     lo, hi = ctx.lo, ctx.stop
     lam = rate[ctx.pop.profile[lo:hi]] * ctx.pop.activity[lo:hi] * ctx.cal.days * ctx.scale
     return np.repeat(np.arange(lo, hi), ctx.rng.poisson(lam))

@@ -203,8 +203,15 @@ def purchases(pop: Population, firms: np.ndarray) -> np.ndarray:
     what a business receives from its clients tracks what it pays its own suppliers, and a
     legitimate business passes money through as a front does.
     """
-    rate = np.array([B2B_RATES.get(p, 0.0) for p in Profile])[pop.profile[firms]]
-    return rate * pop.activity[firms]
+    return by_profile(B2B_RATES)[pop.profile[firms]] * pop.activity[firms]
+
+
+def by_profile(rates: dict[Profile, float]) -> np.ndarray:
+    """``rates`` as an array indexed by profile code (0 for a profile it does not name)."""
+    out = np.zeros(len(Profile))
+    for prof, r in rates.items():
+        out[P[prof]] = r
+    return out
 
 
 def invoice_size(pop: Population, firms: np.ndarray) -> np.ndarray:

@@ -53,6 +53,7 @@ from agents.procedural import (
 )
 from detectors import from_ledger, make, temporal_split
 from detectors.discriminator import RealismDiscriminator
+from experiments.bench.realism_draws import judged_over_draws
 from experiments.effect.realism import c2st, c2st_sized, legit_reference, placebo_text
 from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
@@ -227,6 +228,21 @@ def sized_realism(seeds: list, final: list, third, draws: int = 5) -> str:
             f"{half.high:.3f})")
 
 
+def print_realism(seeds: list, final: list, third) -> None:
+    """The C2ST of the seeds and the finals in the third World: the bench's compile draw, at
+    equal size, over 3 compile draws, and the third World's legitimate typologies for reference."""
+    print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
+    seeds_in, final_in = compiled_in(seeds, third), compiled_in(final, third)
+    print(f"seeds (generation 0): {realism_of(seeds_in, third)}")
+    print(f"final populations:    {realism_of(final_in, third)}")
+    print(sized_realism(seeds_in, final_in, third))
+    print("over 3 compile draws (`realism_draws`; draw 0 is the figure above):\n"
+          + judged_over_draws({"seeds": seeds, "final": final}, third))
+    reference = legit_reference(third, legit_participants(third.config))
+    print("reference, the same C2ST on the third World's legitimate typologies against their peers: "
+          + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}]" for k, v in reference.items()))
+
+
 def print_generations(runs: dict, generations: int, seeds: int) -> None:
     """Per mode (steered, uniform), the population's metrics by generation, mean over seeds."""
     names = {"evasion": "in-loop evasion", "value": "value evasion (tx)", "case": "value evasion (case)",
@@ -319,14 +335,7 @@ def main() -> None:
         for name, pops in (("seeds", seeds_pop), ("final", final_pop)):
             lines = [s.model_dump_json() for s in scenarios_of(pops)]
             write_text_atomic(args.save / f"{name}.jsonl", "\n".join(lines) + "\n")
-    print("\nrealism judged outside the loop (steered; scenarios compiled into the third World):")
-    seeds_in, final_in = (compiled_in(scenarios_of(p), third) for p in (seeds_pop, final_pop))
-    print(f"seeds (generation 0): {realism_of(seeds_in, third)}")
-    print(f"final populations:    {realism_of(final_in, third)}")
-    print(sized_realism(seeds_in, final_in, third))
-    reference = legit_reference(third, legit_participants(third.config))
-    print("reference, the same C2ST on the third World's legitimate typologies against their peers: "
-          + ", ".join(f"{k} {v.value:.3f} [{v.low:.3f}, {v.high:.3f}]" for k, v in reference.items()))
+    print_realism(scenarios_of(seeds_pop), scenarios_of(final_pop), third)
     print("\nquality bars (steered, per seed):")
     for seed, hist in enumerate(steered):
         first, last = hist[0], hist[-1]

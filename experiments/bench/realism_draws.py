@@ -100,6 +100,12 @@ def report(name: str, draws: list[Draw]) -> str:
     return line
 
 
+def judged_over_draws(populations: dict[str, list[Scenario]], world, draws: int = 3) -> str:
+    """One `report` line per population, each judged over ``draws`` compile draws in ``world``."""
+    return "\n".join(report(name, [judge_draw(world, s, d) for d in range(draws)])
+                     for name, s in populations.items())
+
+
 def load(path: Path) -> list[Scenario]:
     """The scenarios of a JSON-lines file.
 
@@ -141,9 +147,9 @@ def main() -> None:
     t0 = time.perf_counter()
     # the evolution bench's third World (its World's seed 1, plus 2)
     third = generate_world(WorldConfig(accounts=args.accounts, days=10, seed=3, laundering_share=0.002))
-    lines = [report(n, [judge_draw(third, s, d) for d in range(args.draws)]) for n, s in populations.items()]
+    lines = judged_over_draws(populations, third, args.draws)
     print(f"judged in the third World ({third.ledger.num_rows:,} tx) in {time.perf_counter() - t0:.0f} s")
-    print("\n".join(lines))
+    print(lines)
 
 
 if __name__ == "__main__":

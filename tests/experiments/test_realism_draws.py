@@ -10,7 +10,13 @@ import numpy as np
 
 def test_draw_zero_is_the_evolution_benchs_figure_and_another_draw_recruits_other_accounts(small_world):
     from experiments.bench.evolution import compiled_in, ledger_window
-    from experiments.bench.realism_draws import agreement, compiled_draw, judge_draw, report
+    from experiments.bench.realism_draws import (
+        agreement,
+        compiled_draw,
+        judge_draw,
+        judged_over_draws,
+        report,
+    )
     from experiments.effect.realism import c2st
     from graph_schema.baseline import sample_baseline
 
@@ -30,6 +36,7 @@ def test_draw_zero_is_the_evolution_benchs_figure_and_another_draw_recruits_othe
     assert n == len(set(first.ranks) & set(second.ranks)) and -1.0 <= rho <= 1.0 and not math.isnan(rho)
     line = report("final", [first, second])
     assert f"{first.auc:.3f}" in line and f"mean {np.mean([first.auc, second.auc]):.3f}" in line
+    assert judged_over_draws({"final": scenarios}, small_world, 2) == line  # what the evolution bench prints
 
 
 def test_a_saved_population_that_is_not_scenarios_is_refused_in_one_line_naming_file_and_line(

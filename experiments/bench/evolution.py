@@ -53,7 +53,7 @@ from agents.procedural import (
 )
 from detectors import from_ledger, make, temporal_split
 from detectors.discriminator import RealismDiscriminator
-from experiments.bench.realism_draws import judged_over_draws
+from experiments.bench.realism_draws import compiled_draw, judged_over_draws
 from experiments.effect.realism import c2st, c2st_sized, legit_reference, placebo_text
 from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
@@ -184,14 +184,8 @@ def scenarios_of(pops: list[list[Member]]) -> list:
 
 def compiled_in(scenarios: list, third) -> list:
     """``scenarios`` compiled into the third World, the i-th with compile seed 500 + i (those
-    that compile)."""
-    compiled = []
-    for i, s in enumerate(scenarios):
-        try:
-            compiled.append(compile_scenario(s, third, 500 + i))
-        except ScenarioError:
-            continue
-    return compiled
+    that compile): `realism_draws.compiled_draw`'s draw 0."""
+    return list(compiled_draw(scenarios, third, 0).values())
 
 
 def ledger_window(world) -> tuple[int, int]:

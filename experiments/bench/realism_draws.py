@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from detectors.realism import matched_auc, rank_among
-from experiments.effect.realism import _scores, _strata, _window_frame
+from detectors.realism import rank_among
+from experiments.effect.realism import c2st_scores
 from graph_schema.compiler import compile_scenario, parse_scenario
 from graph_schema.dsl import Scenario
 from graph_schema.errors import ScenarioError
@@ -66,9 +66,8 @@ def judge_draw(world, scenarios: list[Scenario], draw: int, k: int = 3, seed: in
     compiled = compiled_draw(scenarios, world, draw)
     ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
     window = (int(ts.min()), int(ts.max()) + 1)
-    base = _window_frame(world, window)
     keys = list(compiled)
-    u, _, y, p, groups = _scores(world, base, window, [compiled[i] for i in keys], k, seed)
+    u, y, p, groups, auc = c2st_scores(world, window, [compiled[i] for i in keys], k, seed)
     profile = u["profile"].astype(str).to_numpy()
     every = np.sort(p[y == 0])  # the peers of a profile that has no control (as `matched_auc`)
     peers = {prof: np.sort(p[(y == 0) & (profile == prof)]) for prof in np.unique(profile)}
@@ -76,7 +75,7 @@ def judge_draw(world, scenarios: list[Scenario], draw: int, k: int = 3, seed: in
                      if y[j] == 1 else np.nan for j in range(len(y))])
     ranks = {i: float(np.mean(rank[(groups == g) & (y == 1)])) for g, i in enumerate(keys)
              if ((groups == g) & (y == 1)).any()}
-    return Draw(matched_auc(y, p, _strata(u)), len(keys), int(y.sum()), ranks)
+    return Draw(auc, len(keys), int(y.sum()), ranks)
 
 
 def agreement(a: Draw, b: Draw) -> tuple[float, int]:

@@ -177,6 +177,14 @@ def _scores(world: World, base: pd.DataFrame, window: tuple[int, int], compiled:
     return u, scen, y, _out_of_fold(lambda: _classifier(seed), x, y, groups), groups
 
 
+def c2st_scores(world: World, window: tuple[int, int], compiled: list[CompiledScenario], k: int = 3,
+                seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, float]:
+    """What `c2st` reports before its intervals: the matched units, their labels, out-of-fold
+    scores and groups (scenario indices into ``compiled``), and the AUC within profiles."""
+    u, _, y, p, groups = _scores(world, _window_frame(world, window), window, compiled, k, seed)
+    return u, y, p, groups, matched_auc(y, p, _strata(u))
+
+
 def c2st_sized(world: World, window: tuple[int, int], compiled: list[CompiledScenario], scenarios: int,
                draws: int = 5, k: int = 3, seed: int = 0) -> Estimate:
     """The C2ST's AUC at a set number of scenarios: the mean over ``draws`` random draws of
@@ -288,4 +296,5 @@ def pa_mask(ts: np.ndarray, window: tuple[int, int]):
     return pa.array((ts >= window[0]) & (ts < window[1]))
 
 
-__all__ = ["RealismResult", "c2st", "c2st_sized", "legit_reference", "placebo", "placebo_text", "repeats"]
+__all__ = ["RealismResult", "c2st", "c2st_scores", "c2st_sized", "legit_reference", "placebo", "placebo_text",
+           "repeats"]

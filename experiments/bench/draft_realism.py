@@ -24,9 +24,10 @@ import time
 
 from agents.models import Brief
 from agents.procedural import TemplatePlanner
-from experiments.bench.evolution import SEED_TYPOLOGIES, compiled_in, ledger_window
+from experiments.bench.evolution import SEED_TYPOLOGIES, compiled_in
+from experiments.bench.realism_draws import bench_config, ledger_window
 from experiments.effect.realism import c2st, c2st_sized, placebo_text
-from graph_schema.world import WorldConfig, generate_world
+from graph_schema.world import generate_world
 
 
 def drafts(world, seeds: int, fit_capacity: bool, blend_in: bool, per_typology: int = 2,
@@ -59,8 +60,8 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     args = arguments()
     t0 = time.perf_counter()
-    cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
-    world, third = generate_world(cfg), generate_world(cfg.model_copy(update={"seed": cfg.seed + 2}))
+    world = generate_world(bench_config(args.accounts))
+    third = generate_world(bench_config(args.accounts, third=True))
     blend = not (args.plain or args.fit_capacity)
     scenarios = drafts(world, args.seeds, args.fit_capacity or blend, blend, commingle=blend and args.rides)
     compiled = compiled_in(scenarios, third)

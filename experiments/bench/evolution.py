@@ -53,14 +53,14 @@ from agents.procedural import (
 )
 from detectors import from_ledger, make, temporal_split
 from detectors.discriminator import RealismDiscriminator
-from experiments.bench.realism_draws import compiled_draw, judged_over_draws
+from experiments.bench.realism_draws import bench_config, compiled_draw, judged_over_draws, ledger_window
 from experiments.effect.realism import c2st, c2st_sized, legit_reference, placebo_text
 from graph_schema.baseline import inject_baseline, sample_baseline
 from graph_schema.compiler import compile_scenario
 from graph_schema.enums import Typology
 from graph_schema.errors import ScenarioError
 from graph_schema.formats import write_text_atomic
-from graph_schema.world import WorldConfig, generate_world, legit_participants, second_world
+from graph_schema.world import generate_world, legit_participants, second_world
 from orchestrator.engine import Archive, ArchiveConfig, entropy, funds_weighted
 
 SEED_TYPOLOGIES = [
@@ -188,12 +188,6 @@ def compiled_in(scenarios: list, third) -> list:
     return list(compiled_draw(scenarios, third, 0).values())
 
 
-def ledger_window(world) -> tuple[int, int]:
-    """The span of ``world``'s ledger (epoch seconds, end exclusive): the C2ST's window."""
-    ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
-    return int(ts.min()), int(ts.max()) + 1
-
-
 def realism_of(compiled: list, third, seed: int = 0) -> str:
     """The C2ST of ``compiled`` (in the third World): a line, and one by family."""
     r = c2st(third, ledger_window(third), compiled, seed=seed)
@@ -286,14 +280,14 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
-    cfg = WorldConfig(accounts=args.accounts, days=10, seed=1, laundering_share=0.002)
+    cfg = bench_config(args.accounts)
     t0 = time.perf_counter()
     labelled = inject_baseline(generate_world(cfg), cfg.laundering_share, cfg.seed)
     data = from_ledger(labelled.ledger, labelled.n_accounts)
     det = make("gine").fit(data, temporal_split(data))
     world = generate_world(cfg)
     # the third World is simulated in full: the C2ST needs its legitimate payments
-    second, third = second_world(cfg, 1), generate_world(cfg.model_copy(update={"seed": cfg.seed + 2}))
+    second, third = second_world(cfg, 1), generate_world(bench_config(args.accounts, third=True))
     adversary = DetectorAdversary(world, {"gine": det})
     stats = world_stats(world)
     templates = None if args.no_discriminator else sample_baseline(world, 10**9, 7, limit=60)

@@ -49,6 +49,18 @@ class Draw:
     ranks: dict[int, float]  # scenario index -> its accounts' mean rank among their matched peers
 
 
+def bench_config(accounts: int, third: bool = False) -> WorldConfig:
+    """The evolution bench's World (seed 1), or with ``third`` the third World it judges realism
+    in (seed 3), which the loop never touches."""
+    return WorldConfig(accounts=accounts, days=10, seed=3 if third else 1, laundering_share=0.002)
+
+
+def ledger_window(world) -> tuple[int, int]:
+    """The span of ``world``'s ledger (epoch seconds, end exclusive): the C2ST's window."""
+    ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
+    return int(ts.min()), int(ts.max()) + 1
+
+
 def compiled_draw(scenarios: list[Scenario], world, draw: int) -> dict[int, object]:
     """Scenario index -> the scenario compiled into ``world`` with seed 500 + 1000 ``draw`` + i
     (those that compile)."""
@@ -64,15 +76,13 @@ def compiled_draw(scenarios: list[Scenario], world, draw: int) -> dict[int, obje
 def judge_draw(world, scenarios: list[Scenario], draw: int, k: int = 3, seed: int = 0) -> Draw:
     """The C2ST of one compile draw, and each scenario's mean rank among its peers."""
     compiled = compiled_draw(scenarios, world, draw)
-    ts = world.ledger.column("timestamp").to_numpy().astype("datetime64[s]").view(np.int64)
-    window = (int(ts.min()), int(ts.max()) + 1)
     keys = list(compiled)
-    u, y, p, groups, auc = c2st_scores(world, window, [compiled[i] for i in keys], k, seed)
+    u, y, p, groups, auc = c2st_scores(world, ledger_window(world), [compiled[i] for i in keys], k, seed)
     profile = u["profile"].astype(str).to_numpy()
-    every = np.sort(p[y == 0])  # the peers of a profile that has no control (as `matched_auc`)
-    peers = {prof: np.sort(p[(y == 0) & (profile == prof)]) for prof in np.unique(profile)}
-    rank = np.array([rank_among(peers[profile[j]] if len(peers[profile[j]]) else every, p[[j]])[0]
-                     if y[j] == 1 else np.nan for j in range(len(y))])
+    rank = np.full(len(y), np.nan)
+    for prof in np.unique(profile):  # among its profile's controls (all, if it has none: `matched_auc`)
+        mine, peers = (y == 1) & (profile == prof), p[(y == 0) & (profile == prof)]
+        rank[mine] = rank_among(np.sort(peers if len(peers) else p[y == 0]), p[mine])
     ranks = {i: float(np.mean(rank[(groups == g) & (y == 1)])) for g, i in enumerate(keys)
              if ((groups == g) & (y == 1)).any()}
     return Draw(auc, len(keys), int(y.sum()), ranks)
@@ -144,8 +154,7 @@ def main() -> None:
     except ScenarioError as err:
         fail(str(err))
     t0 = time.perf_counter()
-    # the evolution bench's third World (its World's seed 1, plus 2)
-    third = generate_world(WorldConfig(accounts=args.accounts, days=10, seed=3, laundering_share=0.002))
+    third = generate_world(bench_config(args.accounts, third=True))
     lines = judged_over_draws(populations, third, args.draws)
     print(f"judged in the third World ({third.ledger.num_rows:,} tx) in {time.perf_counter() - t0:.0f} s")
     print(lines)

@@ -266,14 +266,21 @@ class Transfer(_Model):
         "only the fallback for a payer whose profile pays on none of them. Not with `ride`, a "
         "Reinvestment or a Bitcoin payment.",
     )
+    round_like_payer: bool = Field(
+        False,
+        description="Blend in: each payment is rounded down, in its payer's currency, to a human unit "
+        "of its scale (losing at most a tenth) as often as the payer's own payments on its channel are "
+        "round sums (its profile's, for an account without payments). `mimic` amounts always are. Not "
+        "with `ride` or a Bitcoin payment.",
+    )
 
     @model_serializer(mode="wrap")
     def _omit_unset_flags(self, handler):
-        # `ride` and `usual_channel` are written only when set, so that scenarios without them
-        # keep their bytes and ids
+        # the blending flags are written only when set, so that scenarios without them keep
+        # their bytes and ids
         out = handler(self)
         if isinstance(out, dict):
-            for flag in ("ride", "usual_channel"):
+            for flag in ("ride", "usual_channel", "round_like_payer"):
                 if not getattr(self, flag):
                     out.pop(flag, None)
         return out

@@ -157,7 +157,8 @@ def _ride(t: dict) -> None:
     what the payer received (as much in all as the transfer moved before, if it moved a share)."""
     t["ride"] = True
     t["channel"] = "ACH"
-    t.pop("usual_channel", None)  # a ride is paid on the channel of the payment it rides
+    t.pop("usual_channel", None)  # a ride is paid on the channel and amount of the payment it rides
+    t.pop("round_like_payer", None)
     amount, timing = t["amount"], t.setdefault("timing", {})
     share = amount["total"] if amount["kind"] in ("split", "mimic") else amount
     whole = share["fraction"] * int(timing.get("repeats", 1)) if share["kind"] == "fraction" else 0.9
@@ -213,8 +214,10 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     (`_places`, which moves it there); only when none has room is it left new (so a small World
     still compiles the draft) or, if recruited, opened. Every
     payment between two customer accounts is paid on the channels its payer's own payments
-    use (`usual_channel`). With ``rides`` every transfer between two customer accounts whose
-    payer holds no initial funds then rides its payer's own payments (`ride_flows` on each)."""
+    use (`usual_channel`), and every payment that moves the funds, but a ride or one in Bitcoin,
+    is rounded as often as its payer's own payments are (`round_like_payer`). With ``rides``
+    every transfer between two customer accounts whose payer holds no initial funds then rides
+    its payer's own payments (`ride_flows` on each)."""
     used: Counter = Counter()
     load = throughput(doc) if doc["transfers"] else {}
     for e in doc["entities"]:
@@ -238,6 +241,9 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     for t in _payments_between(doc):
         if ents[t["src"]]["kind"] in _HIJACK_PROFILE and ents[t["dst"]]["kind"] in _HIJACK_PROFILE:
             t["usual_channel"] = True
+    for t in _real(doc):
+        if not t.get("ride") and "Bitcoin" not in (t.get("channel"), t.get("currency")):
+            t["round_like_payer"] = True
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True

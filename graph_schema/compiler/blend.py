@@ -1,16 +1,20 @@
-"""Blending in: `mimic` amounts sized like the paying account's own payments, `calendar`
+"""Blending in: `mimic` amounts sized like the paying account's own payments and rounded as
+often as they are (`round_like_payer` for other amounts), `calendar`
 timing at the hours the World's calendar gives legitimate payments of the same channel, and
 the profile a new account is opened as."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from graph_schema.dsl import Entity, MimicAmount, Scenario
 from graph_schema.enums import Channel, EntityKind, Profile
-from graph_schema.reference import convert
+from graph_schema.reference import BITCOIN, convert
 from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES
 from graph_schema.world.calendar import CHANNEL_STYLE
+from graph_schema.world.history import human_unit
 
 USD = CURRENCIES.index("US Dollar")
 KIND_PROFILE = {EntityKind.PERSON: Profile.SALARIED, EntityKind.BUSINESS: Profile.SMALL_BUSINESS,
@@ -25,6 +29,7 @@ FALLBACK_MEDIAN_USD = {"Credit Card": 45.0, "ACH": 1_400.0, "Wire": 2_500.0, "Ch
 # Reinvestment move money by other rules)
 PAYMENT_CHANNELS = np.array([CHANNELS.index(c) for c in ("ACH", "Wire", "Cheque", "Credit Card")])
 JITTER = 0.03  # a drawn amount is moved by up to 3%, so that no payment copies a past one exactly
+ROUND_LOSS = 0.10  # a payment rounded like its payer's keeps at least 90% of what it would have been
 
 
 def opened_profile(e: Entity) -> Profile:
@@ -80,48 +85,56 @@ def on_usual_channels(s: Scenario, world, res, rng) -> Scenario:
 def mimic_parts(spec: MimicAmount, total: float, usual_usd: np.ndarray, base_currency: int,
                 rng: np.random.Generator) -> list[float]:
     """``spec.parts`` amounts in the base currency, drawn from ``usual_usd`` (jittered), all
-    scaled down together when they would exceed ``total``; floored to cents."""
+    scaled down together when they would exceed ``total``; floored to cents. (Each is then
+    rounded like its payer's payments, `payer_rounding`.)"""
     draws = rng.choice(usual_usd, size=spec.parts) * rng.uniform(1 - JITTER, 1 + JITTER, spec.parts)
     if len(usual_usd) == 1:  # one known payment (or the channel's fallback) is no distribution
         draws = usual_usd[0] * rng.lognormal(0.0, 0.9, spec.parts)
     parts = convert(draws, USD, base_currency)
     if parts.sum() > total:
         parts = parts * (total / parts.sum())
-    parts = np.floor(parts * 100) / 100
-    return _round_like(parts, round_share(usual_usd), rng).tolist()
+    return (np.floor(parts * 100) / 100).tolist()
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    """The smallest human unit of an amount's scale (10 for hundreds, 100 for thousands)."""
-    return 10.0 ** np.maximum(np.floor(np.log10(np.maximum(x, 1.0))) - 1, 0)
+def round_down_like(local: float, share: float, rng: np.random.Generator) -> float:
+    """With probability ``share``, ``local`` rounded down to 1, 5 or 10 of its scale's human
+    unit (drawn among those that keep at least 1 - ROUND_LOSS of it), as the World rounds its
+    own payments (`behaviours.roundify`) but never up, so that a payment stays within what its
+    payer holds; else ``local`` unchanged (also when no unit keeps enough of it)."""
+    if rng.random() >= share:
+        return local
+    unit = human_unit(np.array([local]))[0] * np.array([1.0, 5.0, 10.0])
+    down = np.floor(local / unit + 1e-9) * unit
+    ok = down[(down > 0) & (down >= (1 - ROUND_LOSS) * local)]
+    return float(rng.choice(ok)) if len(ok) else local
 
 
-def round_share(usual_usd: np.ndarray) -> float:
-    """Share of the known payments rounded to a human unit of their scale: the World rounds
-    some payments so (`graph_schema.world.behaviours.roundify`), and a payer that never pays a
-    round amount stands out."""
-    if len(usual_usd) < 2:
-        return 0.0
-    x = np.asarray(usual_usd, dtype=np.float64)
-    cents, unit = np.round(x * 100).astype(np.int64), np.round(_unit(x) * 100).astype(np.int64)
-    return float(np.mean(cents % unit == 0))
+def payer_rounding(s: Scenario, world, res) -> Callable[[int, float, np.random.Generator], float]:
+    """``like(transfer index, base amount, rng)``: the amount, paid in its payer's currency,
+    rounded down to a human unit there as often as the payer's own payments on the transfer's
+    channel are round (its profile's, for an account without payments; `PaymentHistory.round_share`),
+    and given back in the base currency. A payer that never pays a round sum where its peers
+    often do (rent, invoices, transfers to family) stands out; a Bitcoin payment is not rounded."""
+    base, shares = CURRENCIES.index(s.currency.value), {}
 
-
-def _round_like(parts: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
-    """With probability ``share`` a part is rounded to a human unit of its scale (1, 5 or 10
-    times the smallest), as the World rounds its own payments; rounded down instead where
-    rounding to the nearest unit would take the parts over what they were."""
-    unit = _unit(parts) * rng.choice(np.array([1.0, 5.0, 10.0]), size=len(parts))
-    pick = rng.random(len(parts)) < share
-    near = np.where(pick, np.maximum(unit, np.round(parts / unit) * unit), parts)
-    if near.sum() > parts.sum():
-        down = np.floor(parts / unit) * unit
-        near = np.where(pick & (down > 0), down, parts)
-    return near
+    def like(i: int, amount: float, rng: np.random.Generator) -> float:
+        t = s.transfers[i]
+        pc = CURRENCIES.index(t.currency.value) if t.currency else res.currency[t.src]
+        if t.channel is Channel.BITCOIN or pc == BITCOIN:
+            return amount
+        if i not in shares:
+            profile = PROFILES.index(payer_profile(s, world, res, t.src).value)
+            channel = CHANNELS.index(t.channel.value)
+            shares[i] = world.history.round_share(res.account[t.src], profile, channel)
+        local = float(convert(amount, base, pc))
+        down = round_down_like(local, shares[i], rng)
+        return amount if down == local else float(convert(down, pc, base))
+    return like
 
 
 def channel_style(channel: int) -> str:
     return CHANNEL_STYLE[CHANNELS[channel]]
 
 
-__all__ = ["KIND_PROFILE", "mimic_parts", "opened_profile", "round_share", "usual_amounts"]
+__all__ = ["KIND_PROFILE", "mimic_parts", "opened_profile", "payer_rounding", "round_down_like",
+           "usual_amounts"]

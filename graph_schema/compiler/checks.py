@@ -50,6 +50,7 @@ def check_structure(s: Scenario) -> list[int]:
             raise ScenarioError(f"{p}.currency", "the 'Bitcoin' channel pays in Bitcoin; leave "
                                 "currency empty or set it to 'Bitcoin'")
         _check_usual_channel(t, p)
+        _check_round_like(t, p)
         for j, a in enumerate(t.timing.after):
             if a not in tids:
                 raise ScenarioError(f"{p}.timing.after[{j}]", f"unknown transfer '{a}'")
@@ -107,6 +108,17 @@ def _check_usual_channel(t, p: str) -> None:
     if t.currency is Currency.BTC or t.channel is Channel.BITCOIN:
         raise ScenarioError(f"{p}.usual_channel", "a Bitcoin payment has only the 'Bitcoin' channel; "
                             "usual_channel draws among ACH, Wire, Cheque and Credit Card")
+
+
+def _check_round_like(t, p: str) -> None:
+    if not t.round_like_payer:
+        return
+    if t.ride:
+        raise ScenarioError(f"{p}.round_like_payer", "a transfer that rides the payer's payments pays "
+                            "their amounts; set round_like_payer or ride, not both")
+    if t.currency is Currency.BTC or t.channel is Channel.BITCOIN:
+        raise ScenarioError(f"{p}.round_like_payer", "a Bitcoin payment has no human unit to round to; "
+                            "round_like_payer is for fiat payments")
 
 
 def _check_bounds(t, p: str) -> None:

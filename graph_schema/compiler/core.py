@@ -20,6 +20,7 @@ from graph_schema.compiler.blend import (
     on_usual_channels,
     opened_profile,
     payer_profile,
+    payer_rounding,
     usual_amounts,
 )
 from graph_schema.compiler.checks import check_structure
@@ -129,7 +130,7 @@ def compile_scenario(scenario: Scenario | dict | str, world, seed: int = 0,
     events = place(s, order, rng, first, end, where, _snapper(s, world), rides)
     ridden, carried = rides.rows(events) if rides else (np.full(len(events), -1, np.int64), None)
     ride_base = rides.base_amounts(events, carried) if rides else {}
-    amounts = _run_money(s, events, rng, _mimic(s, world, res), ride_base)
+    amounts = _run_money(s, events, rng, _mimic(s, world, res), ride_base, payer_rounding(s, world, res))
     if rides:  # a ride that finds nothing to carry is only the payer's own payment
         made = np.array(amounts) > 0
         carried = None if carried is None else carried.filter(pa.array(made[ridden >= 0]))
@@ -197,8 +198,9 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
     return out.tolist()
 
 
-def _run_money(s: Scenario, events, rng, mimic, ride_base: dict) -> list[float]:
-    """Amount of every event in the base currency, refusing money spent before it arrives. An
+def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, like) -> list[float]:
+    """Amount of every event in the base currency, refusing money spent before it arrives; a
+    `mimic` or `round_like_payer` one then rounded like its payer's payments (``like``). An
     occurrence of a ride transfer pays what its amount spec says, at most what the payer holds
     of the operation's money and, if the transfer is riding (``ride_base`` has a payment for
     some occurrence of it), what its payment pays; one that finds the payer holding nothing,
@@ -233,6 +235,8 @@ def _run_money(s: Scenario, events, rng, mimic, ride_base: dict) -> list[float]:
         if amount <= 0:
             raise ScenarioError(f"{p}.amount", f"non-positive amount ({amount:g}): '{tr.src}' has "
                                 "received nothing to take a fraction of at this point")
+        if not tr.ride and (tr.amount.kind == "mimic" or tr.round_like_payer):
+            amount = like(i, amount, rng)  # in the payer's currency, down: still within what it holds
         if tr.purpose is not Purpose.CAMOUFLAGE and tr.src != tr.dst:
             if balance[tr.src] + 0.005 < amount:
                 what = ("spends more than its share of funds_placed" if tr.src in src_funds else

@@ -18,6 +18,7 @@ from graph_schema.reference import BITCOIN, usd_per_unit
 from graph_schema.tables import CHANNELS
 from graph_schema.world.calendar import Calendar
 from graph_schema.world.config import LegitMix
+from graph_schema.world.history import human_unit
 from graph_schema.world.population import (
     B2B_RATES,
     PERSON_PROFILES,
@@ -84,8 +85,7 @@ class Ctx:
 
 def roundify(rng: np.random.Generator, x: np.ndarray, p: float) -> np.ndarray:
     """With probability ``p``, round an amount to a 'human' unit (10, 50, 100 of its scale)."""
-    k = np.floor(np.log10(np.maximum(x, 1.0)))
-    unit = 10.0 ** np.maximum(k - 1, 0) * rng.choice(np.array([1.0, 5.0, 10.0]), size=len(x))
+    unit = human_unit(x) * rng.choice(np.array([1.0, 5.0, 10.0]), size=len(x))
     rounded = np.maximum(unit, np.round(x / unit) * unit)
     return np.where(rng.random(len(x)) < p, rounded, x)
 

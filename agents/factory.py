@@ -81,8 +81,9 @@ class AgentsConfig(BaseModel):
         False,
         description="Procedural planner and evolver: fit each draft's capacity (as planner_fits_capacity), "
         "and in every draft and child recruit each person, business and shell company from the World's "
-        "accounts of its profile instead of opening a new account, and put every payment that moves the "
-        "funds on its channel's calendar.",
+        "accounts of its profile instead of opening a new account, put every payment that moves the "
+        "funds on its channel's calendar and round it like its payer's own payments, and pay every "
+        "payment between two customer accounts on its payer's usual channels.",
     )
     llm_evolver: Literal["edits", "whole"] = Field(
         "edits",

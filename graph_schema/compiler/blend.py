@@ -104,7 +104,7 @@ def round_down_like(local: float, share: float, rng: np.random.Generator) -> flo
     if rng.random() >= share:
         return local
     unit = human_unit(np.array([local]))[0] * np.array([1.0, 5.0, 10.0])
-    down = np.floor(local / unit + 1e-9) * unit
+    down = np.floor(local / unit) * unit
     ok = down[(down > 0) & (down >= (1 - ROUND_LOSS) * local)]
     return float(rng.choice(ok)) if len(ok) else local
 

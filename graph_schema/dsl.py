@@ -270,8 +270,8 @@ class Transfer(_Model):
         False,
         description="Blend in: each payment is rounded down, in its payer's currency, to a human unit "
         "of its scale (losing at most a tenth) as often as the payer's own payments on its channel are "
-        "round sums (its profile's, for an account without payments). `mimic` amounts always are. Not "
-        "with `ride` or a Bitcoin payment.",
+        "round sums (its profile's, for an account without payments). Without it, `mimic` parts are "
+        "rounded in the base currency, as in scenarios released before it. Not with `ride` or Bitcoin.",
     )
 
     @model_serializer(mode="wrap")

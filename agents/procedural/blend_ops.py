@@ -56,10 +56,18 @@ def mimic_amounts(doc: Doc, rng, ctx: OpContext) -> Doc | None:
     usual = FALLBACK_MEDIAN_USD.get(t.get("channel", "Wire"), 1_000.0)
     parts = int(np.clip(np.ceil(_upper(total, doc) / (usual * float(rng.uniform(1.2, 2.0)))), 1, MAX_PARTS))
     t["amount"] = {"kind": "mimic", "total": total, "parts": parts}
+    _round_like(t)
     timing = t.setdefault("timing", {})
     if parts > 1 and not timing.get("every"):
         timing["every"] = {"dist": "exponential", "low": 1.0, "high": float(rng.uniform(6, 24))}
     return doc
+
+
+def _round_like(t: dict) -> None:
+    """Round ``t``'s payments like its payer's own (`round_like_payer`), unless it rides (it
+    then pays its payment's amount) or is paid in Bitcoin."""
+    if not t.get("ride") and "Bitcoin" not in (t.get("channel"), t.get("currency")):
+        t["round_like_payer"] = True
 
 
 @operator("align_calendar")
@@ -120,6 +128,7 @@ def business_cover(doc: Doc, rng, ctx: OpContext) -> Doc | None:
         "id": fwd_id, "src": cover["id"], "dst": dst["id"], "channel": "ACH", "purpose": "invoice",
         "amount": {"kind": "mimic", "parts": int(rng.integers(2, 8)),
                    "total": {"kind": "fraction", "fraction": round(float(rng.uniform(0.85, 0.95)), 4)}},
+        "round_like_payer": True,
         "timing": {"after": [t["id"]], "delay": {"dist": "uniform", "low": 12.0, "high": 72.0},
                    "every": {"dist": "exponential", "low": 2.0, "high": 24.0}, "calendar": True}})
     doc["horizon_days"] = float(min(ctx.max_days, doc["horizon_days"] + (72 + CALENDAR_STRETCH_H) / 24))
@@ -214,8 +223,8 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     (`_places`, which moves it there); only when none has room is it left new (so a small World
     still compiles the draft) or, if recruited, opened. Every
     payment between two customer accounts is paid on the channels its payer's own payments
-    use (`usual_channel`), and every payment that moves the funds, but a ride or one in Bitcoin,
-    is rounded as often as its payer's own payments are (`round_like_payer`). With ``rides``
+    use (`usual_channel`), and every payment, but a ride or one in Bitcoin, is rounded as often
+    as its payer's own payments are (`round_like_payer`). With ``rides``
     every transfer between two customer accounts whose payer holds no initial funds then rides
     its payer's own payments (`ride_flows` on each)."""
     used: Counter = Counter()
@@ -241,9 +250,8 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     for t in _payments_between(doc):
         if ents[t["src"]]["kind"] in _HIJACK_PROFILE and ents[t["dst"]]["kind"] in _HIJACK_PROFILE:
             t["usual_channel"] = True
-    for t in _real(doc):
-        if not t.get("ride") and "Bitcoin" not in (t.get("channel"), t.get("currency")):
-            t["round_like_payer"] = True
+    for t in doc["transfers"]:
+        _round_like(t)
     moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True

@@ -1,5 +1,5 @@
-"""Blending in: `mimic` amounts sized like the paying account's own payments and rounded as
-often as they are (`round_like_payer` for other amounts), `calendar`
+"""Blending in: `mimic` amounts sized like the paying account's own payments, payments
+rounded as often as the payer's own are (`round_like_payer`), `calendar`
 timing at the hours the World's calendar gives legitimate payments of the same channel, and
 the profile a new account is opened as."""
 
@@ -14,7 +14,7 @@ from graph_schema.enums import Channel, EntityKind, Profile
 from graph_schema.reference import BITCOIN, convert
 from graph_schema.tables import CHANNELS, CURRENCIES, PROFILES
 from graph_schema.world.calendar import CHANNEL_STYLE
-from graph_schema.world.history import human_unit
+from graph_schema.world.history import human_unit, is_round
 
 USD = CURRENCIES.index("US Dollar")
 KIND_PROFILE = {EntityKind.PERSON: Profile.SALARIED, EntityKind.BUSINESS: Profile.SMALL_BUSINESS,
@@ -83,17 +83,36 @@ def on_usual_channels(s: Scenario, world, res, rng) -> Scenario:
 
 
 def mimic_parts(spec: MimicAmount, total: float, usual_usd: np.ndarray, base_currency: int,
-                rng: np.random.Generator) -> list[float]:
+                rng: np.random.Generator, in_base: bool = True) -> list[float]:
     """``spec.parts`` amounts in the base currency, drawn from ``usual_usd`` (jittered), all
-    scaled down together when they would exceed ``total``; floored to cents. (Each is then
-    rounded like its payer's payments, `payer_rounding`.)"""
+    scaled down together when they would exceed ``total``; floored to cents. With ``in_base``
+    (a transfer without `round_like_payer`), some are then rounded in the base currency as
+    often as ``usual_usd`` are round in dollars (`_round_in_base`); else they are rounded
+    later, in the payer's currency (`payer_rounding`)."""
     draws = rng.choice(usual_usd, size=spec.parts) * rng.uniform(1 - JITTER, 1 + JITTER, spec.parts)
     if len(usual_usd) == 1:  # one known payment (or the channel's fallback) is no distribution
         draws = usual_usd[0] * rng.lognormal(0.0, 0.9, spec.parts)
     parts = convert(draws, USD, base_currency)
     if parts.sum() > total:
         parts = parts * (total / parts.sum())
-    return (np.floor(parts * 100) / 100).tolist()
+    parts = np.floor(parts * 100) / 100
+    return (_round_in_base(parts, usual_usd, rng) if in_base else parts).tolist()
+
+
+def _round_in_base(parts: np.ndarray, usual_usd: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each part, with probability the share of ``usual_usd`` that are round in dollars, rounded
+    to 1, 5 or 10 of its scale's human unit (to the nearest, or down where that would take the
+    parts over what they were). Kept as it was, so that the scenarios released with `mimic`
+    amounts compile to the same bytes; it misjudges a payer whose currency is not the dollar or
+    not the base currency, which `round_like_payer` (`payer_rounding`) does not."""
+    share = float(np.mean(is_round(usual_usd))) if len(usual_usd) >= 2 else 0.0
+    unit = human_unit(parts) * rng.choice(np.array([1.0, 5.0, 10.0]), size=len(parts))
+    pick = rng.random(len(parts)) < share
+    near = np.where(pick, np.maximum(unit, np.round(parts / unit) * unit), parts)
+    if near.sum() > parts.sum():
+        down = np.floor(parts / unit) * unit
+        near = np.where(pick & (down > 0), down, parts)
+    return near
 
 
 def round_down_like(local: float, share: float, rng: np.random.Generator) -> float:

@@ -172,7 +172,7 @@ def _mimic(s: Scenario, world, res):
         acc = res.account[t.src]
         profile = payer_profile(s, world, res, t.src)
         usual = usual_amounts(world, acc, profile, CHANNELS.index(t.channel.value))
-        return mimic_parts(t.amount, total, usual, base, rng)
+        return mimic_parts(t.amount, total, usual, base, rng, in_base=not t.round_like_payer)
     return parts
 
 
@@ -200,7 +200,7 @@ def _split(total: float, parts: int, under: float, rng, path: str) -> list[float
 
 def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, like) -> list[float]:
     """Amount of every event in the base currency, refusing money spent before it arrives; a
-    `mimic` or `round_like_payer` one then rounded like its payer's payments (``like``). An
+    `round_like_payer` one then rounded like its payer's payments (``like``). An
     occurrence of a ride transfer pays what its amount spec says, at most what the payer holds
     of the operation's money and, if the transfer is riding (``ride_base`` has a payment for
     some occurrence of it), what its payment pays; one that finds the payer holding nothing,
@@ -235,7 +235,7 @@ def _run_money(s: Scenario, events, rng, mimic, ride_base: dict, like) -> list[f
         if amount <= 0:
             raise ScenarioError(f"{p}.amount", f"non-positive amount ({amount:g}): '{tr.src}' has "
                                 "received nothing to take a fraction of at this point")
-        if not tr.ride and (tr.amount.kind == "mimic" or tr.round_like_payer):
+        if tr.round_like_payer:
             amount = like(i, amount, rng)  # in the payer's currency, down: still within what it holds
         if tr.purpose is not Purpose.CAMOUFLAGE and tr.src != tr.dst:
             if balance[tr.src] + 0.005 < amount:

@@ -306,14 +306,14 @@ def test_a_heavy_account_is_recruited_among_peers_that_turn_over_as_much():
     assert heavy and all(p == "large_business" for p in heavy)
 
 
-def test_blend_draft_rounds_every_payment_that_moves_the_funds_like_its_payer(world):
-    """Every payment of a blended draft that moves the funds, but a ride or one in Bitcoin, is
-    rounded like its payer's own (`round_like_payer`), and the draft still compiles."""
+def test_blend_draft_rounds_every_payment_like_its_payer(world):
+    """Every payment of a blended draft, but a ride or one in Bitcoin, is rounded like its
+    payer's own (`round_like_payer`), and the draft still compiles."""
     from agents.procedural.blend_ops import blend_draft
 
     doc = sample_scenario(np.random.default_rng(5), "scatter_gather").model_dump(mode="json")
     out = parse_scenario(blend_draft(copy.deepcopy(doc), OpContext(max_days=30), room=lambda p, jur: 1000))
-    real = [t for t in out.transfers if t.purpose.value != "camouflage" and t.channel.value != "Bitcoin"]
-    assert real and all(t.round_like_payer for t in real)
+    fiat = [t for t in out.transfers if t.channel.value != "Bitcoin" and not t.ride]
+    assert fiat and all(t.round_like_payer for t in fiat)
     assert not any(t.round_like_payer for t in parse_scenario(doc).transfers)
     compile_scenario(out, world, 0)

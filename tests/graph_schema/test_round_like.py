@@ -51,15 +51,19 @@ def test_payments_are_round_in_the_payers_currency_as_often_as_its_peers(small_w
     assert base.max() <= FUNDS * SHARE + 1e-6 and base.min() >= (1 - ROUND_LOSS) * FUNDS * SHARE - 1e-6
 
 
-def test_a_mimic_amount_is_rounded_in_the_payers_currency(small_world):
-    doc = _payments(1, "JP")
+def test_a_mimic_amount_is_rounded_in_the_payers_currency_only_with_the_flag(small_world):
+    """The base currency is the dollar and the payments are in yen: with `round_like_payer`
+    they are as round there as the peers' payments; without it they keep the rounding of the
+    scenarios released before it (in dollars, which a yen payment almost never is)."""
     whole = {"kind": "fraction", "fraction": 1}
-    doc["transfers"][0].update(amount={"kind": "mimic", "parts": 100, "total": whole},
-                               timing={"every": {"dist": "uniform", "low": 0.5, "high": 1.0}})
-    c = compile_scenario(doc, small_world, seed=2)
+    got = {}
+    for flag in (True, False):
+        doc = _payments(1, "JP", round_like_payer=flag)
+        doc["transfers"][0].update(amount={"kind": "mimic", "parts": 100, "total": whole},
+                                   timing={"every": {"dist": "uniform", "low": 0.5, "high": 1.0}})
+        got[flag] = _round_share(compile_scenario(doc, small_world, seed=2))
     peers = small_world.history.round_share(-1, PROFILES.index("salaried"), CHANNELS.index("ACH"))
-    # the base currency is the dollar; the payments are in yen, and as round there as the peers'
-    assert abs(_round_share(c) - peers) < 0.08, (_round_share(c), peers)
+    assert abs(got[True] - peers) < 0.08 and got[False] < peers / 2, (got, peers)
 
 
 @pytest.mark.parametrize("extra, rule", [

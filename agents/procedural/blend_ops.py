@@ -224,7 +224,9 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
     still compiles the draft) or, if recruited, opened. Every
     payment between two customer accounts is paid on the channels its payer's own payments
     use (`usual_channel`), and every payment, but a ride or one in Bitcoin, is rounded as often
-    as its payer's own payments are (`round_like_payer`). With ``rides``
+    as its payer's own payments are (`round_like_payer`). The payments go on the calendar only
+    where ``ctx.max_days`` leaves a day beyond the calendar's longest quiet stretch (a long
+    weekend, `CALENDAR_STRETCH_H`); in a shorter window their own timing is kept. With ``rides``
     every transfer between two customer accounts whose payer holds no initial funds then rides
     its payer's own payments (`ride_flows` on each)."""
     used: Counter = Counter()
@@ -252,7 +254,9 @@ def blend_draft(doc: Doc, ctx: OpContext, room: Callable[[str, str], int] | None
             t["usual_channel"] = True
     for t in doc["transfers"]:
         _round_like(t)
-    moved = [t for t in _real(doc) if not t.get("timing", {}).get("calendar")]
+    # on the calendar only where a chain can wait out its longest quiet stretch and still run
+    fits = ctx.max_days * 24 >= CALENDAR_STRETCH_H + 24
+    moved = [t for t in _real(doc) if fits and not t.get("timing", {}).get("calendar")]
     for t in moved:
         t.setdefault("timing", {})["calendar"] = True
     if moved:

@@ -271,7 +271,8 @@ def arguments() -> argparse.Namespace:
                     "(agents.planner_fits_capacity).")
     ap.add_argument("--blend-in", action="store_true",
                     help="The planner fits capacity; its drafts and the evolver's children recruit every "
-                    "customer account from the World and pay on the calendar (agents.blend_in).")
+                    "customer account from the World, pay on the calendar and round like their payers "
+                    "(agents.blend_in).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")

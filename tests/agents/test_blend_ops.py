@@ -317,3 +317,19 @@ def test_blend_draft_rounds_every_payment_like_its_payer(world):
     assert fiat and all(t.round_like_payer for t in fiat)
     assert not any(t.round_like_payer for t in parse_scenario(doc).transfers)
     compile_scenario(out, world, 0)
+
+
+def test_blend_draft_keeps_its_own_timing_where_the_calendar_cannot_fit():
+    """A window shorter than the calendar's longest quiet stretch plus a day (a long weekend
+    and a day to run in) cannot hold a chain on the calendar: the draft is then blended
+    without it, and still fits the window, instead of every draft failing."""
+    from agents.procedural.blend_ops import blend_draft
+    from agents.procedural.evolver import fit_timing
+
+    doc = sample_scenario(np.random.default_rng(5), "stack").model_dump(mode="json")
+    room = lambda p, jur: 1000  # noqa: E731
+    on = [blend_draft(copy.deepcopy(doc), OpContext(max_days=d), room=room) for d in (10.0, 3.7)]
+    assert all(t["timing"].get("calendar") for t in on[0]["transfers"] if t.get("purpose") != "camouflage")
+    assert not any(t.get("timing", {}).get("calendar") for t in on[1]["transfers"])
+    assert fit_timing(parse_scenario(on[1]), 3.7, 0.1) is not None
+    assert all(t.get("round_like_payer") for t in on[1]["transfers"] if t.get("channel") != "Bitcoin")

@@ -66,7 +66,7 @@ def mimic_amounts(doc: Doc, rng, ctx: OpContext) -> Doc | None:
 def _round_like(t: dict) -> None:
     """Round ``t``'s payments like its payer's own (`round_like_payer`), unless it rides (it
     then pays its payment's amount) or is paid in Bitcoin."""
-    if not t.get("ride") and "Bitcoin" not in (t.get("channel"), t.get("currency")):
+    if _fiat(t):
         t["round_like_payer"] = True
 
 
@@ -88,8 +88,12 @@ def align_calendar(doc: Doc, rng, ctx: OpContext) -> Doc | None:
 def _payments_between(doc: Doc) -> list[dict]:
     """Transfers `usual_channel` can apply to: between two entities (not a Reinvestment), not
     riding, not in Bitcoin, not already on it."""
-    return [t for t in _real(doc) if t["src"] != t["dst"] and not t.get("ride") and not t.get("usual_channel")
-            and t.get("channel") != "Bitcoin" and t.get("currency") != "Bitcoin"]
+    return [t for t in _real(doc) if t["src"] != t["dst"] and _fiat(t) and not t.get("usual_channel")]
+
+
+def _fiat(t: dict) -> bool:
+    """Whether ``t`` pays amounts of its own in a fiat currency: not a ride, not in Bitcoin."""
+    return not t.get("ride") and "Bitcoin" not in (t.get("channel"), t.get("currency"))
 
 
 @operator("usual_channel")

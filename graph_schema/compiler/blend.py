@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from graph_schema.compiler.resolve import paid_in
 from graph_schema.dsl import Entity, MimicAmount, Scenario
 from graph_schema.enums import Channel, EntityKind, Profile
 from graph_schema.reference import BITCOIN, convert
@@ -138,8 +139,8 @@ def payer_rounding(s: Scenario, world, res) -> Callable[[int, float, np.random.G
 
     def like(i: int, amount: float, rng: np.random.Generator) -> float:
         t = s.transfers[i]
-        pc = CURRENCIES.index(t.currency.value) if t.currency else res.currency[t.src]
-        if t.channel is Channel.BITCOIN or pc == BITCOIN:
+        pc = paid_in(t, res)
+        if pc == BITCOIN:
             return amount
         if i not in shares:
             profile = PROFILES.index(payer_profile(s, world, res, t.src).value)

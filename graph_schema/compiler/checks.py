@@ -96,29 +96,31 @@ def _unique(ids: list[str], path: str, what: str) -> set[str]:
     return seen
 
 
-def _check_usual_channel(t, p: str) -> None:
-    if not t.usual_channel:
-        return
+def _blend_flag_set(t, p: str, flag: str, with_ride: str, with_bitcoin: str) -> bool:
+    """Whether blending flag ``flag`` is set on ``t``; refused (one line, its JSON path) on a
+    ride, whose payments are the payer's own, and on a Bitcoin payment."""
+    if not getattr(t, flag):
+        return False
     if t.ride:
-        raise ScenarioError(f"{p}.usual_channel", "a transfer that rides the payer's payments is paid on "
-                            "their channel; set usual_channel or ride, not both")
+        raise ScenarioError(f"{p}.{flag}", f"a transfer that rides the payer's payments {with_ride}; "
+                            f"set {flag} or ride, not both")
+    if t.currency is Currency.BTC or t.channel is Channel.BITCOIN:
+        raise ScenarioError(f"{p}.{flag}", f"a Bitcoin payment {with_bitcoin}")
+    return True
+
+
+def _check_usual_channel(t, p: str) -> None:
+    if not _blend_flag_set(t, p, "usual_channel", "is paid on their channel", "has only the 'Bitcoin' "
+                           "channel; usual_channel draws among ACH, Wire, Cheque and Credit Card"):
+        return
     if t.src == t.dst:
         raise ScenarioError(f"{p}.usual_channel", "a Reinvestment is paid to the payer itself, on its own "
                             "channel; usual_channel is for payments between two entities")
-    if t.currency is Currency.BTC or t.channel is Channel.BITCOIN:
-        raise ScenarioError(f"{p}.usual_channel", "a Bitcoin payment has only the 'Bitcoin' channel; "
-                            "usual_channel draws among ACH, Wire, Cheque and Credit Card")
 
 
 def _check_round_like(t, p: str) -> None:
-    if not t.round_like_payer:
-        return
-    if t.ride:
-        raise ScenarioError(f"{p}.round_like_payer", "a transfer that rides the payer's payments pays "
-                            "their amounts; set round_like_payer or ride, not both")
-    if t.currency is Currency.BTC or t.channel is Channel.BITCOIN:
-        raise ScenarioError(f"{p}.round_like_payer", "a Bitcoin payment has no human unit to round to; "
-                            "round_like_payer is for fiat payments")
+    _blend_flag_set(t, p, "round_like_payer", "pays their amounts", "has no human unit to round to; "
+                    "round_like_payer is for fiat payments")
 
 
 def _check_bounds(t, p: str) -> None:

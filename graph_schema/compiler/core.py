@@ -24,7 +24,7 @@ from graph_schema.compiler.blend import (
     usual_amounts,
 )
 from graph_schema.compiler.checks import check_structure
-from graph_schema.compiler.resolve import new_account_numbers, resolve_entities
+from graph_schema.compiler.resolve import new_account_numbers, paid_in, resolve_entities
 from graph_schema.compiler.rides import Rides, carried_columns
 from graph_schema.compiler.timing import place
 from graph_schema.dsl import PARTED, Scenario, Transfer
@@ -261,9 +261,7 @@ def _rows(s: Scenario, uid: str, seed: int, res, events, amounts, ridden: np.nda
     dst = [tr[i].dst for i in ti]
     channel = np.array([CHANNELS.index(tr[i].channel.value) for i in ti], dtype=np.int8)
     btc = channel == CHANNELS.index(Channel.BITCOIN.value)
-    pc = np.array([CURRENCIES.index(tr[i].currency.value) if tr[i].currency else res.currency[a]
-                   for i, a in zip(ti, src, strict=True)], dtype=np.int64)
-    pc = np.where(btc, BITCOIN, pc)
+    pc = np.array([paid_in(tr[i], res) for i in ti], dtype=np.int64)
     rc = np.where(btc, BITCOIN, np.array([res.currency[b] for b in dst], dtype=np.int64))
     base = np.array(amounts, dtype=np.float64)
     paid = round_money(convert(base, CURRENCIES.index(s.currency.value), pc), pc)

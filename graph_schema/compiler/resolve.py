@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from graph_schema.compiler.partners import ride_order, ride_partner
-from graph_schema.dsl import Scenario
-from graph_schema.enums import EntityKind, Profile
+from graph_schema.dsl import Scenario, Transfer
+from graph_schema.enums import Channel, EntityKind, Profile
 from graph_schema.errors import ScenarioError
+from graph_schema.reference import BITCOIN
+from graph_schema.tables import CURRENCIES
 
 
 @dataclass
@@ -92,6 +94,14 @@ def _hijack(world, profile: Profile, banks: list[int], taken: set[int], uid: str
     while int(pool[i]) in taken:
         i = (i + 1) % len(pool)
     return int(pool[i])
+
+
+def paid_in(t: Transfer, res: Resolved) -> int:
+    """The currency (code into CURRENCIES) a payment of ``t`` is made in: Bitcoin on the
+    'Bitcoin' channel, else ``t.currency`` when set, else its payer's account's."""
+    if t.channel is Channel.BITCOIN:
+        return BITCOIN
+    return CURRENCIES.index(t.currency.value) if t.currency else res.currency[t.src]
 
 
 def new_account_numbers(uid: str, seed: int, eids: list[str]) -> list[str]:

@@ -78,8 +78,9 @@ class AgentsConfig(BaseModel):
         "among parallel accounts) before it is reviewed.",
     )
     blend_in: bool = Field(
-        False,
-        description="Procedural planner and evolver: fit each draft's capacity (as planner_fits_capacity), "
+        True,
+        description="Procedural planner and evolver (on by default; false keeps the templates' own accounts "
+        "and timing, as the loop did before): fit each draft's capacity (as planner_fits_capacity), "
         "and in every draft and child recruit each person, business and shell company from the World's "
         "accounts of its profile instead of opening a new account, put every payment that moves the "
         "funds on its channel's calendar and round it like its payer's own payments, and pay every "

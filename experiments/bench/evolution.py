@@ -1,6 +1,7 @@
 """Does procedural evolution find laundering the detector misses without laundering less?
 
-A (mu + lambda) search with the procedural roles against a fixed GINe detector. The
+A (mu + lambda) search with the procedural roles against a fixed GINe detector, blending in
+as the loop does by default (`agents.blend_in`; ``--no-blend-in`` for the loop without it). The
 population is niched as the run's archive is: by seeded typology and volume band (the log
 bin of funds integrated), so a child competes only with members of its own typology and
 band, and large and small operations never compete. Children enter only if the critic
@@ -29,6 +30,7 @@ Printed per generation, for the population:
   a third World that neither the critic nor the evolver ever used.
 
     python -m experiments.bench.evolution [--accounts 20000] [--generations 8] [--seeds 3] [--uniform]
+        [--no-blend-in]
 """
 
 from __future__ import annotations
@@ -269,10 +271,10 @@ def arguments() -> argparse.Namespace:
     ap.add_argument("--fit-capacity", action="store_true",
                     help="The planner brings its drafts' accounts within their peers' turnover "
                     "(agents.planner_fits_capacity).")
-    ap.add_argument("--blend-in", action="store_true",
+    ap.add_argument("--blend-in", action=argparse.BooleanOptionalAction, default=AgentsConfig().blend_in,
                     help="The planner fits capacity; its drafts and the evolver's children recruit every "
                     "customer account from the World, pay on the calendar and round like their payers "
-                    "(agents.blend_in).")
+                    "(agents.blend_in, on by default as in the loop; --no-blend-in: the loop without it).")
     ap.add_argument("--uniform", action="store_true", help="Also run uniform operator choice, to compare.")
     ap.add_argument("--save", type=Path, default=None,
                     help="Write the steered seeds and final populations here (scenario JSON lines).")

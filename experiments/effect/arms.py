@@ -49,6 +49,7 @@ ARMS: dict[str, Callable[[RunConfig], RunConfig]] = {
     "no-contrastive": _field("contrastive__enabled", False),  # keep every accepted candidate
     "procedural": _procedural,  # with an agents_file: the same loop without the LLM
     "blend-in": _field("agents__blend_in", True),  # drafts and children recruit and keep the calendar
+    "no-blend": _field("agents__blend_in", False),  # the loop as it was before blending was its default
 }
 
 DESCRIPTIONS = {
@@ -63,6 +64,8 @@ DESCRIPTIONS = {
     "procedural": "every role procedural (the baseline of an LLM arm)",
     "blend-in": "drafts and children blend in (agents.blend_in): capacity fitted, accounts recruited "
     "from the World, payments on the calendar",
+    "no-blend": "drafts and children do not blend in (agents.blend_in = false): the templates' own "
+    "accounts and timing",
 }
 
 __all__ = ["ARMS", "DESCRIPTIONS"]

@@ -2,9 +2,10 @@
 the parts of split and mimic amounts, the operation's place in the period, and `calendar`
 timing.
 
-With calendar timing the layout is made twice: once relative to the operation's start, to
-learn its length and place it in the period, then at absolute times with the same delay
-draws, the delays of calendar transfers counted on their channel's activity clock
+With calendar timing the layout is made relative to the operation's start, to learn its
+length, then at absolute times with the same delay draws, at starts drawn uniformly where
+that length fits until one fits once snapped (a start before a long weekend lengthens it),
+the delays of calendar transfers counted on their channel's activity clock
 (`Calendar.advance`: fast through nights, weekends and holidays), so that their payments
 fall where the calendar puts that channel's payments. A scenario without
 calendar timing is laid out exactly as before calendar timing existed.
@@ -22,6 +23,7 @@ from graph_schema.errors import ScenarioError
 
 Event = tuple[int, int, int, int]  # (seconds, transfer index, repeat, part)
 DEFAULT_GAP = Delay(dist=DelayDist.UNIFORM, low=1.0, high=12.0)
+PLACING_DRAWS = 8  # uniform starts tried for a calendar- or ride-timed operation before the fallback
 PLACING_TRIES = 3  # how often a calendar-timed operation that overruns is moved earlier
 SNAP_MARGIN = 1.25  # room left for a calendar-timed operation: its snapped length times this
 
@@ -100,10 +102,10 @@ def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, e
           snap_at: Callable[[int, float, float], float] | None = None, rides=None) -> list[Event]:
     """The occurrences at absolute times (epoch seconds) inside [``first``, ``end``): laid out,
     checked against the horizon and the period (``where`` names it in errors), placed
-    uniformly by the operation's actual length, then (calendar or ride timing) laid out again
-    with ``snap_at(transfer index, epoch seconds, delay seconds)`` advancing the clock of
-    calendar transfers and ``rides.at(transfer index, repeat, part, epoch seconds)`` moving
-    ride occurrences onto the payments that carry them.
+    uniformly by the operation's actual length, or (calendar or ride timing) laid out again
+    at starts drawn uniformly until one fits, with ``snap_at(transfer index, epoch seconds,
+    delay seconds)`` advancing the clock of calendar transfers and ``rides.at(transfer index,
+    repeat, part, epoch seconds)`` moving ride occurrences onto the payments that carry them.
 
     Raises:
         ScenarioError: an occurrence falls outside the horizon, or the operation does not fit.
@@ -127,21 +129,46 @@ def place(s: Scenario, order: list[int], rng: np.random.Generator, first: int, e
     calendar = snap_at is not None and any(t.timing.calendar for t in s.transfers)
     if not calendar and rides is None:
         return [(t + start, i, r, k) for t, i, r, k in events]
-    snap_at = snap_at if calendar else None
-    # snapping lengthens the operation: learn by how much at the earliest start, then place
-    # it by that length (with a margin, since another start meets other weekends)
+    return _place_snapped(s, order, draws, rng, first, end, where, events,
+                          snap_at if calendar else None, rides)
+
+
+def _place_snapped(s: Scenario, order: list[int], draws: list[float], rng: np.random.Generator,
+                   first: int, end: int, where: str, events: list[Event], snap_at, rides) -> list[Event]:
+    """`place` for an operation with calendar or ride timing (``events``: its layout with
+    ``draws``, unsnapped; ``snap_at`` None without calendar timing): its start drawn uniformly
+    among those at which its snapped layout fits, else by its snapped length at ``first`` with
+    a margin and moved earlier."""
+    span, length = end - first, events[-1][0]
+    # snapping lengthens the operation: learn by how much at the earliest start
     # what follows each transfer's last occurrence, laid out on the calendar without rides
-    plain = _snapped(s, order, draws, first, snap_at) if calendar else events
+    plain = _snapped(s, order, draws, first, snap_at) if snap_at is not None else events
     tails = {i: int((plain[-1][0] - t) * SNAP_MARGIN) for t, i, _, _ in plain}
     snapped = _snapped(s, order, draws, first, snap_at, rides, tails)[-1][0]
+
+    def lay(start: int) -> list[Event]:
+        events = _snapped(s, order, draws, start, snap_at, rides, tails)
+        return rides.made(events) if rides is not None else events
+
+    def inside(events: list[Event]) -> bool:
+        return all(t <= s.horizon_days * 86_400 for t, *_ in events)
+    # uniform over the starts at which it fits (as an operation without the calendar is):
+    # starts drawn where its shorter length fits, the first whose snapped layout fits (its
+    # horizon too: another start meets other weekends) kept
+    reach = max(0, span - 60 - min(length, snapped))
+    for _ in range(PLACING_DRAWS):
+        start = first + 60 * int(rng.integers(0, reach // 60 + 1))
+        events = lay(start)
+        if inside(events) and start + events[-1][0] <= end - 60:
+            return [(t + start, i, r, k) for t, i, r, k in events]
+    # else placed by its length at the earliest start, with a margin, and moved earlier
     room = max(0, span - 60 - int(snapped * SNAP_MARGIN))
     start = first + 60 * int(rng.integers(0, room // 60 + 1))
     # rides move with the start (other payments carry them): they get one more try, at the first minute
     for attempt in range(PLACING_TRIES + (rides is not None)):
         if attempt == PLACING_TRIES:
             start = first
-        events = _snapped(s, order, draws, start, snap_at, rides, tails)
-        events = rides.made(events) if rides is not None else events
+        events = lay(start)
         _check_horizon(s, events)
         over = start + events[-1][0] - (end - 60)
         if over <= 0:

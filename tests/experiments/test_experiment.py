@@ -32,6 +32,9 @@ debate_turns = 2
 concurrency = 2
 coevolution_period = 0
 
+[loop.agents]
+blend_in = false  # the harness's plumbing at a tiny scale: unblended drafts fill more archive cells
+
 [loop.world.generate]
 accounts = 1200
 days = 30

@@ -126,6 +126,29 @@ def test_calendar_timing_follows_the_calendar_of_its_channel(small_world):
         assert (np.diff(c.rows.column("timestamp").to_numpy().view(np.int64)) >= 60).all()
 
 
+def _start_and_end_days(doc: dict, world, seeds: range) -> np.ndarray:
+    out = []
+    for seed in seeds:
+        ts = compile_scenario(doc, world, seed=seed).rows.column("timestamp").to_numpy().view(np.int64)
+        out.append(((ts.min() - world.start_epoch) / 86_400, (ts.max() - world.start_epoch) / 86_400))
+    return np.array(out)
+
+
+def test_calendar_timing_is_placed_over_the_whole_period_as_plain_timing_is(small_world):
+    """A multi-day operation on the calendar starts as late in the period as one without it,
+    and some of them run into its last fifth (the test period of a temporal split): its start
+    is drawn among those at which it fits, not by its length at the period's first start
+    (a weekend and a holiday there, which had kept every such operation out of the last fifth)."""
+    docs = {cal: _one_payer({"kind": "fixed", "value": 100}, "Wire", repeats=8, timing={"calendar": cal})
+            for cal in (True, False)}
+    for doc in docs.values():
+        doc["transfers"][0]["timing"]["every"] = {"dist": "uniform", "low": 8, "high": 14}
+    on, off = (_start_and_end_days(docs[cal], small_world, range(60)) for cal in (True, False))
+    assert np.median(on[:, 1] - on[:, 0]) > 1.5  # days long
+    assert np.median(on[:, 0]) >= np.median(off[:, 0]) - 0.5, (np.median(on[:, 0]), np.median(off[:, 0]))
+    assert np.mean(on[:, 1] > 8) >= 0.05 and np.mean(off[:, 1] > 8) >= 0.2
+
+
 def test_calendar_timing_that_cannot_fit_is_refused(small_world):
     doc = _one_payer({"kind": "fixed", "value": 100}, "Wire", repeats=100,
                      timing={"delay": {"dist": "fixed", "low": 0}, "calendar": True})

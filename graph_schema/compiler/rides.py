@@ -42,12 +42,14 @@ class Rides:
     def at(self, i: int, r: int, k: int, when: float) -> float:
         """Claim the payment that carries occurrence (``i``, ``r``, ``k``) at or after ``when``
         and return its time. If the payer makes no such payment before the end of the window
-        and of the operation's horizon, the occurrence is not made: ``when``, at most that end."""
+        and of the operation's horizon, the occurrence is not made: ``when`` (never earlier: a
+        transfer none of whose occurrences is carried is paid as an ordinary transfer then, after
+        what it waits for)."""
         t = self.s.transfers[i]
         j = self.pay.next_payment(self.account[t.src], self.account[t.dst],
                                   CHANNELS.index(t.channel.value), int(np.ceil(when)), self.claimed)
         if j < 0 or int(self.pay.time[j]) > self._limit(i):
-            return min(when, float(self._limit(i)))  # not made: what waits for it need not wait longer
+            return float(when)
         self.claimed.add(j)
         self.claims[(i, r, k)] = j
         return float(self.pay.time[j])

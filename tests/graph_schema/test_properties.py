@@ -162,6 +162,29 @@ def test_fuzzed_documents_raise_only_scenario_or_validation_errors(small_world, 
         compile(doc, small_world, seed=0)
 
 
+def test_a_ride_that_no_payment_carries_is_paid_after_what_it_waits_for(small_world):
+    """Hypothesis's example: a crypto ramp whose four wallet hops all ride, where no payment
+    of the first hop's payer comes in time. Its occurrences were put at the ride's limit,
+    before the withdrawal they wait for, so the wallet forwarded nothing and every later hop
+    had nothing to take a fraction of. They are now paid as ordinary transfers at their own
+    time, after it."""
+    from agents.procedural.blend_ops import ride_flows
+    from agents.procedural.operators import OpContext
+
+    doc = library()["crypto_ramp"].sample(np.random.default_rng(237)).model_dump(mode="json")
+    rng = np.random.default_rng(0)
+    for _ in range(len(doc["transfers"])):
+        doc = ride_flows(doc, rng, OpContext()) or doc
+    c = compile(doc, small_world, seed=237)
+    check_money_and_labels(c)
+    ts = c.rows.column("timestamp").to_numpy().view(np.int64)
+    first = {}
+    for t, i in zip(ts, c.transfer_index, strict=True):
+        first.setdefault(doc["transfers"][i]["id"], t)
+    for t in doc["transfers"]:  # each transfer starts after what it waits for has started
+        assert all(first[t["id"]] > first[a] for a in t["timing"].get("after", [])), t["id"]
+
+
 @SETTINGS
 @given(name=st.sampled_from(TEMPLATES), seed=st.integers(0, 2**31), op_seed=st.integers(0, 1000))
 def test_commingled_template_instances_conserve_money_and_replace_only_their_payments(small_world, name, seed,

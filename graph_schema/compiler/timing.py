@@ -75,13 +75,18 @@ def lay_out(s: Scenario, order: list[int], delay: Callable[[Delay], float],
     return [e[:4] for e in events]
 
 
-def _check_horizon(s: Scenario, events: list[Event]) -> None:
+def _past_horizon(s: Scenario, events: list[Event]) -> Event | None:
+    """The first occurrence after the operation's horizon, or None."""
     horizon = int(s.horizon_days * 86_400)
-    for t, i, _, _ in events:
-        if t > horizon:
-            raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day "
-                                f"{t / 86_400:.1f} of the operation, outside the horizon of "
-                                f"{s.horizon_days:g} days; shorten delays or repeats")
+    return next((e for e in events if e[0] > horizon), None)
+
+
+def _check_horizon(s: Scenario, events: list[Event]) -> None:
+    if (late := _past_horizon(s, events)) is not None:
+        t, i = late[0], late[1]
+        raise ScenarioError(f"transfers[{i}].timing", f"this transfer happens on day "
+                            f"{t / 86_400:.1f} of the operation, outside the horizon of "
+                            f"{s.horizon_days:g} days; shorten delays or repeats")
 
 
 def _snapped(s: Scenario, order: list[int], draws: list[float], start: int,
@@ -150,8 +155,6 @@ def _place_snapped(s: Scenario, order: list[int], draws: list[float], rng: np.ra
         events = _snapped(s, order, draws, start, snap_at, rides, tails)
         return rides.made(events) if rides is not None else events
 
-    def inside(events: list[Event]) -> bool:
-        return all(t <= s.horizon_days * 86_400 for t, *_ in events)
     # uniform over the starts at which it fits (as an operation without the calendar is):
     # starts drawn where its shorter length fits, the first whose snapped layout fits (its
     # horizon too: another start meets other weekends) kept
@@ -159,7 +162,7 @@ def _place_snapped(s: Scenario, order: list[int], draws: list[float], rng: np.ra
     for _ in range(PLACING_DRAWS):
         start = first + 60 * int(rng.integers(0, reach // 60 + 1))
         events = lay(start)
-        if inside(events) and start + events[-1][0] <= end - 60:
+        if _past_horizon(s, events) is None and start + events[-1][0] <= end - 60:
             return [(t + start, i, r, k) for t, i, r, k in events]
     # else placed by its length at the earliest start, with a margin, and moved earlier
     room = max(0, span - 60 - int(snapped * SNAP_MARGIN))
